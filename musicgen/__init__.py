@@ -1,0 +1,65 @@
+"""musicgen: learn folk music in ABC notation and compose new tunes.
+
+Cheat-sheet of the public API (everything also has a CLI command)::
+
+    import musicgen
+
+    model = musicgen.load_model()            # bundled model; or a path to a checkpoint
+    tunes = musicgen.generate(model, n=4, temperature=1.0, seed=1,
+                              prime=None, header={"K": "Dmix", "M": "6/8"})
+    print(tunes[0].abc)                      # the tune's ABC text
+    musicgen.save_tunes(tunes, "outputs/my-tunes")
+
+    corpus = musicgen.load_corpus()          # music21's folk collections, cleaned
+    tunes, skipped = musicgen.parse_tunebook(open("book.abc").read())
+    result = musicgen.train(run_dir="outputs/my-model",
+                            model_config=musicgen.ModelConfig(vocab_size=1, hidden_size=256),
+                            train_config=musicgen.TrainConfig(max_steps=1000))
+
+Errors a user can fix raise :class:`musicgen.MusicgenError`.
+Heavy dependencies (torch, music21) load on first use, so ``import musicgen``
+is quick.
+"""
+
+from importlib import import_module
+
+__version__ = "0.1.0"
+
+# Public name -> module that defines it; imported on first access.
+_EXPORTS = {
+    "MusicgenError": "musicgen.errors",
+    "CorpusError": "musicgen.errors",
+    "CheckpointError": "musicgen.errors",
+    "SamplingError": "musicgen.errors",
+    "ModelConfig": "musicgen.config",
+    "TrainConfig": "musicgen.config",
+    "SampleConfig": "musicgen.config",
+    "Tune": "musicgen.tunebook",
+    "parse_tunebook": "musicgen.tunebook",
+    "parse_tune": "musicgen.tunebook",
+    "Corpus": "musicgen.corpus",
+    "load_corpus": "musicgen.corpus",
+    "Vocabulary": "musicgen.vocab",
+    "RecurrentCore": "musicgen.core",
+    "CharLM": "musicgen.lm",
+    "train": "musicgen.train",
+    "load_model": "musicgen.sample",
+    "generate": "musicgen.sample",
+    "GeneratedTune": "musicgen.sample",
+    "header_fields": "musicgen.sample",
+    "save_tunes": "musicgen.output",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'musicgen' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -1,0 +1,6 @@
+"""Allow ``python -m musicgen``."""
+
+from musicgen.cli import main
+
+if __name__ == "__main__":
+    main()

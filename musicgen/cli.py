@@ -1,0 +1,159 @@
+"""The ``musicgen`` command line: a thin shell over the library.
+
+Heavy libraries (torch, music21) are imported inside commands, so ``--help``
+stays instant. Every :class:`MusicgenError` becomes a one-line message and
+exit status 1; click's own usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import wraps
+from pathlib import Path
+
+import click
+
+from musicgen.errors import MusicgenError
+
+
+def _user_errors(command):
+    """Turn MusicgenError (and bad config values) into a clean one-line exit."""
+
+    @wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except MusicgenError as error:
+            raise click.ClickException(str(error)) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="musicgen")
+def main() -> None:
+    """Learn folk music in ABC notation and compose new tunes.
+
+    Start with 'musicgen generate' (uses the bundled model), or train your own
+    model with 'musicgen train'. Each command has its own --help.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--show-skipped", is_flag=True, help="List every skipped tune with its reason.")
+@_user_errors
+def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
+    """Summarise a corpus: tunes per source and split, skips, vocabulary, lengths.
+
+    PATHS are .abc files or folders; without any, the default corpus (the folk
+    collections bundled with music21) is read.
+    """
+    from musicgen.corpus import load_corpus
+    from musicgen.report import corpus_report
+
+    loaded = load_corpus(list(paths) or None)
+    click.echo(corpus_report(loaded))
+    if show_skipped:
+        for item in loaded.skipped:
+            click.echo(f"  skipped {item}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
+              help="Run folder for model.pt, last.pt and log.jsonl [default: outputs/train-DATE-TIME].")
+@click.option("--resume", type=click.Path(path_type=Path), default=None,
+              help="Continue from a run folder or its last.pt (model options are then ignored).")
+@click.option("--cell", type=click.Choice(["lstm", "gru", "rnn"]), default="lstm", show_default=True)
+@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default="tanh", show_default=True,
+              help="For --cell rnn.")
+@click.option("--identity-init", is_flag=True, help="For --cell rnn: recurrent weights start as the identity.")
+@click.option("--hidden-size", type=int, default=512, show_default=True)
+@click.option("--num-layers", type=int, default=2, show_default=True)
+@click.option("--embedding-size", type=int, default=64, show_default=True)
+@click.option("--dropout", type=float, default=0.2, show_default=True)
+@click.option("--batch-size", type=int, default=64, show_default=True, help="Tunes per batch.")
+@click.option("--seq-len", type=int, default=128, show_default=True, help="Characters per backpropagation window.")
+@click.option("--learning-rate", type=float, default=3e-3, show_default=True)
+@click.option("--max-steps", type=int, default=5000, show_default=True)
+@click.option("--warmup-steps", type=int, default=200, show_default=True)
+@click.option("--clip-norm", type=float, default=1.0, show_default=True)
+@click.option("--eval-interval", type=int, default=300, show_default=True, help="Steps between validations.")
+@click.option("--patience", type=int, default=5, show_default=True,
+              help="Validations without improvement before stopping (0: never).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_user_errors
+def train(paths, run_dir, resume, quiet, **options) -> None:
+    """Train a character-level model on ABC tunes.
+
+    PATHS are .abc files or folders; without any, the default corpus is used
+    (training split only; validation bits/char is measured on the valid split).
+    Ctrl-C stops after saving last.pt; --resume continues from it.
+    """
+    from musicgen.config import ModelConfig, TrainConfig
+    from musicgen.output import new_run_dir
+    from musicgen.train import train as train_model
+
+    model_keys = ("cell", "nonlinearity", "identity_init", "hidden_size", "num_layers",
+                  "embedding_size", "dropout")
+    try:
+        model_config = ModelConfig(vocab_size=1, **{k: options.pop(k) for k in model_keys})
+        train_config = TrainConfig(**options)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    if run_dir is None:
+        run_dir = resume if resume is not None and resume.is_dir() else new_run_dir(Path("outputs"), "train")
+    click.echo(f"training in {run_dir}", err=True)
+    result = train_model(list(paths) or None, run_dir, model_config, train_config,
+                         resume=resume, progress=not quiet)
+    click.echo(f"{result.stopped} at step {result.step}: best validation "
+               f"{result.best_valid_bpc:.4f} bits/char; model in {result.run_dir / 'model.pt'}")
+
+
+@main.command()
+@click.option("-n", "count", type=int, default=4, show_default=True, help="How many tunes (sampled as one batch).")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
+              help="Checkpoint or training run folder [default: the bundled model].")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the tunes [default: outputs/generate-DATE-TIME].")
+@click.option("--temperature", type=float, default=1.0, show_default=True)
+@click.option("--top-k", type=int, default=0, show_default=True, help="0 keeps every character.")
+@click.option("--top-p", type=float, default=1.0, show_default=True, help="1 keeps every character.")
+@click.option("--seed", type=int, default=None, help="Same seed, same tunes.")
+@click.option("--prime", default=None, help="Text every tune starts with, e.g. 'T:My Jig\\nR:jig\\n'.")
+@click.option("--key", default=None, help="Write K: for you, e.g. Dmix, Ador, G.")
+@click.option("--meter", default=None, help="Write M: for you, e.g. 6/8.")
+@click.option("--title", default=None, help="Write T: for you.")
+@click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel.")
+@click.option("--max-length", type=int, default=2000, show_default=True, help="Characters per tune at most.")
+@click.option("--force", is_flag=True, help="Overwrite files already in --out.")
+@_user_errors
+def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
+             title, tune_type, max_length, force) -> None:
+    """Compose new tunes in ABC notation.
+
+    Writes each tune as NN-title.abc and all of them as tunebook.abc, then
+    prints where they are.
+    """
+    from musicgen.output import new_run_dir, save_tunes
+    from musicgen.sample import generate as sample, header_fields, load_model
+
+    model = load_model(model_path)
+    header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
+    prime = prime.replace("\\n", "\n") if prime else None
+    tunes = sample(model, n=count, temperature=temperature, seed=seed, prime=prime, top_k=top_k,
+                   top_p=top_p, max_length=max_length, header=header, progress=True)
+    out_dir = out_dir or new_run_dir(Path("outputs"), "generate")
+    paths = save_tunes(tunes, out_dir, force=force)
+    cut = sum(not t.complete for t in tunes)
+    for tune in tunes:
+        click.echo(f"  {tune.number:>3}  {tune.title or '(untitled)'}")
+    note = f" ({cut} cut off at --max-length)" if cut else ""
+    click.echo(f"wrote {len(tunes)} tunes{note} to {out_dir}/ ({len(paths)} files)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

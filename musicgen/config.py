@@ -1,0 +1,132 @@
+"""Configuration dataclasses, mapped one to one onto CLI options."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+CELLS = ("lstm", "gru", "rnn")
+NONLINEARITIES = ("tanh", "relu")
+
+
+def _check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+def _check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, not {value}")
+
+
+@dataclass
+class ModelConfig:
+    """Shape of the recurrent core and its language-model head.
+
+    Attributes:
+        vocab_size: number of input symbols (characters or words).
+        embedding_size: width of the input embedding.
+        hidden_size: units per recurrent layer.
+        num_layers: stacked recurrent layers.
+        cell: ``lstm``, ``gru`` or ``rnn`` (the lecture's vanilla RNN).
+        nonlinearity: ``tanh`` or ``relu``, for ``rnn`` only.
+        identity_init: start the recurrent weights of ``rnn`` as the identity.
+        dropout: dropout between layers and before the head (0 to < 1).
+        bidirectional: read the sequence both ways (encoders, classifiers).
+    """
+
+    vocab_size: int
+    embedding_size: int = 64
+    hidden_size: int = 512
+    num_layers: int = 2
+    cell: str = "lstm"
+    nonlinearity: str = "tanh"
+    identity_init: bool = False
+    dropout: float = 0.1
+    bidirectional: bool = False
+
+    def __post_init__(self) -> None:
+        _check_choice("cell", self.cell, CELLS)
+        _check_choice("nonlinearity", self.nonlinearity, NONLINEARITIES)
+        for name in ("vocab_size", "embedding_size", "hidden_size", "num_layers"):
+            _check_positive(name, getattr(self, name))
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in range 0..1 (excluding 1), not {self.dropout}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class TrainConfig:
+    """How the language model is trained.
+
+    Attributes:
+        batch_size: tunes read side by side.
+        seq_len: characters per truncated-backpropagation window.
+        learning_rate: Adam's peak learning rate.
+        max_steps: optimizer steps in the whole run.
+        warmup_steps: linear warm-up before the cosine decay.
+        clip_norm: gradient-norm clipping threshold.
+        eval_interval: steps between validations (and checkpoints).
+        patience: validations without improvement before stopping early
+            (0 never stops early).
+        seed: seed for weights, data order and dropout.
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
+    """
+
+    batch_size: int = 32
+    seq_len: int = 128
+    learning_rate: float = 3e-3
+    max_steps: int = 3000
+    warmup_steps: int = 100
+    clip_norm: float = 1.0
+    eval_interval: int = 250
+    patience: int = 5
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        for name in ("batch_size", "seq_len", "learning_rate", "max_steps", "eval_interval", "clip_norm"):
+            _check_positive(name, getattr(self, name))
+        if self.warmup_steps < 0 or self.patience < 0:
+            raise ValueError("warmup_steps and patience must be 0 or more")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class SampleConfig:
+    """How tunes are sampled.
+
+    Attributes:
+        temperature: divides the logits; below 1 is safer, above 1 wilder.
+        top_k: keep only the k most likely characters (0 keeps all).
+        top_p: keep the smallest set whose probability reaches p (1 keeps all).
+        max_length: characters per tune before it is cut off.
+        seed: seed for the sampler; None draws a fresh one.
+    """
+
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    max_length: int = 2000
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_positive("temperature", self.temperature)
+        _check_positive("max_length", self.max_length)
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be 0 or more, not {self.top_k}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in range 0..1 (excluding 0), not {self.top_p}")

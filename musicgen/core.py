@@ -1,0 +1,107 @@
+"""The recurrent core shared by every task: embedding + stacked RNN.
+
+Each task puts its own head on top: the language model a linear layer over
+characters (:mod:`musicgen.lm`), later tasks their own heads and losses.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from musicgen.config import ModelConfig
+
+#: Hidden state: a tensor (GRU, RNN) or an (h, c) pair (LSTM), each (L*D, B, H).
+State = torch.Tensor | tuple[torch.Tensor, torch.Tensor]
+
+
+class RecurrentCore(nn.Module):
+    """Embedding followed by a stacked LSTM, GRU or vanilla RNN.
+
+    ``forward`` returns hidden features for every position and the final
+    state; it never knows what task it serves.
+    """
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_size)
+        kwargs = dict(
+            input_size=config.embedding_size,
+            hidden_size=config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
+            batch_first=True,
+        )
+        if config.cell == "lstm":
+            self.rnn = nn.LSTM(**kwargs)
+        elif config.cell == "gru":
+            self.rnn = nn.GRU(**kwargs)
+        elif config.cell == "rnn":
+            self.rnn = nn.RNN(nonlinearity=config.nonlinearity, **kwargs)
+        else:
+            raise ValueError(f"unknown cell type {config.cell!r}")
+        self.dropout = nn.Dropout(config.dropout)
+        if config.identity_init and config.cell == "rnn":
+            self._identity_init()
+
+    def _identity_init(self) -> None:
+        """Recurrent weights start as the identity (Le et al., 2015, IRNN)."""
+        with torch.no_grad():
+            for name, weight in self.rnn.named_parameters():
+                if name.startswith("weight_hh"):
+                    weight.copy_(torch.eye(weight.shape[0]))
+                elif name.startswith("bias"):
+                    weight.zero_()
+
+    @property
+    def output_size(self) -> int:
+        """Width of the features ``forward`` returns."""
+        return self.config.hidden_size * (2 if self.config.bidirectional else 1)
+
+    def init_hidden(self, batch_size: int) -> State:
+        """A zero state for ``batch_size`` sequences, on the weights' device."""
+        weight = self.embedding.weight
+        layers = self.config.num_layers * (2 if self.config.bidirectional else 1)
+        zeros = weight.new_zeros(layers, batch_size, self.config.hidden_size)
+        if self.config.cell == "lstm":
+            return (zeros, zeros.clone())
+        return zeros
+
+    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Features for each position.
+
+        Args:
+            ids: symbol indices, (B, T).
+            state: the state to start from; None starts from zeros.
+
+        Returns:
+            ``(features, state)``: features (B, T, output_size) after dropout,
+            and the final state.
+        """
+        embedded = self.embedding(ids)  # (B, T, E)
+        features, state = self.rnn(embedded, state)  # (B, T, H*D)
+        return self.dropout(features), state
+
+
+def detach_state(state: State) -> State:
+    """Cut the graph behind a state (truncated backpropagation through time)."""
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+def select_state(state: State, rows: torch.Tensor) -> State:
+    """Keep only the given batch rows of a state."""
+    if isinstance(state, tuple):
+        return tuple(s.index_select(1, rows) for s in state)
+    return state.index_select(1, rows)
+
+
+def scale_state(state: State, keep: torch.Tensor) -> State:
+    """Multiply each batch row of a state by ``keep`` (B,), e.g. to reset rows."""
+    factor = keep.view(1, -1, 1).to(state[0].dtype if isinstance(state, tuple) else state.dtype)
+    if isinstance(state, tuple):
+        return tuple(s * factor for s in state)
+    return state * factor

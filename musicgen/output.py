@@ -1,0 +1,116 @@
+"""Write generated files safely: sanitised names, atomic writes, no clobbering."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import unicodedata
+from pathlib import Path
+
+from musicgen.checkpoint import atomic_write
+from musicgen.errors import MusicgenError
+
+#: Longest file-name stem made from a title.
+MAX_STEM = 48
+
+
+def slugify(title: str, fallback: str = "tune") -> str:
+    """A safe file-name stem: ASCII letters, digits and hyphens, bounded length."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:MAX_STEM].rstrip("-") or fallback
+
+
+def new_run_dir(root: Path, prefix: str) -> Path:
+    """A fresh folder name under ``root``: ``<prefix>-YYYYmmdd-HHMMSS[-N]``."""
+    stem = f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
+    candidate, count = Path(root) / stem, 1
+    while candidate.exists():
+        count += 1
+        candidate = Path(root) / f"{stem}-{count}"
+    return candidate
+
+
+class OutputFolder:
+    """Files written into one folder, all or nothing.
+
+    Use as a context manager: if the block raises, every file written through
+    it is removed again (and the folder, if it made it), so a failed run leaves
+    nothing half-done; files that were there before are never touched unless
+    ``force`` is set.
+    """
+
+    def __init__(self, path: Path, force: bool = False):
+        self.path = Path(path)
+        self.force = force
+        self.written: list[Path] = []
+        self.created = False
+
+    def __enter__(self) -> OutputFolder:
+        if self.path.exists() and not self.path.is_dir():
+            raise MusicgenError(f"{self.path}: exists and is not a folder")
+        if not self.path.exists():
+            try:
+                self.path.mkdir(parents=True)
+            except OSError as error:
+                raise MusicgenError(f"{self.path}: cannot create folder ({error.strerror})") from None
+            self.created = True
+        return self
+
+    def write(self, name: str, data: bytes | str) -> Path:
+        """Write one file atomically; refuses to replace one unless forced."""
+        target = self.path / name
+        if target.exists() and not self.force and target not in self.written:
+            raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
+        payload = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            atomic_write(target, lambda file: file.write(payload))
+        except OSError as error:
+            raise MusicgenError(f"{target}: cannot write ({error.strerror or error})") from None
+        self.written.append(target)
+        return target
+
+    def __exit__(self, kind, error, trace) -> None:
+        if error is None:
+            return
+        for path in self.written:
+            path.unlink(missing_ok=True)
+        if self.created:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+def tune_file_names(titles: list[str], width: int) -> list[str]:
+    """Unique stems ``NN-title`` for numbered tunes."""
+    names, seen = [], set()
+    for number, title in enumerate(titles, start=1):
+        stem = f"{number:0{width}d}-{slugify(title)}"
+        while stem in seen:
+            stem += "-x"
+        seen.add(stem)
+        names.append(stem)
+    return names
+
+
+def save_tunes(tunes: list, out_dir: Path, force: bool = False) -> list[Path]:
+    """Write each tune as ``NN-title.abc`` plus ``tunebook.abc`` with them all.
+
+    Args:
+        tunes: objects with ``.abc`` and ``.title`` (generated or parsed tunes).
+        out_dir: the folder, created if needed.
+        force: replace files that already exist.
+
+    Returns:
+        The paths written, tunebook last.
+
+    Raises:
+        MusicgenError: a file exists (without ``force``) or cannot be written;
+            then nothing from this call is left behind.
+    """
+    width = max(2, len(str(len(tunes))))
+    stems = tune_file_names([t.title for t in tunes], width)
+    with OutputFolder(out_dir, force=force) as folder:
+        for stem, tune in zip(stems, tunes):
+            folder.write(f"{stem}.abc", tune.abc)
+        folder.write("tunebook.abc", "\n".join(t.abc for t in tunes))
+    return folder.written

@@ -1,0 +1,228 @@
+"""Sample new tunes from a trained language model.
+
+All tunes are sampled as one batch; a tune that writes its end marker leaves
+the batch, so finished tunes stop costing compute. Header options (key,
+meter, title, type) are written into each tune as the model reaches them:
+when the model starts a header line whose field comes at or after a fixed
+field in the normalised order (T, R, M, L, Q, P, K), the fixed line is
+written instead. So ``--key Dmix`` alone still lets the model choose a title
+and meter, and conditions everything after K: on D mixolydian.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from musicgen.checkpoint import bundled_model_path, load_checkpoint
+from musicgen.config import ModelConfig, SampleConfig
+from musicgen.core import select_state
+from musicgen.errors import CheckpointError, MusicgenError, SamplingError
+from musicgen.lm import CharLM
+from musicgen.tunebook import HEADER_ORDER, Tune, parse_tune
+from musicgen.vocab import END, Vocabulary
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class GeneratedTune:
+    """A sampled tune.
+
+    Attributes:
+        number: its X: number (1-based within the batch).
+        text: what the model wrote after the start marker, without the end marker.
+        complete: True when the model ended the tune itself (not cut at max_length).
+        tune: the normalised tune, or None when the text is not a readable tune.
+    """
+
+    number: int
+    text: str
+    complete: bool
+    tune: Tune | None = field(default=None, repr=False)
+
+    @property
+    def abc(self) -> str:
+        """The tune as standard ABC text, starting with its X: line."""
+        if self.tune is not None:
+            return self.tune.abc
+        return f"X:{self.number}\n{self.text.rstrip()}\n"
+
+    @property
+    def title(self) -> str:
+        return self.tune.title if self.tune is not None else ""
+
+
+def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
+    """Load a language model from a checkpoint.
+
+    Args:
+        path: a checkpoint file or a training run folder (its ``model.pt``);
+            None loads the bundled default model.
+        device: where to put the weights.
+
+    Raises:
+        CheckpointError: missing, corrupt, or not a language-model checkpoint.
+    """
+    if path is None:
+        path = bundled_model_path()
+        if not path.is_file():
+            raise CheckpointError("no bundled model in this install: train one with 'musicgen train'")
+    path = Path(path)
+    data = load_checkpoint(path / "model.pt" if path.is_dir() else path)
+    if data.get("task", "lm") != "lm":
+        raise CheckpointError(f"{path}: a {data['task']} checkpoint, not a music model")
+    try:
+        vocab = Vocabulary(data["vocab"])
+        model = CharLM(ModelConfig.from_dict(data["model_config"]), vocab)
+        model.load_state_dict({k: v.float() for k, v in data["model"].items()})
+    except (TypeError, ValueError, RuntimeError, KeyError) as error:
+        raise CheckpointError(f"{path}: weights do not fit the model ({str(error)[:160]})") from None
+    model.eval()
+    return model.to(device)
+
+
+def _filter_logits(logits: torch.Tensor, config: SampleConfig) -> torch.Tensor:
+    """Temperature, top-k and top-p applied to (B, V) logits."""
+    logits = logits / config.temperature
+    if config.top_k and config.top_k < logits.shape[-1]:
+        kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if config.top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        drop = cumulative - torch.softmax(sorted_logits, dim=-1) >= config.top_p
+        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+    return logits
+
+
+def header_fields(key: str | None = None, meter: str | None = None, title: str | None = None,
+                  tune_type: str | None = None) -> dict[str, str]:
+    """Header lines to force, by field letter, from the CLI's header options."""
+    fields = {"T": title, "R": tune_type, "M": meter, "K": key}
+    for letter, value in fields.items():
+        if value is not None and (not value.strip() or "\n" in value):
+            raise SamplingError(f"{letter}: value must be one non-empty line, not {value!r}")
+    return {k: " ".join(v.split()) for k, v in fields.items() if v is not None}
+
+
+class _Stream:
+    """One tune being written: its characters and the header lines still to force."""
+
+    def __init__(self, prime: str, fixed: dict[str, str]):
+        self.chars: list[str] = list(prime)
+        self.pending = [(HEADER_ORDER.index(k), f"{k}:{v}\n") for k, v in fixed.items()]
+        self.pending.sort()
+        self.forced: deque[str] = deque()
+        self.in_header = not re.search(r"(^|\n)K:[^\n]*\n", prime)
+        self.done = False
+
+    def choose(self, sampled: str) -> str:
+        """The character to write next, given the one the model sampled."""
+        if self.forced:
+            return self.forced.popleft()
+        at_line_start = not self.chars or self.chars[-1] == "\n"
+        if self.in_header and at_line_start and self.pending:
+            rank = HEADER_ORDER.index(sampled) if sampled in HEADER_ORDER else len(HEADER_ORDER)
+            if rank >= self.pending[0][0]:
+                self.forced.extend(self.pending.pop(0)[1])
+                return self.forced.popleft()
+        return sampled
+
+    def write(self, char: str) -> None:
+        self.chars.append(char)
+        if char == "\n" and self.in_header:
+            line = "".join(self.chars).rstrip("\n").rsplit("\n", 1)[-1]
+            self.in_header = not line.startswith("K:")
+
+
+def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
+    unknown = vocab.unknown(text)
+    if unknown:
+        shown = ", ".join(repr(c) for c in unknown)
+        raise SamplingError(f"the {what} has characters the model never saw: {shown}")
+
+
+@torch.no_grad()
+def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
+             prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
+             max_length: int = 2000, header: dict[str, str] | None = None,
+             progress: bool = False) -> list[GeneratedTune]:
+    """Sample ``n`` tunes together as one batch.
+
+    Args:
+        model: a language model (see :func:`load_model`).
+        n: how many tunes.
+        temperature, top_k, top_p, max_length, seed: see :class:`SampleConfig`.
+        prime: text each tune starts with (header lines, a first bar...).
+        header: header fields to force, by letter (see :func:`header_fields`).
+        progress: show a progress bar of finished tunes on stderr.
+
+    Returns:
+        The tunes in order, each with ``.abc``.
+
+    Raises:
+        SamplingError: impossible options, or a prime with unknown characters.
+    """
+    if n < 1:
+        raise SamplingError(f"n must be at least 1, not {n}")
+    try:
+        config = SampleConfig(temperature, top_k, top_p, max_length, seed)
+    except ValueError as error:
+        raise SamplingError(str(error)) from None
+    prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
+    fixed = header or {}
+    vocab = model.vocab
+    _check_prime(vocab, prime, "prime")
+    _check_prime(vocab, "".join(f"{k}:{v}\n" for k, v in fixed.items()), "header options")
+    generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
+    device = next(model.parameters()).device
+    model.eval()
+
+    streams = [_Stream(prime, fixed) for _ in range(n)]
+    start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(n, 1)
+    logits, state = model(start)
+    logits = logits[:, -1]  # (B, V)
+    active = list(range(n))  # stream index of each batch row
+    from tqdm import tqdm
+
+    bar = tqdm(total=n, disable=not progress, unit="tune", dynamic_ncols=True)
+    for _ in range(max_length - len(prime)):
+        probs = torch.softmax(_filter_logits(logits.float(), config), dim=-1).cpu()
+        sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
+        next_ids, keep = [], []
+        for row, index in enumerate(active):
+            stream = streams[index]
+            char = stream.choose(vocab.chars[sampled[row]])
+            if char == END:
+                stream.done = True
+                bar.update(1)
+                continue
+            stream.write(char)
+            next_ids.append(vocab.index[char])
+            keep.append(row)
+        if not keep:
+            break
+        if len(keep) < len(active):
+            rows = torch.tensor(keep, device=device)
+            state = select_state(state, rows)
+            active = [active[row] for row in keep]
+        logits, state = model(torch.tensor(next_ids, device=device).unsqueeze(1), state)
+        logits = logits[:, -1]
+    bar.close()
+    return [_finish(number, stream) for number, stream in enumerate(streams, start=1)]
+
+
+def _finish(number: int, stream: _Stream) -> GeneratedTune:
+    text = "".join(stream.chars)
+    try:
+        tune = parse_tune(text, source="generated")
+        tune.number = number
+    except MusicgenError:
+        tune = None
+    return GeneratedTune(number=number, text=text, complete=stream.done, tune=tune)

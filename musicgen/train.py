@@ -1,0 +1,298 @@
+"""Train the character language model on a corpus of tunes.
+
+A run directory holds ``model.pt`` (the best checkpoint by validation
+bits/char), ``last.pt`` (the latest, for ``--resume``) and ``log.jsonl`` (one
+JSON object per validation). Validation happens at batch boundaries, so a
+resumed run continues exactly where the checkpoint left off.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from musicgen.checkpoint import load_checkpoint, save_checkpoint
+from musicgen.config import ModelConfig, TrainConfig
+from musicgen.core import detach_state
+from musicgen.corpus import Corpus, load_corpus
+from musicgen.data import encode_tunes, epoch_batches, pad_batch, windows
+from musicgen.errors import CorpusError, MusicgenError
+from musicgen.lm import CharLM, bits_per_char
+from musicgen.vocab import Vocabulary
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainResult:
+    """What a training run ended with."""
+
+    run_dir: Path
+    step: int
+    best_valid_bpc: float
+    stopped: str  # "finished", "early stopping" or "interrupted"
+
+
+def pick_device(name: str = "auto") -> torch.device:
+    """The device to train on: ``auto`` prefers cuda, then mps, then cpu."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise MusicgenError("--device cuda: no CUDA GPU is available (use --device cpu)")
+    if name not in ("cpu", "cuda", "mps"):
+        raise MusicgenError(f"--device must be auto, cpu, cuda or mps, not {name!r}")
+    return torch.device(name)
+
+
+def learning_rate_factor(step: int, config: TrainConfig) -> float:
+    """Linear warm-up, then cosine decay to a tenth of the peak."""
+    if step < config.warmup_steps:
+        return (step + 1) / config.warmup_steps
+    progress = min(1.0, (step - config.warmup_steps) / max(1, config.max_steps - config.warmup_steps))
+    return 0.1 + 0.45 * (1 + math.cos(math.pi * progress))
+
+
+@torch.no_grad()
+def evaluate_bpc(model: CharLM, tunes: list, batch_size: int, seq_len: int) -> float:
+    """Mean bits per character of the model on encoded tunes."""
+    model.eval()
+    device = next(model.parameters()).device
+    total_bits, total_chars = 0.0, 0.0
+    order = sorted(range(len(tunes)), key=lambda i: len(tunes[i]))
+    for begin in range(0, len(order), batch_size):
+        ids, mask = pad_batch([tunes[i] for i in order[begin : begin + batch_size]])
+        state = None
+        for inputs, targets, target_mask in windows(ids.to(device), mask.to(device), seq_len):
+            logits, state = model(inputs, state)
+            bits, count = bits_per_char(logits.float(), targets, target_mask)
+            total_bits += bits.item()
+            total_chars += count.item()
+    model.train()
+    return total_bits / max(total_chars, 1.0)
+
+
+class Trainer:
+    """One training run: model, optimizer, data and the loop over them."""
+
+    def __init__(self, corpus: Corpus, run_dir: Path, model_config: ModelConfig | None,
+                 config: TrainConfig, resume: dict | None = None):
+        self.run_dir = Path(run_dir)
+        self.config = config
+        self.device = pick_device(config.device)
+        torch.manual_seed(config.seed)
+        if resume is not None:
+            vocab = Vocabulary(resume["vocab"])
+            unknown = vocab.unknown("".join(corpus.texts()))
+            if unknown:
+                raise CorpusError(f"the corpus has characters the checkpoint never saw: {unknown!r}")
+            model_config = ModelConfig.from_dict(resume["model_config"])
+        else:
+            vocab = Vocabulary.from_texts(corpus.texts())
+            base = model_config or ModelConfig(vocab_size=len(vocab))
+            model_config = ModelConfig.from_dict({**base.to_dict(), "vocab_size": len(vocab)})
+        self.train_tunes = encode_tunes(corpus.texts("train"), vocab)
+        self.valid_tunes = encode_tunes(corpus.texts("valid"), vocab)
+        if not self.train_tunes or not self.valid_tunes:
+            raise CorpusError(
+                f"the corpus needs tunes in both splits (train {len(self.train_tunes)}, "
+                f"valid {len(self.valid_tunes)}): give it more tunes"
+            )
+        self.model = CharLM(model_config, vocab).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
+        self.step, self.epoch, self.batch_index = 0, 0, 0
+        self.best_bpc, self.bad_evals, self.elapsed = math.inf, 0, 0.0
+        if resume is not None:
+            self._restore(resume)
+
+    def _restore(self, data: dict) -> None:
+        self.model.load_state_dict({k: v.float() for k, v in data["model"].items()})
+        if data.get("optimizer"):
+            self.optimizer.load_state_dict(data["optimizer"])
+        progress = data.get("progress", {})
+        self.step = data.get("step", 0)
+        self.epoch = progress.get("epoch", 0)
+        self.batch_index = progress.get("batch_index", 0)
+        self.best_bpc = progress.get("best_bpc", math.inf)
+        self.bad_evals = progress.get("bad_evals", 0)
+        self.elapsed = progress.get("elapsed_s", 0.0)
+        if "rng_state" in progress:
+            torch.set_rng_state(progress["rng_state"])
+
+    def _payload(self, with_optimizer: bool = True) -> dict:
+        return {
+            "task": "lm",
+            "model_config": self.model.config.to_dict(),
+            "train_config": self.config.to_dict(),
+            "vocab": self.model.vocab.chars,
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict() if with_optimizer else None,
+            "progress": {
+                "epoch": self.epoch, "batch_index": self.batch_index,
+                "best_bpc": self.best_bpc, "bad_evals": self.bad_evals,
+                "elapsed_s": self.elapsed, "rng_state": torch.get_rng_state(),
+            },
+        }
+
+    def _train_batch(self, tunes: list) -> tuple[float, float]:
+        ids, mask = pad_batch(tunes)
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        state = None
+        batch_bits, batch_chars = 0.0, 0.0
+        for inputs, targets, target_mask in windows(ids, mask, self.config.seq_len):
+            if self.step >= self.config.max_steps:
+                break
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.config.learning_rate * learning_rate_factor(self.step, self.config)
+            logits, state = self.model(inputs, state)
+            bits, count = bits_per_char(logits, targets, target_mask)
+            loss = bits / count.clamp(min=1.0)
+            if not torch.isfinite(loss):
+                raise MusicgenError(
+                    f"training diverged at step {self.step} (loss is {loss.item()}); "
+                    f"the last good checkpoint is {self.run_dir / 'last.pt'}: "
+                    "resume with a lower --learning-rate"
+                )
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.config.clip_norm)
+            self.optimizer.step()
+            state = detach_state(state)
+            self.step += 1
+            batch_bits += bits.item()
+            batch_chars += count.item()
+        return batch_bits, batch_chars
+
+    def _validate(self, train_bpc: float, chars_per_s: float) -> bool:
+        """Validate, log, checkpoint; True when training should stop early."""
+        valid_bpc = evaluate_bpc(self.model, self.valid_tunes, self.config.batch_size, self.config.seq_len)
+        improved = valid_bpc < self.best_bpc
+        if improved:
+            self.best_bpc, self.bad_evals = valid_bpc, 0
+        else:
+            self.bad_evals += 1
+        record = {"step": self.step, "epoch": self.epoch, "train_bpc": round(train_bpc, 4),
+                  "valid_bpc": round(valid_bpc, 4), "chars_per_s": round(chars_per_s),
+                  "elapsed_s": round(self.elapsed, 1)}
+        with open(self.run_dir / "log.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps(record) + "\n")
+        logger.info("step %d: valid %.4f bits/char", self.step, valid_bpc)
+        if improved:
+            save_checkpoint(self.run_dir / "model.pt", self._payload(with_optimizer=False))
+        save_checkpoint(self.run_dir / "last.pt", self._payload())
+        self.last_valid_bpc = valid_bpc
+        return bool(self.config.patience) and self.bad_evals >= self.config.patience
+
+    def run(self, progress: bool = True) -> TrainResult:
+        """Train until ``max_steps``, early stopping, or Ctrl-C."""
+        from tqdm import tqdm
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.last_valid_bpc = math.nan
+        lengths = [len(t) for t in self.train_tunes]
+        bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress,
+                   unit="step", dynamic_ncols=True)
+        next_eval = (self.step // self.config.eval_interval + 1) * self.config.eval_interval
+        window_bits, window_chars, window_start = 0.0, 0.0, time.perf_counter()
+        stopped = "finished"
+        self.stop_requested = False
+        previous_handler = _catch_interrupt(self)
+        try:
+            while self.step < self.config.max_steps:
+                batches = epoch_batches(lengths, self.config.batch_size, self.config.seed, self.epoch)
+                while self.batch_index < len(batches) and self.step < self.config.max_steps:
+                    started, before = time.perf_counter(), self.step
+                    bits, chars = self._train_batch([self.train_tunes[i] for i in batches[self.batch_index]])
+                    self.batch_index += 1
+                    now = time.perf_counter()
+                    self.elapsed += now - started
+                    window_bits += bits
+                    window_chars += chars
+                    rate = window_chars / max(now - window_start, 1e-9)
+                    bar.update(self.step - before)
+                    if self.stop_requested:
+                        raise KeyboardInterrupt
+                    bar.set_postfix(bpc=f"{bits / max(chars, 1):.3f}", valid=f"{self.best_bpc:.3f}",
+                                    chars_s=f"{rate:,.0f}", epoch=self.epoch)
+                    if self.step >= next_eval or self.step >= self.config.max_steps:
+                        next_eval += self.config.eval_interval
+                        if self._validate(window_bits / max(window_chars, 1), rate):
+                            stopped = "early stopping"
+                            return self._result(stopped)
+                        window_bits, window_chars, window_start = 0.0, 0.0, time.perf_counter()
+                if self.batch_index >= len(batches):
+                    self.epoch, self.batch_index = self.epoch + 1, 0
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+            save_checkpoint(self.run_dir / "last.pt", self._payload())
+        finally:
+            bar.close()
+            if previous_handler is not None:
+                signal.signal(signal.SIGINT, previous_handler)
+        return self._result(stopped)
+
+    def _result(self, stopped: str) -> TrainResult:
+        return TrainResult(self.run_dir, self.step, self.best_bpc, stopped)
+
+
+def _catch_interrupt(trainer: Trainer):
+    """Make Ctrl-C finish the current batch, so last.pt resumes exactly.
+
+    Returns the previous SIGINT handler, or None outside the main thread.
+    A second Ctrl-C interrupts at once.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        if trainer.stop_requested:
+            raise KeyboardInterrupt
+        trainer.stop_requested = True
+        logger.warning("stopping after this batch (Ctrl-C again to stop at once)")
+
+    signal.signal(signal.SIGINT, handler)
+    return previous
+
+
+def train(corpus_paths: list[Path] | None = None, run_dir: Path = Path("outputs/train"),
+          model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
+          resume: Path | None = None, progress: bool = True) -> TrainResult:
+    """Train a character language model and write its checkpoints.
+
+    Args:
+        corpus_paths: ``.abc`` files or folders; None uses the default corpus.
+        run_dir: folder for ``model.pt``, ``last.pt`` and ``log.jsonl``.
+        model_config: the model's shape (ignored when resuming).
+        train_config: training settings; when resuming, None keeps the
+            checkpoint's settings.
+        resume: a ``last.pt`` checkpoint (or its run folder) to continue from.
+        progress: show a progress bar on stderr.
+
+    Returns:
+        A :class:`TrainResult` with the best validation bits/char.
+
+    Raises:
+        MusicgenError: bad corpus, checkpoint or options, or a diverged run.
+    """
+    state = None
+    if resume is not None:
+        resume = Path(resume)
+        state = load_checkpoint(resume / "last.pt" if resume.is_dir() else resume)
+        if train_config is None and state.get("train_config"):
+            train_config = TrainConfig.from_dict(state["train_config"])
+    corpus = load_corpus(corpus_paths)
+    trainer = Trainer(corpus, run_dir, model_config, train_config or TrainConfig(), resume=state)
+    return trainer.run(progress=progress)

@@ -1,0 +1,38 @@
+"""Shared fixtures: small real data and a tiny trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def tiny_book() -> Path:
+    """A hand-made tunebook with duplicates, a tune without K: and one without notes."""
+    return DATA / "tiny.abc"
+
+
+@pytest.fixture(scope="session")
+def small_corpus() -> Path:
+    """A real collection of 177 tunes shipped with music21 (American fife tunes and more)."""
+    from musicgen.corpus import music21_corpus_dir
+
+    return music21_corpus_dir() / "miscFolk"
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, small_corpus) -> Path:
+    """A run folder with a small model trained for a few seconds."""
+    from musicgen.config import ModelConfig, TrainConfig
+    from musicgen.train import train
+
+    run_dir = tmp_path_factory.mktemp("tiny-run")
+    train([small_corpus], run_dir, ModelConfig(vocab_size=1, hidden_size=48, num_layers=1,
+                                                  embedding_size=16, dropout=0.0),
+          TrainConfig(batch_size=16, seq_len=64, max_steps=40, eval_interval=20, warmup_steps=5,
+                      learning_rate=1e-2),
+          progress=False)
+    return run_dir

@@ -1,0 +1,126 @@
+"""The command line, through click's test runner and as a real process."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from musicgen.cli import main
+from musicgen.tunebook import parse_tunebook
+
+
+@pytest.fixture()
+def run():
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def one_line_error(result, *fragments):
+    assert result.exit_code != 0
+    lines = result.output.strip().splitlines()
+    assert lines[-1].startswith("Error: "), result.output
+    for fragment in fragments:
+        assert fragment in lines[-1]
+
+
+def test_help_lists_the_commands(run):
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in ("train", "generate", "corpus"):
+        assert command in result.output
+
+
+def test_python_dash_m_works():
+    result = subprocess.run([sys.executable, "-m", "musicgen", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "generate" in result.stdout
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from musicgen.cli import main; assert 'torch' not in sys.modules; assert 'music21' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_corpus_reports_counts_skips_vocabulary_and_lengths(run, tiny_book):
+    result = run("corpus", tiny_book, "--show-skipped")
+    assert result.exit_code == 0
+    assert "total" in result.output and "vocabulary:" in result.output and "tune length" in result.output
+    assert "1  no K: field" in result.output
+    assert "skipped tiny.abc X:3 (No key here): no K: field" in result.output
+
+
+def test_train_then_generate(run, tmp_path, small_corpus):
+    run_dir = tmp_path / "run"
+    result = run("train", small_corpus, "--out", run_dir, "--hidden-size", 24, "--num-layers", 1,
+                 "--max-steps", 12, "--eval-interval", 6, "--batch-size", 16, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "best validation" in result.output and (run_dir / "model.pt").is_file()
+    resumed = run("train", small_corpus, "--resume", run_dir, "--max-steps", 18, "--quiet")
+    assert resumed.exit_code == 0 and "at step 18" in resumed.output
+
+    out = tmp_path / "tunes"
+    result = run("generate", "--model", run_dir, "-n", 8, "--seed", 1, "--out", out, "--max-length", 300)
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("0*.abc"))) == 8
+    assert len(parse_tunebook((out / "tunebook.abc").read_text())[0]) >= 0
+    assert f"wrote 8 tunes" in result.output and str(out) in result.output
+
+
+def test_generate_refuses_to_overwrite(run, tmp_path, tiny_run):
+    out = tmp_path / "tunes"
+    assert run("generate", "--model", tiny_run, "-n", 1, "--seed", 1, "--out", out).exit_code == 0
+    before = {p.name: p.read_text() for p in out.iterdir()}
+    again = run("generate", "--model", tiny_run, "-n", 1, "--seed", 2, "--out", out)
+    one_line_error(again, "already exists", "--force")
+    assert {p.name: p.read_text() for p in out.iterdir()} == before
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["train", "missing.abc"], ["missing.abc", "no such file or folder"]),
+    (["generate", "--model", "missing.pt"], ["missing.pt", "no such checkpoint"]),
+    (["corpus", "missing-folder"], ["no such file or folder"]),
+])
+def test_missing_files(run, tmp_path, args, fragments):
+    one_line_error(run(*args), *fragments)
+
+
+def test_empty_corpus(run, tmp_path):
+    (tmp_path / "empty.abc").write_text("")
+    one_line_error(run("corpus", tmp_path / "empty.abc"), "no usable tune")
+    one_line_error(run("train", tmp_path / "empty.abc", "--out", tmp_path / "run"), "no usable tune")
+
+
+def test_corrupt_checkpoint(run, tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"PK\x03\x04 garbage")
+    one_line_error(run("generate", "--model", bad, "--out", tmp_path / "out"), "bad.pt")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_prime_characters(run, tmp_path, tiny_run):
+    one_line_error(run("generate", "--model", tiny_run, "--prime", "K:D€", "--out", tmp_path / "o"), "'€'")
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["generate", "--temperature", "0"], "temperature must be positive"),
+    (["generate", "-n", "0"], "n must be at least 1"),
+    (["generate", "--top-p", "2"], "top_p must be in range"),
+    (["generate", "--key", " "], "one non-empty line"),
+])
+def test_impossible_generate_options(run, tmp_path, tiny_run, args, fragment):
+    result = run(*args, "--model", tiny_run, "--out", tmp_path / "o")
+    one_line_error(result, fragment)
+    assert not (tmp_path / "o").exists()
+
+
+def test_impossible_train_options(run, tmp_path, small_corpus):
+    result = run("train", small_corpus, "--hidden-size", 0, "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "hidden_size must be positive" in result.output
+    result = run("train", small_corpus, "--dropout", 1.5, "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "dropout must be in range" in result.output
+    assert not (tmp_path / "r").exists()

@@ -1,0 +1,99 @@
+"""Sampling tunes: batches, header options, primes, determinism."""
+
+import pytest
+import torch
+
+from musicgen.errors import SamplingError
+from musicgen.sample import _filter_logits, generate, header_fields, load_model
+from musicgen.config import SampleConfig
+
+
+@pytest.fixture(scope="module")
+def model(tiny_run):
+    return load_model(tiny_run)
+
+
+def test_generates_n_numbered_tunes_with_abc(model):
+    tunes = generate(model, n=5, seed=1, max_length=400)
+    assert [t.number for t in tunes] == [1, 2, 3, 4, 5]
+    for tune in tunes:
+        assert tune.abc.startswith(f"X:{tune.number}\n")
+        assert len(tune.text) <= 400
+
+
+def test_same_seed_same_tunes_and_other_seed_other_tunes(model):
+    first = [t.abc for t in generate(model, n=3, seed=7, max_length=300)]
+    assert first == [t.abc for t in generate(model, n=3, seed=7, max_length=300)]
+    assert first != [t.abc for t in generate(model, n=3, seed=8, max_length=300)]
+
+
+def test_header_options_are_written_in_every_tune(model):
+    header = header_fields(key="Dmix", meter="6/8", title="Test Tune", tune_type="jig")
+    tunes = generate(model, n=6, seed=2, header=header, max_length=300)
+    for tune in tunes:
+        lines = tune.text.splitlines()
+        k_line = next(i for i, line in enumerate(lines) if line.startswith("K:"))
+        head = lines[: k_line + 1]
+        assert "T:Test Tune" in head and "R:jig" in head and "M:6/8" in head
+        assert lines[k_line] == "K:Dmix"
+
+
+def test_key_alone_still_lets_the_model_write_the_rest_of_the_header(model):
+    for tune in generate(model, n=4, seed=3, header={"K": "Ador"}, max_length=300):
+        head = tune.text.split("K:")[0]
+        assert tune.text.count("K:Ador\n") >= 1
+        assert all(line[1:2] == ":" for line in head.splitlines())
+
+
+def test_prime_starts_every_tune(model):
+    for tune in generate(model, n=2, seed=4, prime="T:Primed\nM:3/4\n", max_length=200):
+        assert tune.text.startswith("T:Primed\nM:3/4\n")
+
+
+def test_finished_tunes_leave_the_batch(model, monkeypatch):
+    batch_sizes = []
+    forward = type(model).forward
+
+    def counting_forward(self, ids, state=None):
+        batch_sizes.append(ids.shape[0])
+        return forward(self, ids, state)
+
+    monkeypatch.setattr(type(model), "forward", counting_forward)
+    tunes = generate(model, n=8, seed=5, max_length=600)
+    assert batch_sizes[0] == 8
+    assert batch_sizes == sorted(batch_sizes, reverse=True)
+    if any(t.complete for t in tunes):
+        assert batch_sizes[-1] < 8
+
+
+def test_unknown_prime_characters_are_named(model):
+    with pytest.raises(SamplingError, match="never saw: 'ж', '€'"):
+        generate(model, prime="K:Dжж€")
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"n": 0}, "n must be at least 1"),
+    ({"temperature": 0}, "temperature must be positive"),
+    ({"top_p": 1.5}, "top_p must be in range"),
+    ({"top_k": -1}, "top_k must be 0 or more"),
+    ({"max_length": 0}, "max_length must be positive"),
+])
+def test_impossible_options(model, options, message):
+    with pytest.raises(SamplingError, match=message):
+        generate(model, **options)
+
+
+def test_header_values_must_be_single_lines():
+    with pytest.raises(SamplingError, match="one non-empty line"):
+        header_fields(key="D\nX:2")
+    with pytest.raises(SamplingError, match="one non-empty line"):
+        header_fields(meter=" ")
+
+
+def test_top_k_and_top_p_keep_the_likeliest():
+    logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
+    top_k = _filter_logits(logits, SampleConfig(top_k=2))
+    assert torch.isfinite(top_k).tolist() == [[True, True, False, False]]
+    top_p = _filter_logits(logits, SampleConfig(top_p=0.7))
+    assert torch.isfinite(top_p).tolist() == [[True, True, False, False]]
+    assert torch.isfinite(_filter_logits(logits, SampleConfig(top_p=0.5))).sum() == 1

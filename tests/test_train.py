@@ -1,0 +1,92 @@
+"""Training: checkpoints, logs, determinism, resuming, stopping."""
+
+import json
+import math
+
+import pytest
+import torch
+
+from musicgen.checkpoint import load_checkpoint
+from musicgen.config import ModelConfig, TrainConfig
+from musicgen.corpus import load_corpus
+from musicgen.errors import MusicgenError
+from musicgen.train import Trainer, learning_rate_factor
+
+SMALL = ModelConfig(vocab_size=1, hidden_size=32, num_layers=1, embedding_size=8, dropout=0.1)
+
+
+def quick(**changes) -> TrainConfig:
+    settings = dict(batch_size=16, seq_len=48, max_steps=24, eval_interval=8, warmup_steps=3,
+                    learning_rate=1e-2, seed=3)
+    return TrainConfig(**{**settings, **changes})
+
+
+@pytest.fixture(scope="module")
+def corpus(small_corpus):
+    return load_corpus([small_corpus])
+
+
+def test_run_writes_best_and_last_checkpoints_and_a_log(tiny_run):
+    assert (tiny_run / "model.pt").is_file() and (tiny_run / "last.pt").is_file()
+    records = [json.loads(line) for line in (tiny_run / "log.jsonl").read_text().splitlines()]
+    # validation waits for the batch under way to end, so the first lands at or after step 20
+    assert len(records) == 2 and 20 <= records[0]["step"] < 40 and records[1]["step"] == 40
+    vocab_size = len(load_checkpoint(tiny_run / "model.pt")["vocab"])
+    assert records[-1]["valid_bpc"] < records[0]["valid_bpc"] < math.log2(vocab_size)
+
+
+def test_same_seed_gives_the_same_weights(corpus, tmp_path):
+    first = Trainer(corpus, tmp_path / "a", SMALL, quick())
+    first.run(progress=False)
+    second = Trainer(corpus, tmp_path / "b", SMALL, quick())
+    second.run(progress=False)
+    for name, weight in first.model.state_dict().items():
+        assert torch.equal(weight, second.model.state_dict()[name])
+
+
+def test_interrupted_and_resumed_run_ends_with_the_same_weights(corpus, tmp_path, monkeypatch):
+    straight = Trainer(corpus, tmp_path / "straight", SMALL, quick())
+    straight.run(progress=False)
+
+    interrupted = Trainer(corpus, tmp_path / "cut", SMALL, quick())
+    real_batch = interrupted._train_batch
+
+    def batch_then_ctrl_c(tunes):
+        result = real_batch(tunes)
+        if interrupted.step >= 10:
+            interrupted.stop_requested = True  # what the SIGINT handler sets
+        return result
+
+    monkeypatch.setattr(interrupted, "_train_batch", batch_then_ctrl_c)
+    assert interrupted.run(progress=False).stopped == "interrupted"
+    assert 10 <= interrupted.step < 24
+
+    resumed = Trainer(corpus, tmp_path / "cut", None, quick(), resume=load_checkpoint(tmp_path / "cut" / "last.pt"))
+    assert resumed.run(progress=False).step == straight.step
+    for name, weight in straight.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], weight, rtol=0, atol=0)
+
+
+def test_early_stopping_when_validation_stops_improving(corpus, tmp_path):
+    result = Trainer(corpus, tmp_path, SMALL, quick(learning_rate=1e-9, patience=1, max_steps=200)).run(progress=False)
+    assert result.stopped == "early stopping"
+    assert result.step < 200
+
+
+def test_diverging_loss_stops_with_a_clear_error(corpus, tmp_path, monkeypatch):
+    trainer = Trainer(corpus, tmp_path, SMALL, quick())
+    monkeypatch.setattr("musicgen.train.bits_per_char", lambda *a: (torch.tensor(math.nan), torch.tensor(1.0)))
+    with pytest.raises(MusicgenError, match="diverged at step 0"):
+        trainer.run(progress=False)
+
+
+def test_corpus_too_small_to_split(tmp_path, tiny_book):
+    with pytest.raises(MusicgenError, match="needs tunes in both splits"):
+        Trainer(load_corpus([tiny_book]), tmp_path, SMALL, quick())
+
+
+def test_learning_rate_warms_up_then_decays():
+    config = quick(max_steps=100, warmup_steps=10)
+    factors = [learning_rate_factor(step, config) for step in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert factors[10] > factors[50] > factors[99] >= 0.1
