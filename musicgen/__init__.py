@@ -8,7 +8,11 @@ Cheat-sheet of the public API (everything also has a CLI command)::
     tunes = musicgen.generate(model, n=4, temperature=1.0, seed=1,
                               prime=None, header={"K": "Dmix", "M": "6/8"})
     print(tunes[0].abc)                      # the tune's ABC text
-    musicgen.save_tunes(tunes, "outputs/my-tunes")
+    musicgen.save_tunes(tunes, "outputs/my-tunes", formats=("abc", "mid", "wav"))
+
+    musicgen.abc_to_midi(tunes[0].abc, "tune.mid")   # one tune's melody as MIDI
+    musicgen.midi_to_wav("tune.mid", "tune.wav")     # 44.1 kHz, SoundFont synthesis
+    musicgen.play("tune.mid")                        # MIDI port or sound card
 
     corpus = musicgen.load_corpus()          # music21's folk collections, cleaned
     tunes, skipped = musicgen.parse_tunebook(open("book.abc").read())
@@ -48,6 +52,13 @@ _EXPORTS = {
     "GeneratedTune": "musicgen.sample",
     "header_fields": "musicgen.sample",
     "save_tunes": "musicgen.output",
+    "Saved": "musicgen.output",
+    "ConversionError": "musicgen.errors",
+    "abc_to_melody": "musicgen.melody",
+    "Melody": "musicgen.melody",
+    "abc_to_midi": "musicgen.midi",
+    "midi_to_wav": "musicgen.audio",
+    "play": "musicgen.playback",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -129,30 +129,128 @@ def train(paths, run_dir, resume, quiet, **options) -> None:
 @click.option("--title", default=None, help="Write T: for you.")
 @click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel.")
 @click.option("--max-length", type=int, default=2000, show_default=True, help="Characters per tune at most.")
+@click.option("--formats", default="abc,mid,wav", show_default=True,
+              help="Files to write for each tune: any of abc, mid, wav.")
+@click.option("--instrument", default="piano", show_default=True,
+              help="General MIDI instrument for .mid/.wav: a name (fiddle, flute...) or 0-127.")
+@click.option("--bpm", type=float, default=None, help="Tempo in quarter notes per minute [default: the tune's Q: or 120].")
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
 def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
-             title, tune_type, max_length, force) -> None:
-    """Compose new tunes in ABC notation.
+             title, tune_type, max_length, formats, instrument, bpm, force) -> None:
+    """Compose new tunes in ABC notation, with MIDI and audio of each.
 
-    Writes each tune as NN-title.abc and all of them as tunebook.abc, then
-    prints where they are.
+    Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
+    them as tunebook.abc, then prints where they are. A tune that cannot be
+    turned into MIDI keeps its .abc and is reported.
     """
+    from musicgen.convert import check_formats
+    from musicgen.midi import instrument_program
     from musicgen.output import new_run_dir, save_tunes
     from musicgen.sample import generate as sample, header_fields, load_model
 
+    formats = check_formats(formats.split(","))
+    instrument_program(instrument)  # fail before sampling, not after
     model = load_model(model_path)
     header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
     prime = prime.replace("\\n", "\n") if prime else None
     tunes = sample(model, n=count, temperature=temperature, seed=seed, prime=prime, top_k=top_k,
                    top_p=top_p, max_length=max_length, header=header, progress=True)
     out_dir = out_dir or new_run_dir(Path("outputs"), "generate")
-    paths = save_tunes(tunes, out_dir, force=force)
+    saved = save_tunes(tunes, out_dir, force=force, formats=formats, instrument=instrument, tempo_qpm=bpm)
     cut = sum(not t.complete for t in tunes)
     for tune in tunes:
         click.echo(f"  {tune.number:>3}  {tune.title or '(untitled)'}")
+    for stem, reason in saved.failed:
+        click.echo(f"  not converted: {stem}: {reason}", err=True)
     note = f" ({cut} cut off at --max-length)" if cut else ""
-    click.echo(f"wrote {len(tunes)} tunes{note} to {out_dir}/ ({len(paths)} files)")
+    audio = f", audio by {saved.renderer}" if saved.renderer else ""
+    click.echo(f"wrote {len(tunes)} tunes{note} to {out_dir}/ ({len(saved.paths)} files{audio})")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--to", "formats", default="mid,wav", show_default=True, help="Any of mid, wav (and abc).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the files [default: beside SOURCE, in SOURCE-STEM/ for a tunebook].")
+@click.option("--instrument", default="piano", show_default=True,
+              help="General MIDI instrument: a name (fiddle, flute, whistle...) or 0-127.")
+@click.option("--bpm", type=float, default=None, help="Tempo in quarter notes per minute [default: Q: or 120].")
+@click.option("--renderer", type=click.Choice(["auto", "soundfont", "additive"]), default="auto", show_default=True,
+              help="Audio: SoundFont synthesis (midirenderer), or pure-numpy additive synthesis.")
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_user_errors
+def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
+    """Convert an ABC tunebook to MIDI and WAV, or a MIDI file to WAV.
+
+    Every tune of a tunebook becomes NN-title.mid and .wav, converted on every
+    core; a tune that cannot be converted is reported with its reason and the
+    others still convert. A .mid SOURCE is rendered to a .wav beside it.
+    """
+    from musicgen.convert import check_formats
+
+    if not source.is_file():
+        raise MusicgenError(f"{source}: no such file")
+    if source.suffix.lower() in (".mid", ".midi"):
+        from musicgen.audio import midi_to_wav
+
+        target = (out_dir or source.parent) / (source.stem + ".wav")
+        if target.exists() and not force:
+            raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
+        used = midi_to_wav(source, target, renderer=renderer)
+        click.echo(f"wrote {target} (audio by {used})")
+        return
+    from musicgen.midi import instrument_program
+    from musicgen.output import save_tunes
+    from musicgen.tunebook import decode_abc, parse_tunebook
+
+    formats = check_formats(formats.split(","))
+    instrument_program(instrument)
+    tunes, skipped = parse_tunebook(decode_abc(source.read_bytes()), source.name)
+    for item in skipped:
+        click.echo(f"  skipped {item}", err=True)
+    if not tunes:
+        raise MusicgenError(f"{source}: no usable tune")
+    out_dir = out_dir or source.parent / source.stem
+    saved = save_tunes(tunes, out_dir, force=force, formats=formats, instrument=instrument,
+                       tempo_qpm=bpm, progress=True)
+    for stem, reason in saved.failed:
+        click.echo(f"  not converted: {stem}: {reason}", err=True)
+    converted = len(tunes) - len(saved.failed)
+    audio = f", audio by {saved.renderer}" if saved.renderer else ""
+    click.echo(f"converted {converted} of {len(tunes)} tunes to {out_dir}/ ({len(saved.paths)} files{audio})")
+    if saved.failed:
+        raise MusicgenError(f"{len(saved.failed)} tune(s) could not be converted (listed above)")
+
+
+@main.command()
+@click.argument("source", required=False, type=click.Path(path_type=Path))
+@click.option("--port", default=None, help="MIDI output port name (see --list-ports).")
+@click.option("--list-ports", is_flag=True, help="List MIDI output ports and exit.")
+@click.option("--audio", is_flag=True, help="Play through the sound card even if a MIDI port exists.")
+@_user_errors
+def play(source, port, list_ports, audio) -> None:
+    """Play an ABC tune (the first of a tunebook) or a MIDI file.
+
+    Sends the notes to a MIDI output port (needs python-rtmidi) or, without
+    one, plays rendered audio on the sound card. Ctrl-C stops and silences.
+    """
+    from musicgen.playback import list_ports as port_names, play as play_file
+
+    if list_ports:
+        names = port_names()
+        click.echo("\n".join(names) if names else "no MIDI output ports")
+        return
+    if source is None:
+        raise click.UsageError("give a .abc or .mid file to play (or --list-ports)")
+
+    def show(where: str, seconds: float) -> None:
+        click.echo(f"playing {source.name} on {where} ({seconds:.1f} s); Ctrl-C stops")
+
+    try:
+        play_file(source, port, use_port=False if audio else None, on_start=show)
+    except KeyboardInterrupt:
+        click.echo("stopped")
 
 
 if __name__ == "__main__":

@@ -19,3 +19,7 @@ class CheckpointError(MusicgenError):
 
 class SamplingError(MusicgenError):
     """Impossible sampling options, such as a prime the model cannot read."""
+
+
+class ConversionError(MusicgenError):
+    """A tune that cannot be turned into notes, MIDI or audio."""

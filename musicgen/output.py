@@ -6,6 +6,7 @@ import re
 import shutil
 import time
 import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicgen.checkpoint import atomic_write
@@ -92,25 +93,59 @@ def tune_file_names(titles: list[str], width: int) -> list[str]:
     return names
 
 
-def save_tunes(tunes: list, out_dir: Path, force: bool = False) -> list[Path]:
-    """Write each tune as ``NN-title.abc`` plus ``tunebook.abc`` with them all.
+@dataclass
+class Saved:
+    """What :func:`save_tunes` wrote.
+
+    Attributes:
+        paths: every file written, tunebook last.
+        failed: ``(file stem, reason)`` for tunes that could not become MIDI/WAV.
+        renderer: the audio renderer used (``soundfont`` or ``additive``), if any.
+    """
+
+    paths: list[Path] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    renderer: str = ""
+
+
+def save_tunes(tunes: list, out_dir: Path, force: bool = False, formats=("abc",),
+               instrument: str | int = "piano", tempo_qpm: float | None = None,
+               progress: bool = False) -> Saved:
+    """Write each tune as ``NN-title.abc`` (and ``.mid``, ``.wav``) plus ``tunebook.abc``.
 
     Args:
         tunes: objects with ``.abc`` and ``.title`` (generated or parsed tunes).
         out_dir: the folder, created if needed.
         force: replace files that already exist.
+        formats: any of ``abc``, ``mid``, ``wav``.
+        instrument, tempo_qpm: for MIDI and audio (see :func:`musicgen.abc_to_midi`).
+        progress: show a progress bar on stderr.
 
     Returns:
-        The paths written, tunebook last.
+        A :class:`Saved`. A tune that cannot be converted keeps its ``.abc``
+        and is listed in ``failed``; the others are still converted.
 
     Raises:
-        MusicgenError: a file exists (without ``force``) or cannot be written;
-            then nothing from this call is left behind.
+        MusicgenError: a file exists (without ``force``), cannot be written,
+            or a format is unknown; then nothing from this call is left behind.
     """
+    from tqdm import tqdm
+
+    from musicgen.convert import check_formats, render_tunes
+
+    formats = check_formats(formats)
     width = max(2, len(str(len(tunes))))
     stems = tune_file_names([t.title for t in tunes], width)
+    saved = Saved()
+    rendered = render_tunes([t.abc for t in tunes], formats, instrument, tempo_qpm)
     with OutputFolder(out_dir, force=force) as folder:
-        for stem, tune in zip(stems, tunes):
-            folder.write(f"{stem}.abc", tune.abc)
+        for stem, result in tqdm(zip(stems, rendered), total=len(stems), disable=not progress,
+                                 unit="tune", desc="writing"):
+            for extension, data in result.files.items():
+                folder.write(f"{stem}.{extension}", data)
+            if result.error:
+                saved.failed.append((stem, result.error))
+            saved.renderer = saved.renderer or result.renderer
         folder.write("tunebook.abc", "\n".join(t.abc for t in tunes))
-    return folder.written
+    saved.paths = folder.written
+    return saved

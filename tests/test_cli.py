@@ -124,3 +124,52 @@ def test_impossible_train_options(run, tmp_path, small_corpus):
     result = run("train", small_corpus, "--dropout", 1.5, "--out", tmp_path / "r")
     assert result.exit_code == 2 and "dropout must be in range" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_convert_tunebook_to_midi_and_wav(run, tmp_path, tiny_book):
+    import pretty_midi
+
+    out = tmp_path / "book"
+    result = run("convert", tiny_book, "--out", out, "--instrument", "flute", "--bpm", 150)
+    assert result.exit_code == 0, result.output
+    assert "converted 4 of 4 tunes" in result.output
+    mids = sorted(out.glob("*.mid"))
+    assert [p.stem for p in mids] == ["01-the-kesh", "02-drowsy-maggie", "03-the-kesh", "04-polska-with-no-l"]
+    assert len(list(out.glob("*.wav"))) == 4
+    assert pretty_midi.PrettyMIDI(str(mids[1])).instruments[0].program == 73
+    again = run("convert", tiny_book, "--out", out)
+    one_line_error(again, "already exists")
+
+
+def test_convert_reports_bad_tunes_and_converts_the_rest(run, tmp_path):
+    book = tmp_path / "mixed.abc"
+    book.write_text("X:1\nT:Good\nK:D\nDEF|\n\nX:2\nT:Bad\nL:0\nK:D\nDEF|\n\nX:3\nT:Also good\nK:G\nGAB|\n")
+    result = run("convert", book, "--to", "mid", "--out", tmp_path / "out")
+    assert result.exit_code == 1
+    assert "not converted: 02-bad: X:2 (Bad): L:0" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.mid")) == ["01-good.mid", "03-also-good.mid"]
+
+
+def test_convert_midi_to_wav_and_bad_inputs(run, tmp_path, tiny_book):
+    run("convert", tiny_book, "--to", "mid", "--out", tmp_path / "b")
+    midi = tmp_path / "b" / "01-the-kesh.mid"
+    result = run("convert", midi, "--renderer", "additive")
+    assert result.exit_code == 0 and (tmp_path / "b" / "01-the-kesh.wav").is_file()
+    one_line_error(run("convert", tmp_path / "none.abc"), "no such file")
+    one_line_error(run("convert", tiny_book, "--to", "mp3", "--out", tmp_path / "c"), "mp3")
+    one_line_error(run("convert", tiny_book, "--instrument", "kazoo", "--out", tmp_path / "c"), "kazoo")
+    assert not (tmp_path / "c").exists()
+
+
+def test_generate_writes_abc_mid_and_wav_by_default(run, tmp_path, tiny_run):
+    out = tmp_path / "g"
+    result = run("generate", "--model", tiny_run, "-n", 2, "--seed", 3, "--out", out,
+                 "--prime", "T:Primed\\nM:4/4\\nL:1/8\\nK:D\\nDEFG ABcd|", "--max-length", 80)
+    assert result.exit_code == 0, result.output
+    for suffix in ("abc", "mid", "wav"):
+        assert len(list(out.glob(f"0*.{suffix}"))) == 2, (suffix, result.output)
+
+
+def test_play_errors(run, tmp_path):
+    one_line_error(run("play", tmp_path / "none.abc"), "no such file")
+    assert run("play").exit_code == 2

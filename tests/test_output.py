@@ -26,7 +26,7 @@ def test_names_are_numbered_and_unique():
 
 
 def test_save_tunes_writes_each_tune_and_a_tunebook(tmp_path, tunes):
-    paths = save_tunes(tunes, tmp_path / "out")
+    paths = save_tunes(tunes, tmp_path / "out").paths
     assert [p.name for p in paths] == ["01-the-kesh.abc", "02-drowsy-maggie.abc", "03-the-kesh.abc",
                                        "04-polska-with-no-l.abc", "tunebook.abc"]
     book = (tmp_path / "out" / "tunebook.abc").read_text()

@@ -1,0 +1,85 @@
+"""Convert tunes and tunebooks to MIDI and WAV files, one file per tune.
+
+Tunebooks are converted on every core (a process pool); a tune that cannot be
+converted is reported with its reason and the rest still convert.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicgen.errors import ConversionError, MusicgenError
+
+FORMATS = ("abc", "mid", "wav")
+
+
+@dataclass
+class Rendered:
+    """One tune's files as bytes, by format, or the reason it failed."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str = ""
+    renderer: str = ""
+
+
+def check_formats(formats) -> tuple[str, ...]:
+    """Validate a list of formats (abc, mid, wav).
+
+    Raises:
+        MusicgenError: an unknown format.
+    """
+    formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in formats if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise MusicgenError(f"formats must be among {', '.join(FORMATS)}, not {', '.join(unknown) or 'none'}")
+    return formats
+
+
+def render_tune(abc: str, formats: tuple[str, ...] = FORMATS, instrument: str | int = "piano",
+                tempo_qpm: float | None = None, renderer: str = "auto") -> Rendered:
+    """Files for one tune; a conversion failure is returned, not raised."""
+    from musicgen.melody import abc_to_melody
+    from musicgen.midi import instrument_program, melody_to_midi_file
+
+    result = Rendered()
+    if "abc" in formats:
+        result.files["abc"] = abc.encode("utf-8")
+    if "mid" not in formats and "wav" not in formats:
+        return result
+    try:
+        midi = melody_to_midi_file(abc_to_melody(abc), instrument_program(instrument), tempo_qpm)
+        buffer = io.BytesIO()
+        midi.save(file=buffer)
+        if "mid" in formats:
+            result.files["mid"] = buffer.getvalue()
+        if "wav" in formats:
+            from musicgen.audio import render_wav
+
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "tune.mid"
+                path.write_bytes(buffer.getvalue())
+                result.files["wav"], result.renderer = render_wav(path, renderer)
+    except ConversionError as error:
+        result.error = str(error)
+    return result
+
+
+def _render_job(job) -> Rendered:
+    return render_tune(*job)
+
+
+def render_tunes(abcs: list[str], formats: tuple[str, ...], instrument="piano", tempo_qpm=None,
+                 renderer="auto", jobs: int | None = None):
+    """Render many tunes, on ``jobs`` processes (default: every core); yields in order."""
+    work = [(abc, formats, instrument, tempo_qpm, renderer) for abc in abcs]
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(work) < 4:
+        yield from map(_render_job, work)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_render_job, work, chunksize=4)
