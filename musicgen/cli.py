@@ -253,5 +253,57 @@ def play(source, port, list_ports, audio) -> None:
         click.echo("stopped")
 
 
+@main.command()
+@click.argument("tunebook", type=click.Path(path_type=Path))
+@click.option("--against", type=click.Path(path_type=Path), default=None,
+              help="A reference tunebook for the population comparison.")
+@click.option("--novelty/--no-novelty", default=True, show_default=True,
+              help="Compare with the training split of the default corpus (or --train).")
+@click.option("--train", "train_paths", type=click.Path(path_type=Path), multiple=True,
+              help="Training tunes for the novelty figures (repeatable) [default: default corpus, train split].")
+@click.option("--abc2midi/--no-abc2midi", "use_abc2midi", default=True, show_default=True,
+              help="Count abc2midi's errors, where it is installed.")
+@click.option("--per-tune", is_flag=True, help="Also print a line per tune.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (per tune and summary) instead of a table.")
+@_user_errors
+def evaluate(tunebook, against, novelty, train_paths, use_abc2midi, per_tune, as_json) -> None:
+    """Score a tunebook: well-formed, bar lengths, key, structure, novelty.
+
+    Works on generated and real tunebooks alike. Novelty is measured against
+    the training split of the default corpus: the share of bars (6+
+    characters) found verbatim there, the longest run of consecutive bars
+    shared with one training tune, and the nearest training tune.
+    """
+    import json
+
+    from musicgen.evaluate import NoveltyIndex, evaluate_tunes
+    from musicgen.report import evaluation_table
+
+    tunes = _read_book(tunebook)
+    reference = _read_book(against) if against else None
+    index = None
+    if novelty:
+        from musicgen.corpus import load_corpus
+
+        corpus = load_corpus(list(train_paths) or None)
+        index = NoveltyIndex(corpus.split("train") if not train_paths else corpus.tunes)
+    result = evaluate_tunes(tunes, reference, index, use_abc2midi)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(evaluation_table(result, per_tune))
+
+
+def _read_book(path: Path) -> list:
+    from musicgen.tunebook import decode_abc, parse_tunebook
+
+    if not path.is_file():
+        raise MusicgenError(f"{path}: no such file")
+    tunes, _ = parse_tunebook(decode_abc(path.read_bytes()), path.name)
+    if not tunes:
+        raise MusicgenError(f"{path}: no usable tune")
+    return tunes
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,77 @@
+"""The evaluation metrics, on small hand-made tunebooks whose answers are known."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from musicgen.cli import main
+from musicgen.evaluate import NoveltyIndex, bar_texts, evaluate_tunes, overlap, score_tune
+from musicgen.tunebook import parse_tune, parse_tunebook
+from collections import Counter
+
+GOOD = "X:1\nT:Good\nM:4/4\nL:1/8\nK:G\n|:G2AB c2BA|GABc d4|efga b2ag|fedc B2G2:|\n"
+# pickup, a short bar in the middle, ends on A in G, an F natural outside the scale
+ROUGH = "X:2\nT:Rough\nM:4/4\nL:1/8\nK:G\nD2|G2AB c2BA|GAB d4|=FABc d4|A8|\n"
+
+
+def test_well_formed_bars_tonic_and_structure():
+    good = score_tune(parse_tune(GOOD), use_abc2midi=False)
+    assert good.has_headers and good.converts
+    assert good.bars_checked == 2 and good.bar_consistency == 1.0  # first and last bar not counted
+    assert good.ends_on_tonic and good.in_scale == 1.0
+    assert good.repeats and good.sections == 1 and good.bars_per_section == 4 and good.ends_cleanly
+
+    rough = score_tune(parse_tune(ROUGH), use_abc2midi=False)
+    assert rough.bars_checked == 3 and rough.bar_consistency == pytest.approx(2 / 3)
+    assert not rough.ends_on_tonic and not rough.repeats and not rough.ends_cleanly
+    assert rough.in_scale == pytest.approx(16 / 17)
+
+
+def test_tune_that_cannot_convert():
+    score = score_tune(parse_tune("X:3\nT:Bad\nM:4/4\nL:0\nK:C\nCDEF|\n"), use_abc2midi=False)
+    assert not score.converts and "L:0" in score.error
+
+
+def test_novelty_counts_verbatim_bars_runs_and_the_nearest_tune():
+    training = parse_tunebook(GOOD + "\n" + "X:9\nT:Other\nM:4/4\nL:1/8\nK:D\nd2fd c2ec|defg afge|\n")[0]
+    index = NoveltyIndex(training)
+    copy = parse_tune(GOOD.replace("T:Good", "T:Copy"))
+    half = parse_tune("X:4\nT:Half\nM:4/4\nL:1/8\nK:G\n|:G2AB c2BA|GABc d4|cccc cccc|DDDD DDDD:|\n")
+    result = evaluate_tunes([copy, half], novelty=index, use_abc2midi=False)
+    first, second = result["tunes"]
+    assert first["verbatim_bars"] == 1.0 and first["longest_shared_run"] == 4 and first["nearest_distance"] == 0
+    assert second["verbatim_bars"] == 0.5 and second["longest_shared_run"] == 2
+    assert "Good" in second["nearest"]
+    assert result["summary"]["copies_whole_tune"] == 0.5 and result["summary"]["shares_4_bars"] == 0.5
+
+
+def test_bars_are_split_on_every_kind_of_bar_line():
+    assert bar_texts("|:ab cd|1 ef:|2 gA||\nK:D\nB c|]") == ["abcd", "ef", "gA", "Bc"]
+
+
+def test_overlap_of_histograms():
+    assert overlap(Counter(a=1, b=1), Counter(a=2, b=2)) == 1.0
+    assert overlap(Counter(a=1), Counter(b=1)) == 0.0
+    assert overlap(Counter(), Counter(a=1)) is None
+
+
+def test_population_against_a_reference(tmp_path):
+    tunes = parse_tunebook(GOOD + "\n" + ROUGH)[0]
+    summary = evaluate_tunes(tunes, reference=tunes, use_abc2midi=False)["summary"]
+    assert summary["overlap_meters"] == 1.0 and summary["overlap_keys"] == 1.0
+
+
+def test_cli_table_json_and_errors(tmp_path):
+    book = tmp_path / "book.abc"
+    book.write_text(GOOD + "\n" + ROUGH)
+    runner = CliRunner()
+    table = runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--no-abc2midi", "--per-tune"])
+    assert table.exit_code == 0 and "ends on the tonic" in table.output and "50.0%" in table.output
+    data = json.loads(runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--json"]).output)
+    assert data["summary"]["tunes"] == 2 and len(data["tunes"]) == 2
+    missing = runner.invoke(main, ["evaluate", str(tmp_path / "none.abc")])
+    assert missing.exit_code == 1 and "no such file" in missing.output
+    (tmp_path / "empty.abc").write_text("nothing here")
+    empty = runner.invoke(main, ["evaluate", str(tmp_path / "empty.abc")])
+    assert empty.exit_code == 1 and "no usable tune" in empty.output
