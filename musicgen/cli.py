@@ -254,6 +254,25 @@ def play(source, port, list_ports, audio) -> None:
 
 
 @main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("target", type=click.Path(path_type=Path))
+@click.option("--half/--full", default=True, show_default=True, help="Store the weights as float16.")
+@click.option("--force", is_flag=True, help="Overwrite TARGET if it exists.")
+@_user_errors
+def export(source, target, half, force) -> None:
+    """Write a compact copy of a model (no optimizer state) for sharing.
+
+    SOURCE is a checkpoint or a training run folder (its model.pt).
+    """
+    from musicgen.sample import export_model
+
+    if target.exists() and not force:
+        raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
+    export_model(source, target, half=half)
+    click.echo(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")
+
+
+@main.command()
 @click.argument("tunebook", type=click.Path(path_type=Path))
 @click.option("--against", type=click.Path(path_type=Path), default=None,
               help="A reference tunebook for the population comparison.")

@@ -24,6 +24,7 @@ from musicgen.config import ModelConfig, SampleConfig
 from musicgen.core import select_state
 from musicgen.errors import CheckpointError, MusicgenError, SamplingError
 from musicgen.lm import CharLM
+from musicgen.stepper import make_stepper
 from musicgen.tunebook import HEADER_ORDER, Tune, parse_tune
 from musicgen.vocab import END, Vocabulary
 
@@ -152,7 +153,7 @@ def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
 def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
              prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
              max_length: int = 2000, header: dict[str, str] | None = None,
-             progress: bool = False) -> list[GeneratedTune]:
+             progress: bool = False, fast: bool = True) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 
     Args:
@@ -162,6 +163,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         prime: text each tune starts with (header lines, a first bar...).
         header: header fields to force, by letter (see :func:`header_fields`).
         progress: show a progress bar of finished tunes on stderr.
+        fast: step an LSTM with plain matrix products (:mod:`musicgen.stepper`);
+            False calls the module each step. Both give the same tunes.
 
     Returns:
         The tunes in order, each with ``.abc``.
@@ -184,6 +187,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     device = next(model.parameters()).device
     model.eval()
 
+    step = make_stepper(model, fast=fast)
     streams = [_Stream(prime, fixed) for _ in range(n)]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(n, 1)
     logits, state = model(start)
@@ -212,8 +216,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
             rows = torch.tensor(keep, device=device)
             state = select_state(state, rows)
             active = [active[row] for row in keep]
-        logits, state = model(torch.tensor(next_ids, device=device).unsqueeze(1), state)
-        logits = logits[:, -1]
+        logits, state = step(torch.tensor(next_ids, device=device), state)
     bar.close()
     return [_finish(number, stream) for number, stream in enumerate(streams, start=1)]
 
@@ -226,3 +229,24 @@ def _finish(number: int, stream: _Stream) -> GeneratedTune:
     except MusicgenError:
         tune = None
     return GeneratedTune(number=number, text=text, complete=stream.done, tune=tune)
+
+
+def export_model(source: str | Path, target: str | Path, half: bool = True) -> Path:
+    """Write a compact copy of a model checkpoint for sharing or bundling.
+
+    Keeps the weights (in float16 when ``half``), configuration, vocabulary,
+    step and training settings; drops the optimizer and resume state.
+
+    Raises:
+        CheckpointError: the source is not a readable model checkpoint.
+    """
+    from musicgen.checkpoint import save_checkpoint
+
+    source = Path(source)
+    data = load_checkpoint(source / "model.pt" if source.is_dir() else source)
+    load_model(source)  # the weights must fit the model before they are shared
+    weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in data["model"].items()}
+    keep = {k: data[k] for k in ("task", "model_config", "train_config", "vocab", "step") if k in data}
+    save_checkpoint(Path(target), {**keep, "model": weights, "optimizer": None,
+                                   "progress": {"best_bpc": data.get("progress", {}).get("best_bpc")}})
+    return Path(target)

@@ -59,7 +59,7 @@ def test_finished_tunes_leave_the_batch(model, monkeypatch):
         return forward(self, ids, state)
 
     monkeypatch.setattr(type(model), "forward", counting_forward)
-    tunes = generate(model, n=8, seed=5, max_length=600)
+    tunes = generate(model, n=8, seed=5, max_length=600, fast=False)  # the module path counts calls
     assert batch_sizes[0] == 8
     assert batch_sizes == sorted(batch_sizes, reverse=True)
     if any(t.complete for t in tunes):
@@ -97,3 +97,31 @@ def test_top_k_and_top_p_keep_the_likeliest():
     top_p = _filter_logits(logits, SampleConfig(top_p=0.7))
     assert torch.isfinite(top_p).tolist() == [[True, True, False, False]]
     assert torch.isfinite(_filter_logits(logits, SampleConfig(top_p=0.5))).sum() == 1
+
+
+def test_fast_lstm_step_gives_the_module_logits_and_the_same_tunes(model):
+    from musicgen.stepper import make_stepper
+
+    fast, plain = make_stepper(model), make_stepper(model, fast=False)
+    ids = torch.tensor([3, 5, 7])
+    state = model.init_hidden(3)
+    for _ in range(5):
+        fast_logits, fast_state = fast(ids, state)
+        plain_logits, state = plain(ids, state)
+        torch.testing.assert_close(fast_logits, plain_logits, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(fast_state[1], state[1], rtol=1e-5, atol=1e-5)
+        ids = plain_logits.argmax(dim=1)
+    with_fast = [t.abc for t in generate(model, n=4, seed=11, max_length=300)]
+    assert with_fast == [t.abc for t in generate(model, n=4, seed=11, max_length=300, fast=False)]
+
+
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_other_cells_sample_through_the_module(cell):
+    from musicgen.config import ModelConfig
+    from musicgen.lm import CharLM
+    from musicgen.vocab import Vocabulary
+
+    vocab = Vocabulary.from_texts(["T:x\nK:D\nABc|\n"])
+    lm = CharLM(ModelConfig(vocab_size=len(vocab), hidden_size=8, num_layers=2, cell=cell), vocab)
+    tunes = generate(lm, n=2, seed=1, max_length=50)
+    assert len(tunes) == 2
