@@ -60,3 +60,19 @@ def test_corpus_without_usable_tunes_says_why(tmp_path):
     book.write_text("X:1\nT:no key\nABC|\n\nX:2\nT:empty\nK:D\n")
     with pytest.raises(CorpusError, match="no usable tune.*1 no K: field.*1 no notes"):
         load_corpus([book])
+
+
+def test_odd_habits_of_music21_books_are_cleaned(default_corpus):
+    texts = default_corpus.texts()
+    assert not any(line.startswith(("I:", "N:", "Z:", "B:", "S:", "O:")) for t in texts for line in t.split("\n"))
+    assert not any("\x81" in t or "\x84" in t or "\x94" in t for t in texts)  # DOS umlauts repaired
+    assert any("ü" in t for t in texts)
+    assert not any("[|]" in t for t in texts)
+    meters = {t.fields.get("M") for t in default_corpus.tunes}
+    assert "C" not in meters and "C|" not in meters and "4/4" in meters
+
+
+def test_aird_tune_is_normalised(default_corpus):
+    gow = next(t for t in default_corpus.tunes if t.title == "Niel Gow." and "airdsAirs" in t.source)
+    # M:C| is written 2/2; the stray "I: :: :|" line and the Z: credit are gone
+    assert gow.abc.startswith("X:801\nT:Niel Gow.\nM:2/2\nL:1/8\nQ:1/2=90 \"Moderato\"\nK:G\n")
