@@ -120,7 +120,7 @@ class SampleConfig:
     temperature: float = 1.0
     top_k: int = 0
     top_p: float = 1.0
-    max_length: int = 2000
+    max_length: int = 1500
     seed: int | None = None
 
     def __post_init__(self) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from musicgen.errors import MusicgenError
 from musicgen.keys import key_signature, parse_meter
+from musicgen.melody import MAX_BODY_CHARS
 from musicgen.tunebook import Tune
 
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -124,6 +125,8 @@ def score_tune(tune: Tune, use_abc2midi: bool = True) -> TuneScore:
         melody = None
     if use_abc2midi:
         score.abc2midi_errors = abc2midi_error_count(tune.abc)
+    if len(tune.body) > MAX_BODY_CHARS:
+        return score  # too long to read: counted as not converting
     try:
         score.bars_checked, score.bar_consistency = _bar_consistency(tune)
         scale, tonic = _scale(tune.key), _tonic_pitch_class(tune.key)
@@ -154,6 +157,8 @@ class NoveltyIndex:
         long_bars = [b for b in bars if len(b) >= MIN_BAR_CHARS]
         score.verbatim_bars = (sum(b in self.where for b in long_bars) / len(long_bars)) if long_bars else None
         score.longest_shared_run = self._longest_run(bars)
+        if len(tune.body) > MAX_BODY_CHARS:
+            return
         nearest, distance = self._nearest(tune)
         if nearest is not None:
             score.nearest = f"{nearest.source} X:{nearest.number} {nearest.title}".strip()

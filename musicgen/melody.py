@@ -29,6 +29,8 @@ _DECORATION_CHARS = set("~.HLMOPSTuvJR")
 #: The longest note or tune (in whole notes) a tune may ask for.
 MAX_NOTE_LENGTH = Fraction(64)
 MAX_TUNE_LENGTH = Fraction(20000)
+#: The longest tune body read, in characters (the corpus's longest is about 2,300).
+MAX_BODY_CHARS = 20_000
 _DEFAULT_TUPLET_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
 
 
@@ -356,12 +358,19 @@ def _unfold(measures: list[_Measure]) -> list[_Measure]:
 
 
 def expand_parts(order: str) -> str:
-    """Expand a P: play order such as ``A2B`` or ``(AB)2C`` into ``AABC`` / ``ABABC``."""
-    text = re.sub(r"[^A-Za-z0-9()]", "", order)
-    while "(" in text:
-        text = re.sub(r"\(([A-Za-z]*)\)(\d*)", lambda m: m.group(1) * int(m.group(2) or 1), text)
-        if re.search(r"\([^()]*\(", text) is None and "(" in text and ")" not in text:
-            text = text.replace("(", "")
+    """Expand a P: play order such as ``A2B`` or ``(AB)2C`` into ``AABC`` / ``ABABC``.
+
+    Repeat counts are capped at 16 and the result at 256 parts; unbalanced
+    parentheses are dropped.
+    """
+    text = re.sub(r"[^A-Za-z0-9()]", "", order)[:256]
+    group = re.compile(r"\(([A-Za-z0-9]*)\)(\d*)")
+    while group.search(text):
+        text = group.sub(lambda m: _repeat_parts(m.group(1)) * min(int(m.group(2) or 1), 16), text)[:1024]
+    return _repeat_parts(text.replace("(", "").replace(")", ""))[:256]
+
+
+def _repeat_parts(text: str) -> str:
     return re.sub(r"([A-Za-z])(\d+)", lambda m: m.group(1) * min(int(m.group(2)), 16), text)
 
 
@@ -386,6 +395,8 @@ def abc_to_melody(abc: str) -> Melody:
     except MusicgenError as error:
         raise ConversionError(str(error)) from None
     name = f"X:{tune.number}" + (f" ({tune.title})" if tune.title else "")
+    if len(tune.body) > MAX_BODY_CHARS:
+        raise ConversionError(f"{name}: the tune is longer than {MAX_BODY_CHARS:,} characters")
     try:
         return _melody(tune)
     except ConversionError as error:

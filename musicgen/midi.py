@@ -42,8 +42,8 @@ def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | Non
     import mido
 
     qpm = tempo_qpm or melody.tempo_qpm
-    if not 1 <= qpm <= 1000:
-        raise ConversionError(f"tempo must be in range 1..1000 quarter notes per minute, not {qpm}")
+    if not 4 <= qpm <= 1000:  # MIDI cannot store a tempo slower than 3.6 quarters a minute
+        raise ConversionError(f"tempo must be in range 4..1000 quarter notes per minute, not {qpm:g}")
     ticks_per_whole = 4 * TICKS_PER_BEAT
     events = []  # (tick, order, message): note-offs sort before note-ons at the same tick
     for note in melody.notes:

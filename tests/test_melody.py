@@ -106,3 +106,17 @@ def test_agrees_with_abc2midi(abc, tmp_path):
 
     outcome, f1, _, message = compare(abc, tmp_path)
     assert outcome == "agree", f"F1 {f1}: {message}"
+
+
+def test_fuzz_findings_stay_fixed():
+    from musicgen.midi import melody_to_midi_file
+
+    # Q:1/4=1 asked MIDI for a tempo it cannot store (mido raised ValueError)
+    slow = abc_to_melody("X:1\nT:t\nQ:1/4=1\nK:C\nCDE|\n")
+    with pytest.raises(ConversionError, match="tempo must be in range 4..1000"):
+        melody_to_midi_file(slow)
+    # a 50,000-note line took seconds to read and score: bodies are bounded
+    with pytest.raises(ConversionError, match="longer than 20,000 characters"):
+        abc_to_melody("X:1\nT:t\nK:C\n" + "A" * 50_000 + "\n")
+    # unbalanced parentheses in P: looped forever
+    assert expand_parts("(A(") == "A" and expand_parts("(((") == ""
