@@ -85,13 +85,16 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
 @_user_errors
-def train(paths, run_dir, resume, quiet, **options) -> None:
+def train(ctx, paths, run_dir, resume, quiet, **options) -> None:
     """Train a character-level model on ABC tunes.
 
     PATHS are .abc files or folders; without any, the default corpus is used
     (training split only; validation bits/char is measured on the valid split).
-    Ctrl-C stops after saving last.pt; --resume continues from it.
+    Ctrl-C stops after the batch under way and saves last.pt; --resume
+    continues from it with the run's own settings, changed only by the
+    training options given (model options are ignored).
     """
     from musicgen.config import ModelConfig, TrainConfig
     from musicgen.output import new_run_dir
@@ -101,6 +104,10 @@ def train(paths, run_dir, resume, quiet, **options) -> None:
                   "embedding_size", "dropout")
     try:
         model_config = ModelConfig(vocab_size=1, **{k: options.pop(k) for k in model_keys})
+        if resume is not None:  # the run's own settings, changed only where an option is given
+            options = {**_resumed_settings(resume), **{
+                k: v for k, v in options.items()
+                if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}}
         train_config = TrainConfig(**options)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None
@@ -111,6 +118,13 @@ def train(paths, run_dir, resume, quiet, **options) -> None:
                          resume=resume, progress=not quiet)
     click.echo(f"{result.stopped} at step {result.step}: best validation "
                f"{result.best_valid_bpc:.4f} bits/char; model in {result.run_dir / 'model.pt'}")
+
+
+def _resumed_settings(resume: Path) -> dict:
+    from musicgen.checkpoint import load_checkpoint
+
+    data = load_checkpoint(resume / "last.pt" if resume.is_dir() else resume)
+    return dict(data.get("train_config") or {})
 
 
 @main.command()

@@ -200,6 +200,8 @@ class Trainer:
         from tqdm import tqdm
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        for stale in self.run_dir.glob(".*.pt.*.tmp"):
+            stale.unlink()  # a checkpoint write cut short by a crash or kill
         self.last_valid_bpc = math.nan
         lengths = [len(t) for t in self.train_tunes]
         bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress,

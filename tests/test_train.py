@@ -90,3 +90,30 @@ def test_learning_rate_warms_up_then_decays():
     factors = [learning_rate_factor(step, config) for step in range(100)]
     assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
     assert factors[10] > factors[50] > factors[99] >= 0.1
+
+
+def test_sigkill_after_a_checkpoint_leaves_a_loadable_one_and_resume_finishes(tmp_path, small_corpus):
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "musicgen", "train", str(small_corpus), "--out", str(run_dir),
+               "--hidden-size", "32", "--num-layers", "1", "--batch-size", "8", "--seq-len", "32",
+               "--max-steps", "400", "--eval-interval", "4", "--quiet", "--seed", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while not (run_dir / "last.pt").exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    time.sleep(random.uniform(0.0, 0.5))
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert (run_dir / "last.pt").exists()
+    checkpoint = load_checkpoint(run_dir / "last.pt")  # never half-written
+    assert 0 < checkpoint["step"] < 400
+    resumed = subprocess.run([*command[:5], "--resume", str(run_dir), "--quiet"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert load_checkpoint(run_dir / "last.pt")["step"] == 400
+    assert not list(run_dir.glob(".*.tmp"))  # a write cut short by the kill is cleared on resume
