@@ -70,15 +70,9 @@ def _scale(key: str) -> set[int]:
 
 def _measures(tune: Tune):
     """Written measures with their lengths, via the melody reader."""
-    from musicgen.melody import _read_line, _Reader
+    from musicgen.melody import read_measures
 
-    reader = _Reader(tune.fields)
-    for line in tune.body.split("\n"):
-        field_line = re.match(r"([A-Za-z]):(.*)", line)
-        if field_line and not (field_line.group(1) in "ABCDEFGabcdefg" and field_line.group(2)[:1] in "|:]"):
-            reader.field(field_line.group(1), field_line.group(2))
-        else:
-            _read_line(reader, line)
+    reader = read_measures(tune)
     return [m for part in reader.parts.values() for m in part if m.events or m.length]
 
 

@@ -405,7 +405,8 @@ def abc_to_melody(abc: str) -> Melody:
         raise ConversionError(f"{name}: cannot read the tune ({error})") from None
 
 
-def _melody(tune) -> Melody:
+def read_measures(tune) -> _Reader:
+    """Read a tune's body; the reader's ``parts`` hold its measures in written order."""
     reader = _Reader(tune.fields)
     for line in tune.body.split("\n"):
         field_line = re.match(r"([A-Za-z]):(.*)", line)
@@ -413,6 +414,11 @@ def _melody(tune) -> Melody:
             reader.field(field_line.group(1), field_line.group(2))
         else:
             _read_line(reader, line)
+    return reader
+
+
+def _melody(tune) -> Melody:
+    reader = read_measures(tune)
     order = list(reader.parts)
     header_order = expand_parts(tune.fields.get("P", ""))
     if header_order and len(order) > 1:

@@ -1,0 +1,90 @@
+"""The model card's figures: generated tunes against held-out real tunes.
+
+1. Scores the test split of the default corpus (real tunes the model never
+   saw) with `musicgen evaluate`'s metrics, novelty measured against the
+   train split, as the bar to meet.
+2. Samples --tunes tunes with default settings and a fixed seed and scores them
+   the same way, with the population compared to the test split.
+3. For each (key, meter) pair, samples --tunes-per-pair tunes conditioned on
+   them and reports the share that come out in that key and meter, and their
+   figures.
+4. Times a plain `musicgen generate` in a fresh process.
+
+    python benchmarks/model_card.py [--model PATH] [--tunes 200] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+
+from musicgen.corpus import load_corpus
+from musicgen.evaluate import NoveltyIndex, evaluate_tunes
+from musicgen.sample import generate, header_fields, load_model
+
+KEYS = ["well_formed", "converts", "no_abc2midi_errors", "bar_consistency", "ends_on_tonic", "in_scale",
+        "repeats", "verbatim_bars", "shares_4_bars", "copies_whole_tune", "overlap_meters", "overlap_keys",
+        "overlap_note_lengths", "overlap_pitch_ranges"]
+PAIRS = [("Dmix", "6/8"), ("G", "4/4"), ("Ador", "9/8"), ("D", "3/4")]
+
+
+def row(name: str, summary: dict) -> str:
+    cells = [f"{summary.get(k):.3f}" if isinstance(summary.get(k), float) else "n/a" for k in KEYS]
+    return f"| {name} | " + " | ".join(cells) + " |"
+
+
+def tunes_of(generated) -> list:
+    return [t.tune for t in generated if t.tune is not None]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--tunes", type=int, default=200)
+    parser.add_argument("--tunes-per-pair", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    corpus = load_corpus()
+    index = NoveltyIndex(corpus.split("train"))
+    held_out = corpus.split("test")
+    print("| tunebook | " + " | ".join(KEYS) + " |")
+    print("|---" * (len(KEYS) + 1) + "|")
+    print(row(f"held-out real ({len(held_out)})", evaluate_tunes(held_out, held_out, index)["summary"]), flush=True)
+
+    model = load_model(args.model)
+    started = time.perf_counter()
+    sampled = generate(model, n=args.tunes, seed=args.seed)
+    seconds = time.perf_counter() - started
+    parsed = tunes_of(sampled)
+    summary = evaluate_tunes(parsed, held_out, index)["summary"]
+    readable = len(parsed) / len(sampled)
+    for key in ("well_formed", "converts", "no_abc2midi_errors"):
+        if summary.get(key) is not None:
+            summary[key] *= readable  # unreadable tunes count as failures
+    print(row(f"generated ({len(sampled)}, seed {args.seed})", summary), flush=True)
+    print(f"\n{len(sampled)} tunes sampled in {seconds:.1f} s; {sum(t.complete for t in sampled)} ended by the model")
+
+    print("\n| key, meter | in key and meter | " + " | ".join(KEYS[:7]) + " |")
+    print("|---" * 9 + "|")
+    for key, meter in PAIRS:
+        sampled = generate(model, n=args.tunes_per_pair, seed=args.seed, header=header_fields(key=key, meter=meter))
+        parsed = tunes_of(sampled)
+        hits = sum(t.key == key and t.fields.get("M") == meter for t in parsed) / len(sampled)
+        pair_summary = evaluate_tunes(parsed, None, None)["summary"]
+        cells = [f"{pair_summary.get(k):.3f}" if isinstance(pair_summary.get(k), float) else "n/a" for k in KEYS[:7]]
+        print(f"| {key} {meter} | {hits:.1%} | " + " | ".join(cells) + " |", flush=True)
+
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "musicgen", "generate", "--out", f"{folder}/out"]
+        if args.model:
+            command += ["--model", args.model]
+        subprocess.run(command, check=True, capture_output=True)
+        print(f"\nplain `musicgen generate` in a fresh process: {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
