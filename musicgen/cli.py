@@ -149,10 +149,12 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--instrument", default="piano", show_default=True,
               help="General MIDI instrument for .mid/.wav: a name (fiddle, flute...) or 0-127.")
 @click.option("--bpm", type=float, default=None, help="Tempo in quarter notes per minute [default: the tune's Q: or 120].")
+@click.option("--batch-size", type=int, default=64, show_default=True,
+              help="Tunes sampled together; larger -n runs are written batch by batch.")
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
 def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
-             title, tune_type, max_length, formats, instrument, bpm, force) -> None:
+             title, tune_type, max_length, formats, instrument, bpm, batch_size, force) -> None:
     """Compose new tunes in ABC notation, with MIDI and audio of each.
 
     Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
@@ -161,26 +163,39 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
     """
     from musicgen.convert import check_formats
     from musicgen.midi import instrument_program
-    from musicgen.output import new_run_dir, save_tunes
-    from musicgen.sample import generate as sample, header_fields, load_model
+    from musicgen.output import new_run_dir, save_tune_stream
+    from musicgen.sample import generate_batches, header_fields, load_model
 
     formats = check_formats(formats.split(","))
     instrument_program(instrument)  # fail before sampling, not after
+    if count < 1:
+        raise MusicgenError(f"n must be at least 1, not {count}")
     model = load_model(model_path)
     header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
     prime = prime.replace("\\n", "\n") if prime else None
-    tunes = sample(model, n=count, temperature=temperature, seed=seed, prime=prime, top_k=top_k,
-                   top_p=top_p, max_length=max_length, header=header, progress=True)
+    batches = generate_batches(model, count, batch_size, seed, temperature=temperature, prime=prime,
+                               top_k=top_k, top_p=top_p, max_length=max_length, header=header)
+    shown, cut = [], 0
+
+    def noted(batches):
+        nonlocal cut
+        for tunes in batches:
+            cut += sum(not t.complete for t in tunes)
+            shown.extend((t.number, t.title) for t in tunes[: max(0, 20 - len(shown))])
+            yield tunes
+
     out_dir = out_dir or new_run_dir(Path("outputs"), "generate")
-    saved = save_tunes(tunes, out_dir, force=force, formats=formats, instrument=instrument, tempo_qpm=bpm)
-    cut = sum(not t.complete for t in tunes)
-    for tune in tunes:
-        click.echo(f"  {tune.number:>3}  {tune.title or '(untitled)'}")
+    saved = save_tune_stream(noted(batches), count, out_dir, force=force, formats=formats,
+                             instrument=instrument, tempo_qpm=bpm, progress=True)
+    for number, title in shown:
+        click.echo(f"  {number:>3}  {title or '(untitled)'}")
+    if count > len(shown):
+        click.echo(f"  ... and {count - len(shown)} more")
     for stem, reason in saved.failed:
         click.echo(f"  not converted: {stem}: {reason}", err=True)
     note = f" ({cut} cut off at --max-length)" if cut else ""
     audio = f", audio by {saved.renderer}" if saved.renderer else ""
-    click.echo(f"wrote {len(tunes)} tunes{note} to {out_dir}/ ({len(saved.paths)} files{audio})")
+    click.echo(f"wrote {count} tunes{note} to {out_dir}/ ({len(saved.paths)} files{audio})")
 
 
 @main.command()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import time
@@ -46,6 +47,7 @@ class OutputFolder:
         self.path = Path(path)
         self.force = force
         self.written: list[Path] = []
+        self.streams: list = []
         self.created = False
 
     def __enter__(self) -> OutputFolder:
@@ -72,7 +74,30 @@ class OutputFolder:
         self.written.append(target)
         return target
 
+    def open_stream(self, name: str):
+        """A text file written bit by bit, appearing under ``name`` on :meth:`close_stream`."""
+        target = self.path / name
+        if target.exists() and not self.force:
+            raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
+        handle = open(self.path / f".{name}.partial", "w", encoding="utf-8")
+        self.streams.append((handle, target))
+        return handle
+
+    def close_stream(self, handle) -> Path:
+        target = next(t for h, t in self.streams if h is handle)
+        handle.close()
+        try:
+            os.replace(handle.name, target)
+        except OSError as error:
+            raise MusicgenError(f"{target}: cannot write ({error.strerror or error})") from None
+        self.streams = [(h, t) for h, t in self.streams if h is not handle]
+        self.written.append(target)
+        return target
+
     def __exit__(self, kind, error, trace) -> None:
+        for handle, _ in self.streams:
+            handle.close()
+            Path(handle.name).unlink(missing_ok=True)
         if error is None:
             return
         for path in self.written:
@@ -81,16 +106,25 @@ class OutputFolder:
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+class _StemMaker:
+    """Unique stems ``NN-title`` for tunes numbered in order."""
+
+    def __init__(self, width: int):
+        self.width, self.count, self.seen = width, 0, set()
+
+    def __call__(self, title: str) -> str:
+        self.count += 1
+        stem = f"{self.count:0{self.width}d}-{slugify(title)}"
+        while stem in self.seen:
+            stem += "-x"
+        self.seen.add(stem)
+        return stem
+
+
 def tune_file_names(titles: list[str], width: int) -> list[str]:
     """Unique stems ``NN-title`` for numbered tunes."""
-    names, seen = [], set()
-    for number, title in enumerate(titles, start=1):
-        stem = f"{number:0{width}d}-{slugify(title)}"
-        while stem in seen:
-            stem += "-x"
-        seen.add(stem)
-        names.append(stem)
-    return names
+    make = _StemMaker(width)
+    return [make(title) for title in titles]
 
 
 @dataclass
@@ -129,23 +163,39 @@ def save_tunes(tunes: list, out_dir: Path, force: bool = False, formats=("abc",)
         MusicgenError: a file exists (without ``force``), cannot be written,
             or a format is unknown; then nothing from this call is left behind.
     """
+    return save_tune_stream([tunes], len(tunes), out_dir, force, formats, instrument, tempo_qpm, progress)
+
+
+def save_tune_stream(batches, total: int, out_dir: Path, force: bool = False, formats=("abc",),
+                     instrument: str | int = "piano", tempo_qpm: float | None = None,
+                     progress: bool = False) -> Saved:
+    """:func:`save_tunes` for tunes that arrive in batches (an iterable of lists).
+
+    Each batch is written and dropped before the next is asked for, and the
+    tunebook is appended to a temporary file, so memory stays bounded however
+    many tunes there are. ``total`` sizes the file numbers and progress bar.
+    """
     from tqdm import tqdm
 
     from musicgen.convert import check_formats, render_tunes
 
     formats = check_formats(formats)
-    width = max(2, len(str(len(tunes))))
-    stems = tune_file_names([t.title for t in tunes], width)
+    make_stem = _StemMaker(max(2, len(str(total))))
     saved = Saved()
-    rendered = render_tunes([t.abc for t in tunes], formats, instrument, tempo_qpm)
-    with OutputFolder(out_dir, force=force) as folder:
-        for stem, result in tqdm(zip(stems, rendered), total=len(stems), disable=not progress,
-                                 unit="tune", desc="writing"):
-            for extension, data in result.files.items():
-                folder.write(f"{stem}.{extension}", data)
-            if result.error:
-                saved.failed.append((stem, result.error))
-            saved.renderer = saved.renderer or result.renderer
-        folder.write("tunebook.abc", "\n".join(t.abc for t in tunes))
+    with OutputFolder(out_dir, force=force) as folder, \
+            tqdm(total=total, disable=not progress, unit="tune", desc="writing") as bar:
+        book = folder.open_stream("tunebook.abc")
+        for tunes in batches:
+            rendered = render_tunes([t.abc for t in tunes], formats, instrument, tempo_qpm)
+            for tune, result in zip(tunes, rendered):
+                stem = make_stem(tune.title)
+                for extension, data in result.files.items():
+                    folder.write(f"{stem}.{extension}", data)
+                if result.error:
+                    saved.failed.append((stem, result.error))
+                saved.renderer = saved.renderer or result.renderer
+                book.write(tune.abc + "\n")
+                bar.update(1)
+        folder.close_stream(book)
     saved.paths = folder.written
     return saved

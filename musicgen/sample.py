@@ -153,7 +153,7 @@ def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
 def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
              prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
              max_length: int = 1500, header: dict[str, str] | None = None,
-             progress: bool = False, fast: bool = True) -> list[GeneratedTune]:
+             progress: bool = False, fast: bool = True, first_number: int = 1) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 
     Args:
@@ -165,6 +165,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         progress: show a progress bar of finished tunes on stderr.
         fast: step an LSTM with plain matrix products (:mod:`musicgen.stepper`);
             False calls the module each step. Both give the same tunes.
+        first_number: the X: number of the first tune.
 
     Returns:
         The tunes in order, each with ``.abc``.
@@ -218,7 +219,22 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
     bar.close()
-    return [_finish(number, stream) for number, stream in enumerate(streams, start=1)]
+    return [_finish(number, stream) for number, stream in enumerate(streams, start=first_number)]
+
+
+def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | None = None, **options):
+    """Sample ``n`` tunes ``batch_size`` at a time, yielding each batch as a list.
+
+    Memory stays bounded for any ``n``. Batch ``i`` uses seed ``seed + i``, so a
+    seed gives the same tunes for the same ``n`` and ``batch_size``. Other
+    options are those of :func:`generate`.
+    """
+    if batch_size < 1:
+        raise SamplingError(f"batch_size must be at least 1, not {batch_size}")
+    for index, first in enumerate(range(0, n, batch_size)):
+        count = min(batch_size, n - first)
+        batch_seed = None if seed is None else seed + index
+        yield generate(model, n=count, seed=batch_seed, first_number=first + 1, **options)
 
 
 def _finish(number: int, stream: _Stream) -> GeneratedTune:

@@ -173,3 +173,15 @@ def test_generate_writes_abc_mid_and_wav_by_default(run, tmp_path, tiny_run):
 def test_play_errors(run, tmp_path):
     one_line_error(run("play", tmp_path / "none.abc"), "no such file")
     assert run("play").exit_code == 2
+
+
+def test_generate_streams_batches_to_disk(run, tmp_path, tiny_run):
+    out = tmp_path / "many"
+    result = run("generate", "--model", tiny_run, "-n", 10, "--batch-size", 3, "--seed", 4,
+                 "--formats", "abc", "--out", out, "--max-length", 120)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in out.glob("*.abc") if p.name != "tunebook.abc")
+    assert [n[:3] for n in names] == [f"{i:02d}-" for i in range(1, 11)]
+    numbers = [line for line in (out / "tunebook.abc").read_text().splitlines() if line.startswith("X:")]
+    assert numbers == [f"X:{i}" for i in range(1, 11)]
+    assert not list(out.glob(".*partial"))

@@ -125,3 +125,13 @@ def test_other_cells_sample_through_the_module(cell):
     lm = CharLM(ModelConfig(vocab_size=len(vocab), hidden_size=8, num_layers=2, cell=cell), vocab)
     tunes = generate(lm, n=2, seed=1, max_length=50)
     assert len(tunes) == 2
+
+
+def test_generate_batches_numbers_tunes_across_batches(model):
+    from musicgen.sample import generate_batches
+
+    batches = list(generate_batches(model, 7, batch_size=3, seed=1, max_length=100))
+    assert [len(b) for b in batches] == [3, 3, 1]
+    assert [t.number for b in batches for t in b] == list(range(1, 8))
+    again = [t.abc for b in generate_batches(model, 7, batch_size=3, seed=1, max_length=100) for t in b]
+    assert again == [t.abc for b in batches for t in b]
