@@ -198,10 +198,12 @@ _CHORD = re.compile(
     r"[A-G][#b]?(?:m|min|maj|dim|aug|sus|add|M|[0-9]|\+|-|°|ø|\(|\)|#|b)*(?:/[A-Ga-g][#b]?)?"
 )
 _REPAIRS = (
+    # Ryan's "k" (a bowing mark no player knows) before a note: "vkg2" plays as "vg2".
+    (re.compile(r"(?<![A-Za-tw-z])k(?=[~.uvHT(\[]*[_^=]*[A-Ga-gz])"), ""),
     # A bar line drawn as an invisible bar "[|]", with its decoration.
     (re.compile(_DECORATION + r"*\[\|\]"), ""),
     # A decoration on a bar line ("H:|") has no note to decorate.
-    (re.compile(r"[~.HTuv]+(?=:*\|)"), ""),
+    (re.compile(r"[~.HTuvSO]+(?=:*\|)"), ""),
     # A decoration written before a slur opens: "~(dcd)" means "(~dcd)".
     (re.compile(r"(" + _DECORATION + r"+)\((?![0-9])"), r"(\1"),
     # A decoration written before a tuplet: "v(3ABA" means "(3vABA".
@@ -212,10 +214,13 @@ _REPAIRS = (
     (re.compile(r"(\"[^\"\n]*\")([<>]+)"), r"\2\1"),
     # A slur that ends after a broken-rhythm mark: "A>)B" means "A)>B".
     (re.compile(r"([<>]+)\)"), r")\1"),
+    # A staccato dot or a tie mark touching a broken-rhythm mark: "a.>f", "G>-A".
+    (re.compile(r"\.+(?=[<>])"), ""),
+    (re.compile(r"(?<=[<>])-"), ""),
     # A staccato dot after a broken-rhythm mark: "A>.B" plays as "A>B".
     (re.compile(r"([<>]+(?:\"[^\"\n]*\")*)\.+"), r"\1"),
 )
-_FALSE_TIE = re.compile(r"(" + _NOTE + r")([\d/]*)-(?=[\s.~()|]*(" + _NOTE + r"))")
+_FALSE_TIE = re.compile(r"(" + _NOTE + r")([\d/]*)-(?=[\s.~()|<>]*(" + _NOTE + r"))")
 _QUOTED = re.compile(r'"([^"\n]*)"')
 
 

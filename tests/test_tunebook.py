@@ -81,6 +81,10 @@ REPAIRS = [  # (as written in old books, repaired, the same music in plain ABC)
     ("(A>.B) c6|", "(A>B) c6|", "A3/2B/2 c6|"),
     ("v(3ABA) c2 z4 |", "(3vABA) c2 z4 |", "(3ABA) c2 z4 |"),
     ('"A MINOR"A4 "Am"c4 |', '"^A MINOR"A4 "Am"c4 |', "A4 c4 |"),
+    ("(a.>f) G>-A d2 |", "(a>f) G>A d2 |", "a3/2f/ G3/2A/ d2 |"),
+    ("vkg2vdB kg z | uk(d2.D) vk[c4E4] |", "vg2vdB g z | (ud2.D) v[c4E4] |", "g2dB g z | d2D [c4E4] |"),
+    ("uA S|Addc dfe2 |", "uA |Addc dfe2 |", "A |Addc dfe2 |"),
+    ("G-<E F>D c4 |", "G<E F>D c4 |", "G/E3/2 F3/2D/ c4 |"),
     ("A4- A4 | (3ABc | ^G-G", "A4- A4 | (3ABc | ^G-G", None),
 ]
 
