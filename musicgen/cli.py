@@ -133,7 +133,8 @@ def _resumed_settings(resume: Path) -> dict:
               help="Checkpoint or training run folder [default: the bundled model].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the tunes [default: outputs/generate-DATE-TIME].")
-@click.option("--temperature", type=float, default=1.0, show_default=True)
+@click.option("--temperature", type=float, default=0.85, show_default=True,
+              help="Below 1 is safer (better-formed tunes), above 1 wilder; the library default is 1.0.")
 @click.option("--top-k", type=int, default=0, show_default=True, help="0 keeps every character.")
 @click.option("--top-p", type=float, default=1.0, show_default=True, help="1 keeps every character.")
 @click.option("--seed", type=int, default=None, help="Same seed, same tunes.")
