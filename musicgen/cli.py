@@ -128,7 +128,7 @@ def _resumed_settings(resume: Path) -> dict:
 
 
 @main.command()
-@click.option("-n", "count", type=int, default=4, show_default=True, help="How many tunes (sampled as one batch).")
+@click.option("-n", "count", type=int, default=4, show_default=True, help="How many tunes (sampled --batch-size at a time).")
 @click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
               help="Checkpoint or training run folder [default: the bundled model].")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
