@@ -18,8 +18,21 @@ def _check_positive(name: str, value: float) -> None:
         raise ValueError(f"{name} must be positive, not {value}")
 
 
+class _Settings:
+    """Conversion to and from plain dicts, as stored in checkpoints."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Build from a dict, ignoring keys this version does not know."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 @dataclass
-class ModelConfig:
+class ModelConfig(_Settings):
     """Shape of the recurrent core and its language-model head.
 
     Attributes:
@@ -52,17 +65,10 @@ class ModelConfig:
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in range 0..1 (excluding 1), not {self.dropout}")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(_Settings):
     """How the language model is trained.
 
     Attributes:
@@ -96,13 +102,6 @@ class TrainConfig:
         if self.warmup_steps < 0 or self.patience < 0:
             raise ValueError("warmup_steps and patience must be 0 or more")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> TrainConfig:
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass
