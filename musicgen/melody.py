@@ -29,8 +29,9 @@ _DECORATION_CHARS = set("~.HLMOPSTuvJR")
 #: The longest note or tune (in whole notes) a tune may ask for.
 MAX_NOTE_LENGTH = Fraction(64)
 MAX_TUNE_LENGTH = Fraction(20000)
-#: The longest tune body read, in characters (the corpus's longest is about 2,300).
-MAX_BODY_CHARS = 20_000
+#: The longest tune body read, in characters (the corpus's longest is about 2,300):
+#: it keeps every tune's conversion and scoring well under a second.
+MAX_BODY_CHARS = 10_000
 _DEFAULT_TUPLET_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
 
 
@@ -80,8 +81,12 @@ class _Measure:
 
 
 def _length(numerator: str, slashes: str, denominator: str) -> Fraction:
+    if len(numerator) > 6 or len(denominator) > 6 or len(slashes) > 16:
+        raise ConversionError(f"note length {numerator}{slashes}{denominator} is out of range")
     value = Fraction(int(numerator)) if numerator else Fraction(1)
     if slashes:
+        if denominator and int(denominator) == 0:
+            raise ConversionError(f"note length {numerator}/{denominator} divides by zero")
         value /= int(denominator) if denominator else 2 ** len(slashes)
     return value
 
@@ -406,7 +411,18 @@ def abc_to_melody(abc: str) -> Melody:
 
 
 def read_measures(tune) -> _Reader:
-    """Read a tune's body; the reader's ``parts`` hold its measures in written order."""
+    """Read a tune's body; the reader's ``parts`` hold its measures in written order.
+
+    Raises:
+        ConversionError: the body asks for something impossible.
+    """
+    try:
+        return _read_body(tune)
+    except (ValueError, ZeroDivisionError, OverflowError, RecursionError) as error:
+        raise ConversionError(f"cannot read the tune ({error})") from None
+
+
+def _read_body(tune) -> _Reader:
     reader = _Reader(tune.fields)
     for line in tune.body.split("\n"):
         field_line = re.match(r"([A-Za-z]):(.*)", line)

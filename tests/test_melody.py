@@ -75,7 +75,8 @@ def test_tempo_title_and_length():
     ("X:1\nT:t\nM:0/0\nK:C\nC|\n", "zero part"),
     ("X:1\nT:t\nK:H#\nC|\n", "unknown key"),
     ("X:1\nT:t\nK:Dfoo\nC|\n", "unknown mode"),
-    ("X:1\nT:t\nK:C\nA99999999|\n", "too long"),
+    ("X:1\nT:t\nK:C\nA99999999|\n", "out of range"),
+    ("X:1\nT:t\nK:C\nA999999|\n", "too long"),
     ("X:1\nT:t\nQ:0\nK:C\nC|\n", "tempo must be positive"),
     ("X:7\nT:Named\nK:C\nz4|\n", "X:7 (Named): no notes in the body"),
     ("X:8\nT:Rests\nK:C\n[K:D] z4|\n", "X:8 (Rests): no notes in the body"),
@@ -116,7 +117,15 @@ def test_fuzz_findings_stay_fixed():
     with pytest.raises(ConversionError, match="tempo must be in range 4..1000"):
         melody_to_midi_file(slow)
     # a 50,000-note line took seconds to read and score: bodies are bounded
-    with pytest.raises(ConversionError, match="longer than 20,000 characters"):
+    with pytest.raises(ConversionError, match="longer than 10,000 characters"):
         abc_to_melody("X:1\nT:t\nK:C\n" + "A" * 50_000 + "\n")
     # unbalanced parentheses in P: looped forever
     assert expand_parts("(A(") == "A" and expand_parts("(((") == ""
+    # a zero denominator after a chord escaped evaluate as ZeroDivisionError (fuzz, 100k run)
+    from musicgen.evaluate import score_tune
+    from musicgen.tunebook import parse_tune
+
+    tune = parse_tune("X:4\nT:F\nM:C|\nL:1/8\nK:D\nDEFG|x4[M[M:0/0]0/0] z4|y A2 &B2|]\n")
+    assert not score_tune(tune, use_abc2midi=False).converts
+    with pytest.raises(ConversionError, match="out of range"):
+        abc_to_melody("X:1\nT:t\nK:C\nA" + "9" * 5000 + "|\n")
