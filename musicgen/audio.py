@@ -62,15 +62,13 @@ def render_soundfont(midi_path: Path) -> np.ndarray:
     return resample(samples, rate)
 
 
-def render_additive(midi_path: Path) -> np.ndarray:
-    """pretty_midi's numpy synthesis (sine tones): (frames, 1) at 44.1 kHz."""
+def render_additive(midi_path: Path, seconds: float) -> np.ndarray:
+    """pretty_midi's numpy synthesis (sine tones): (frames, 1) at 44.1 kHz, ``seconds`` long."""
     import pretty_midi
 
-    midi = pretty_midi.PrettyMIDI(str(midi_path))
-    audio = midi.synthesize(fs=SAMPLE_RATE)
+    audio = pretty_midi.PrettyMIDI(str(midi_path)).synthesize(fs=SAMPLE_RATE)
     # synthesize() pads a second of silence; keep the file as long as the MIDI
-    length = int(round(check_midi(Path(midi_path)).length * SAMPLE_RATE))
-    return audio[:length].astype(np.float32).reshape(-1, 1)
+    return audio[: int(round(seconds * SAMPLE_RATE))].astype(np.float32).reshape(-1, 1)
 
 
 def normalise(samples: np.ndarray, peak: float = PEAK) -> np.ndarray:
@@ -108,7 +106,7 @@ def render_wav(midi_path: Path, renderer: str = "auto") -> tuple[bytes, str]:
         raise ConversionError(f"renderer must be auto, soundfont or additive, not {renderer!r}")
     if not midi_path.is_file():
         raise ConversionError(f"{midi_path}: no such MIDI file")
-    check_midi(midi_path)
+    seconds = check_midi(midi_path).length
     samples, used = None, "additive"
     if renderer in ("auto", "soundfont"):
         try:
@@ -122,7 +120,7 @@ def render_wav(midi_path: Path, renderer: str = "auto") -> tuple[bytes, str]:
             logger.warning("SoundFont rendering failed (%s); using additive synthesis", error)
     if samples is None:
         try:
-            samples = render_additive(midi_path)
+            samples = render_additive(midi_path, seconds)
         except (OSError, ValueError, EOFError, KeyError, IndexError) as error:
             raise ConversionError(f"{midi_path}: not a readable MIDI file ({error})") from None
     return wav_bytes(normalise(samples)), used

@@ -192,7 +192,6 @@ class Trainer:
         if improved:
             save_checkpoint(self.run_dir / "model.pt", self._payload(with_optimizer=False))
         save_checkpoint(self.run_dir / "last.pt", self._payload())
-        self.last_valid_bpc = valid_bpc
         return bool(self.config.patience) and self.bad_evals >= self.config.patience
 
     def run(self, progress: bool = True) -> TrainResult:
@@ -202,7 +201,6 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for stale in self.run_dir.glob(".*.pt.*.tmp"):
             stale.unlink()  # a checkpoint write cut short by a crash or kill
-        self.last_valid_bpc = math.nan
         lengths = [len(t) for t in self.train_tunes]
         bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress,
                    unit="step", dynamic_ncols=True)
