@@ -20,6 +20,11 @@ Cheat-sheet of the public API (everything also has a CLI command)::
                             model_config=musicgen.ModelConfig(vocab_size=1, hidden_size=256),
                             train_config=musicgen.TrainConfig(max_steps=1000))
 
+The secondary tasks reuse the same recurrent core::
+
+    musicgen.sentiment.load_sentiment_model().predict(["Not bad at all."])
+    musicgen.translate.load_translation_model().translate(["I am cold."])[0].text
+
 Errors a user can fix raise :class:`musicgen.MusicgenError`.
 Heavy dependencies (torch, music21) load on first use, so ``import musicgen``
 is quick.
@@ -67,7 +72,13 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
+#: The secondary tasks on the same core, as subpackages (``musicgen.sentiment``...).
+_SUBPACKAGES = ("sentiment", "translate")
+
+
 def __getattr__(name: str):
+    if name in _SUBPACKAGES:
+        return import_module(f"musicgen.{name}")
     if name in _EXPORTS:
         value = getattr(import_module(_EXPORTS[name]), name)
         globals()[name] = value

@@ -8,25 +8,12 @@ exit status 1; click's own usage errors exit with status 2.
 from __future__ import annotations
 
 import sys
-from functools import wraps
 from pathlib import Path
 
 import click
 
+from musicgen.cli_util import user_errors as _user_errors
 from musicgen.errors import MusicgenError
-
-
-def _user_errors(command):
-    """Turn MusicgenError (and bad config values) into a clean one-line exit."""
-
-    @wraps(command)
-    def wrapper(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except MusicgenError as error:
-            raise click.ClickException(str(error)) from None
-
-    return wrapper
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,7 +49,7 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
-              help="Run folder for model.pt, last.pt and log.jsonl [default: outputs/train-DATE-TIME].")
+              help="Run folder for model.pt, last.pt, log.jsonl and curves.png [default: outputs/train-DATE-TIME].")
 @click.option("--resume", type=click.Path(path_type=Path), default=None,
               help="Continue from a run folder or its last.pt (model options are then ignored).")
 @click.option("--cell", type=click.Choice(["lstm", "gru", "rnn"]), default="lstm", show_default=True)
@@ -120,6 +107,26 @@ def train(ctx, paths, run_dir, resume, quiet, **options) -> None:
                f"{result.best_valid_bpc:.4f} bits/char; model in {result.run_dir / 'model.pt'}")
 
 
+@main.command()
+@click.argument("log", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="PNG to write [default: curves.png beside the log].")
+@_user_errors
+def plot(log: Path, out: Path | None) -> None:
+    """Draw training and validation bits/char against steps from a run's log.
+
+    LOG is a run folder or its log.jsonl; 'musicgen train' draws the same
+    picture (curves.png) at every validation.
+    """
+    from musicgen.checkpoint import atomic_write
+    from musicgen.pictures import training_curves_png
+
+    png = training_curves_png(log)
+    target = out or (log if log.is_dir() else log.parent) / "curves.png"
+    atomic_write(target, lambda file: file.write(png))
+    click.echo(f"wrote {target}")
+
+
 def _resumed_settings(resume: Path) -> dict:
     from musicgen.checkpoint import load_checkpoint
 
@@ -146,7 +153,9 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--max-length", type=int, default=1500, show_default=True,
               help="Characters per tune at most (99.9% of corpus tunes are under 950).")
 @click.option("--formats", default="abc,mid,wav", show_default=True,
-              help="Files to write for each tune: any of abc, mid, wav.")
+              help="Files to write for each tune: any of abc, mid, wav, svg and png (sheet music), "
+                   "roll (piano roll, .roll.png).")
+@click.option("--sheet", is_flag=True, help="Also engrave sheet music (.svg and .png); same as adding svg,png.")
 @click.option("--instrument", default="piano", show_default=True,
               help="General MIDI instrument for .mid/.wav: a name (fiddle, flute...) or 0-127.")
 @click.option("--bpm", type=float, default=None, help="Tempo in quarter notes per minute [default: the tune's Q: or 120].")
@@ -155,7 +164,7 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
 def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
-             title, tune_type, max_length, formats, instrument, bpm, batch_size, force) -> None:
+             title, tune_type, max_length, formats, sheet, instrument, bpm, batch_size, force) -> None:
     """Compose new tunes in ABC notation, with MIDI and audio of each.
 
     Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
@@ -167,7 +176,7 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
     from musicgen.output import new_run_dir, save_tune_stream
     from musicgen.sample import generate_batches, header_fields, load_model
 
-    formats = check_formats(formats.split(","))
+    formats = check_formats(formats.split(",") + (["svg", "png"] if sheet else []))
     instrument_program(instrument)  # fail before sampling, not after
     if count < 1:
         raise MusicgenError(f"n must be at least 1, not {count}")
@@ -201,7 +210,8 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
 
 @main.command()
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("--to", "formats", default="mid,wav", show_default=True, help="Any of mid, wav (and abc).")
+@click.option("--to", "formats", default="mid,wav", show_default=True,
+              help="Any of mid, wav, svg and png (sheet music), roll (piano roll, .roll.png), abc.")
 @click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
               help="Folder for the files [default: beside SOURCE, in SOURCE-STEM/ for a tunebook].")
 @click.option("--instrument", default="piano", show_default=True,
@@ -212,10 +222,10 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @_user_errors
 def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
-    """Convert an ABC tunebook to MIDI and WAV, or a MIDI file to WAV.
+    """Convert an ABC tunebook to MIDI, WAV and pictures, or a MIDI file to WAV.
 
-    Every tune of a tunebook becomes NN-title.mid and .wav, converted on every
-    core; a tune that cannot be converted is reported with its reason and the
+    Every tune of a tunebook becomes NN-title.mid and .wav (and .svg, .png,
+    .roll.png with --to), converted on every core; a tune that cannot be converted is reported with its reason and the
     others still convert. A .mid SOURCE is rendered to a .wav beside it.
     """
     from musicgen.convert import check_formats
@@ -354,6 +364,16 @@ def _read_book(path: Path) -> list:
         raise MusicgenError(f"{path}: no usable tune")
     return tunes
 
+
+def _add_groups() -> None:
+    from musicgen.cli_sentiment import sentiment
+    from musicgen.cli_translate import translate
+
+    main.add_command(sentiment)
+    main.add_command(translate)
+
+
+_add_groups()
 
 if __name__ == "__main__":
     sys.exit(main())

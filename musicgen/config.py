@@ -45,6 +45,7 @@ class ModelConfig(_Settings):
         identity_init: start the recurrent weights of ``rnn`` as the identity.
         dropout: dropout between layers and before the head (0 to < 1).
         bidirectional: read the sequence both ways (encoders, classifiers).
+        embedding_dropout: dropout on the embedded input (0 to < 1).
     """
 
     vocab_size: int
@@ -56,14 +57,16 @@ class ModelConfig(_Settings):
     identity_init: bool = False
     dropout: float = 0.1
     bidirectional: bool = False
+    embedding_dropout: float = 0.0
 
     def __post_init__(self) -> None:
         _check_choice("cell", self.cell, CELLS)
         _check_choice("nonlinearity", self.nonlinearity, NONLINEARITIES)
         for name in ("vocab_size", "embedding_size", "hidden_size", "num_layers"):
             _check_positive(name, getattr(self, name))
-        if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in range 0..1 (excluding 1), not {self.dropout}")
+        for name in ("dropout", "embedding_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in range 0..1 (excluding 1), not {getattr(self, name)}")
 
 
 

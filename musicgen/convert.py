@@ -1,4 +1,4 @@
-"""Convert tunes and tunebooks to MIDI and WAV files, one file per tune.
+"""Convert tunes and tunebooks to MIDI, WAV and pictures, one file of each per tune.
 
 Tunebooks are converted on every core (a process pool); a tune that cannot be
 converted is reported with its reason and the rest still convert.
@@ -15,7 +15,8 @@ from pathlib import Path
 
 from musicgen.errors import ConversionError, MusicgenError
 
-FORMATS = ("abc", "mid", "wav")
+#: ``svg`` and ``png`` are sheet music; ``roll`` is a piano roll, written as ``.roll.png``.
+FORMATS = ("abc", "mid", "wav", "svg", "png", "roll")
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Rendered:
 
 
 def check_formats(formats) -> tuple[str, ...]:
-    """Validate a list of formats (abc, mid, wav).
+    """Validate a list of formats (abc, mid, wav, svg, png, roll).
 
     Raises:
         MusicgenError: an unknown format.
@@ -49,6 +50,11 @@ def render_tune(abc: str, formats: tuple[str, ...] = FORMATS, instrument: str | 
     result = Rendered()
     if "abc" in formats:
         result.files["abc"] = abc.encode("utf-8")
+    try:
+        _render_pictures(abc, formats, result.files)
+    except ConversionError as error:
+        result.error = str(error)
+        return result
     if "mid" not in formats and "wav" not in formats:
         return result
     try:
@@ -67,6 +73,20 @@ def render_tune(abc: str, formats: tuple[str, ...] = FORMATS, instrument: str | 
     except ConversionError as error:
         result.error = str(error)
     return result
+
+
+def _render_pictures(abc: str, formats: tuple[str, ...], files: dict[str, bytes]) -> None:
+    """Sheet music (svg, png) and piano roll (roll -> .roll.png) into ``files``."""
+    from musicgen import pictures
+
+    if "svg" in formats or "png" in formats:
+        svg = pictures.abc_to_svg(abc)
+        if "svg" in formats:
+            files["svg"] = svg.encode("utf-8")
+        if "png" in formats:
+            files["png"] = pictures.svg_to_png(svg)
+    if "roll" in formats:
+        files["roll.png"] = pictures.piano_roll_png(abc)
 
 
 def _render_job(job) -> Rendered:

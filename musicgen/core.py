@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from musicgen.config import ModelConfig
 
@@ -43,6 +44,8 @@ class RecurrentCore(nn.Module):
         else:
             raise ValueError(f"unknown cell type {config.cell!r}")
         self.dropout = nn.Dropout(config.dropout)
+        # Word models overfit through their embeddings; characters need none.
+        self.dropout_input = nn.Dropout(config.embedding_dropout)
         if config.identity_init and config.cell == "rnn":
             self._identity_init()
 
@@ -69,19 +72,34 @@ class RecurrentCore(nn.Module):
             return (zeros, zeros.clone())
         return zeros
 
-    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+    def forward(self, ids: torch.Tensor, state: State | None = None, lengths: torch.Tensor | None = None,
+                extra: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
         """Features for each position.
 
         Args:
             ids: symbol indices, (B, T).
             state: the state to start from; None starts from zeros.
+            lengths: true length of each row (B,) when rows are padded at the
+                end; the padding is then never read, so features and final
+                states do not depend on how much padding a batch has.
+            extra: vectors (B, T, embedding_size) added to the embedded
+                symbols, e.g. a word's subword embedding.
 
         Returns:
-            ``(features, state)``: features (B, T, output_size) after dropout,
-            and the final state.
+            ``(features, state)``: features (B, T, output_size) after dropout
+            (zero at padded positions), and the final state (each row's state
+            after its last real symbol).
         """
         embedded = self.embedding(ids)  # (B, T, E)
-        features, state = self.rnn(embedded, state)  # (B, T, H*D)
+        if extra is not None:
+            embedded = embedded + extra
+        embedded = self.dropout_input(embedded)
+        if lengths is None:
+            features, state = self.rnn(embedded, state)  # (B, T, H*D)
+        else:
+            packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
+            features, state = self.rnn(packed, state)
+            features, _ = pad_packed_sequence(features, batch_first=True, total_length=ids.shape[1])
         return self.dropout(features), state
 
 

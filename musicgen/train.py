@@ -1,8 +1,9 @@
 """Train the character language model on a corpus of tunes.
 
 A run directory holds ``model.pt`` (the best checkpoint by validation
-bits/char), ``last.pt`` (the latest, for ``--resume``) and ``log.jsonl`` (one
-JSON object per validation). Validation happens at batch boundaries, so a
+bits/char), ``last.pt`` (the latest, for ``--resume``), ``log.jsonl`` (one
+JSON object per validation) and ``curves.png`` (its plot, redrawn at each
+validation). Validation happens at batch boundaries, so a
 resumed run continues exactly where the checkpoint left off.
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from musicgen.checkpoint import load_checkpoint, save_checkpoint
+from musicgen.checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from musicgen.config import ModelConfig, TrainConfig
 from musicgen.core import detach_state
 from musicgen.corpus import Corpus, load_corpus
@@ -189,10 +190,21 @@ class Trainer:
         with open(self.run_dir / "log.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
         logger.info("step %d: valid %.4f bits/char", self.step, valid_bpc)
+        self._plot_curves()
         if improved:
             save_checkpoint(self.run_dir / "model.pt", self._payload(with_optimizer=False))
         save_checkpoint(self.run_dir / "last.pt", self._payload())
         return bool(self.config.patience) and self.bad_evals >= self.config.patience
+
+    def _plot_curves(self) -> None:
+        """Redraw curves.png beside log.jsonl; a plotting problem never stops training."""
+        from musicgen.pictures import training_curves_png
+
+        try:
+            png = training_curves_png(self.run_dir / "log.jsonl")
+            atomic_write(self.run_dir / "curves.png", lambda file: file.write(png))
+        except (MusicgenError, OSError, ImportError, ValueError) as error:
+            logger.warning("could not draw the training curves: %s", error)
 
     def run(self, progress: bool = True) -> TrainResult:
         """Train until ``max_steps``, early stopping, or Ctrl-C."""
