@@ -127,6 +127,29 @@ def plot(log: Path, out: Path | None) -> None:
     click.echo(f"wrote {target}")
 
 
+@main.command()
+@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
+              help="Checkpoint or run folder [default: the bundled model].")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default only accepts this computer.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs/serve"), show_default=True,
+              help="Folder for the tunes the page makes (the only files it serves).")
+@_user_errors
+def serve(model_path, host, port, out_dir) -> None:
+    """Open a local web page to compose, see, hear, edit and download tunes.
+
+    The page generates tunes with the same options as 'musicgen generate',
+    shows each as sheet music, plays its audio, re-renders it when you edit
+    its ABC, and offers .abc, .mid, .wav and .svg downloads. It works
+    offline. Needs the web extra: pip install 'musicgen[web]'.
+    """
+    from musicgen.web.app import serve as run_server
+
+    click.echo(f"musicgen page on http://{host}:{port}/ (Ctrl-C stops)", err=True)
+    run_server(model_path, host, port, out_dir)
+
+
 def _resumed_settings(resume: Path) -> dict:
     from musicgen.checkpoint import load_checkpoint
 

@@ -41,38 +41,39 @@ def check_formats(formats) -> tuple[str, ...]:
     return formats
 
 
-def render_tune(abc: str, formats: tuple[str, ...] = FORMATS, instrument: str | int = "piano",
+def render_tune(abc: str, formats: tuple[str, ...] = ("abc", "mid", "wav"), instrument: str | int = "piano",
                 tempo_qpm: float | None = None, renderer: str = "auto") -> Rendered:
     """Files for one tune; a conversion failure is returned, not raised."""
-    from musicgen.melody import abc_to_melody
-    from musicgen.midi import instrument_program, melody_to_midi_file
-
     result = Rendered()
     if "abc" in formats:
         result.files["abc"] = abc.encode("utf-8")
     try:
+        if "mid" in formats or "wav" in formats:
+            _render_sound(abc, formats, instrument, tempo_qpm, renderer, result)
         _render_pictures(abc, formats, result.files)
     except ConversionError as error:
         result.error = str(error)
-        return result
-    if "mid" not in formats and "wav" not in formats:
-        return result
-    try:
-        midi = melody_to_midi_file(abc_to_melody(abc), instrument_program(instrument), tempo_qpm)
-        buffer = io.BytesIO()
-        midi.save(file=buffer)
-        if "mid" in formats:
-            result.files["mid"] = buffer.getvalue()
-        if "wav" in formats:
-            from musicgen.audio import render_wav
-
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / "tune.mid"
-                path.write_bytes(buffer.getvalue())
-                result.files["wav"], result.renderer = render_wav(path, renderer)
-    except ConversionError as error:
-        result.error = str(error)
     return result
+
+
+def _render_sound(abc: str, formats: tuple[str, ...], instrument, tempo_qpm, renderer: str,
+                  result: Rendered) -> None:
+    """MIDI (and WAV) into ``result``."""
+    from musicgen.melody import abc_to_melody
+    from musicgen.midi import instrument_program, melody_to_midi_file
+
+    midi = melody_to_midi_file(abc_to_melody(abc), instrument_program(instrument), tempo_qpm)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    if "mid" in formats:
+        result.files["mid"] = buffer.getvalue()
+    if "wav" in formats:
+        from musicgen.audio import render_wav
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "tune.mid"
+            path.write_bytes(buffer.getvalue())
+            result.files["wav"], result.renderer = render_wav(path, renderer)
 
 
 def _render_pictures(abc: str, formats: tuple[str, ...], files: dict[str, bytes]) -> None:

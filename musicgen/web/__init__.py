@@ -1,0 +1,1 @@
+"""The local web page (``musicgen serve``); needs the ``web`` extra (starlette, uvicorn)."""

@@ -1,0 +1,107 @@
+// musicgen's page: ask the server for tunes, show their sheet music, play and edit them.
+// User text (titles, ABC, errors) only ever goes into the page through textContent or value.
+"use strict";
+
+const $ = (selector, root = document) => root.querySelector(selector);
+
+function setStatus(text, done = 0, total = 0) {
+  $("#message").textContent = text;
+  const bar = $("#progress");
+  bar.hidden = total === 0;
+  bar.max = Math.max(total, 1);
+  bar.value = done;
+}
+
+async function postJson(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  const data = await response.json();
+  if (!response.ok) throw new Error(data.error || `request failed (${response.status})`);
+  return data;
+}
+
+function fill(card, tune) {
+  $(".title", card).textContent = tune.title || "(untitled)";
+  const error = $(".error", card);
+  error.hidden = !tune.error;
+  error.textContent = tune.error ? `Could not render all of it: ${tune.error}` : "";
+  $(".abc", card).value = tune.abc;
+  const files = tune.files || {};
+  const image = $(".notation", card);
+  image.hidden = !files.svg;
+  if (files.svg) image.src = files.svg;
+  const audio = $(".audio", card);
+  if (files.wav) audio.src = files.wav; else audio.removeAttribute("src");
+  $(".play", card).disabled = !files.wav;
+  for (const kind of ["abc", "mid", "wav", "svg"]) {
+    const link = $(`.${kind}-link`, card);
+    link.hidden = !files[kind];
+    if (files[kind]) link.href = `${files[kind]}?download=1`;
+  }
+}
+
+function addCard(tune) {
+  const card = $("#tune-card").content.firstElementChild.cloneNode(true);
+  fill(card, tune);
+  $(".play", card).addEventListener("click", () => {
+    const audio = $(".audio", card);
+    audio.currentTime = 0;
+    audio.play().catch((error) => setStatus(`Cannot play: ${error.message}`));
+  });
+  $(".update", card).addEventListener("click", async () => {
+    setStatus("Rendering your changes...");
+    try {
+      fill(card, await postJson("/api/render", { abc: $(".abc", card).value }));
+      setStatus("Updated.");
+    } catch (error) {
+      setStatus(error.message);
+    }
+  });
+  $("#tunes").appendChild(card);
+}
+
+function formOptions(form) {
+  const options = {};
+  for (const [name, value] of new FormData(form).entries()) {
+    if (value !== "") options[name] = value;
+  }
+  return options;
+}
+
+async function follow(job) {
+  let shown = 0;
+  for (;;) {
+    while (shown < job.tunes.length) addCard(job.tunes[shown++]);
+    if (job.error) throw new Error(job.error);
+    if (job.finished) return job;
+    const phase = job.phase === "sampling" ? "Composing" : "Rendering";
+    setStatus(`${phase}... ${job.done} of ${job.total} tunes ready`, job.done, job.total);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const response = await fetch(`/api/jobs/${encodeURIComponent(job.id)}`);
+    job = await response.json();
+    if (!response.ok) throw new Error(job.error || "lost the job");
+  }
+}
+
+async function generate(event) {
+  event.preventDefault();
+  const button = $("#generate");
+  button.disabled = true;
+  $("#tunes").replaceChildren();
+  setStatus("Composing...", 0, 1);
+  try {
+    const job = await follow(await postJson("/api/generate", formOptions(event.target)));
+    setStatus(`${job.tunes.length} tune(s) ready.`);
+  } catch (error) {
+    setStatus(error.message);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#options").addEventListener("submit", generate);
+});
