@@ -150,6 +150,39 @@ def serve(model_path, host, port, out_dir) -> None:
     run_server(model_path, host, port, out_dir)
 
 
+@main.command()
+@click.argument("experiment", type=click.Choice(["order", "gradients", "memory", "temperature"]))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for plot.png and table.md [default: outputs/lab/EXPERIMENT].")
+@click.option("--quick", is_flag=True, help="Tiny settings: seconds instead of minutes, rougher figures.")
+@click.option("--data", type=click.Path(path_type=Path), default=None,
+              help="order: a labelled sentence file instead of the word-order sentences made here.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@_user_errors
+def lab(experiment, out_dir, quick, data, seed) -> None:
+    """Run one of the lecture's experiments; write a plot and a table; say what they show.
+
+    \b
+    order        bag of words vs fixed window vs BiLSTM, and "good, not bad" vs "bad, not good"
+    gradients    gradient norm k steps back for RNN (tanh, ReLU, identity), GRU, LSTM; clipping
+    memory       accuracy against distance when the answer is k steps back
+    temperature  sampling temperature vs bits/char, well-formed and novelty figures
+    """
+    from musicgen.lab import run_experiment
+
+    quick_settings = {"order": {"epochs": 3}, "gradients": {"steps": 60, "train_steps": 30},
+                      "memory": {"distances": (2, 8), "steps": 60}, "temperature": {"temperatures": (0.5, 1.5),
+                                                                                    "tunes": 4}}
+    settings = dict(quick_settings[experiment]) if quick else {}
+    if data is not None:
+        if experiment != "order":
+            raise click.UsageError("--data is for the order experiment")
+        settings["data"] = data
+    result = run_experiment(experiment, out_dir, seed=seed, **settings)
+    click.echo("\n".join(result.findings))
+    click.echo(f"wrote {', '.join(str(path) for path in result.files)}")
+
+
 def _resumed_settings(resume: Path) -> dict:
     from musicgen.checkpoint import load_checkpoint
 
