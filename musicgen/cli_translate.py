@@ -107,6 +107,8 @@ def text_command(texts, file, model_path, beam, attention_png, force):
 @click.option("--label-smoothing", type=float, default=0.1, show_default=True)
 @click.option("--min-freq", type=int, default=2, show_default=True, help="Rarer training words become <unk>.")
 @click.option("--max-vocab", type=int, default=0, show_default=True, help="Words kept per language (0: all).")
+@click.option("--max-words", type=int, default=60, show_default=True,
+              help="Training pairs with a longer side (in tokens) are skipped.")
 @click.option("--half", is_flag=True, help="Store the weights as float16 (half the file size).")
 @click.option("--time-limit", type=float, default=0.0, show_default=True, help="Minutes (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
