@@ -102,6 +102,19 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     return data
 
 
-def bundled_model_path() -> Path:
-    """Where the bundled default model lives inside the installed package."""
-    return Path(str(resources.files("musicgen") / "models" / BUNDLED_MODEL))
+def load_task_checkpoint(path: Path, task: str, what: str) -> dict[str, Any]:
+    """:func:`load_checkpoint`, refusing a checkpoint made for another task.
+
+    Raises:
+        CheckpointError: as :func:`load_checkpoint`, or the file holds a
+            ``task`` other than ``task`` (``what`` names the wanted kind).
+    """
+    data = load_checkpoint(path)
+    if data.get("task", "lm") != task:
+        raise CheckpointError(f"{path}: a {data.get('task', 'lm')} checkpoint, not a {what}")
+    return data
+
+
+def bundled_model_path(name: str = BUNDLED_MODEL) -> Path:
+    """Where a bundled model (by default the music model) lives inside the installed package."""
+    return Path(str(resources.files("musicgen") / "models" / name))

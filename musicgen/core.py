@@ -103,6 +103,15 @@ class RecurrentCore(nn.Module):
         return self.dropout(features), state
 
 
+def pad_sequences(sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded indices (B, T), padding 0, and each row's length (B,): what ``forward`` reads."""
+    lengths = torch.tensor([len(s) for s in sequences])
+    ids = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
+    for row, sequence in enumerate(sequences):
+        ids[row, :len(sequence)] = torch.tensor(sequence, dtype=torch.long)
+    return ids, lengths
+
+
 def detach_state(state: State) -> State:
     """Cut the graph behind a state (truncated backpropagation through time)."""
     if isinstance(state, tuple):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from musicgen.checkpoint import load_checkpoint, save_checkpoint
+from musicgen.checkpoint import bundled_model_path, load_task_checkpoint, save_checkpoint
+from musicgen.core import pad_sequences
 from musicgen.errors import CheckpointError
 from musicgen.text import WordVocab, subword_ids, tokenize_words
 
@@ -66,10 +66,7 @@ class SentimentModel:
 
     def batch(self, encoded: list[tuple[list[int], list[list[int]]]]):
         """Network inputs for (ids, subwords) pairs: ids (B, T), lengths (B,), subwords (B, T, G) or None."""
-        lengths = torch.tensor([len(ids) for ids, _ in encoded])
-        ids = torch.zeros(len(encoded), int(lengths.max()), dtype=torch.long)
-        for row, (sequence, _) in enumerate(encoded):
-            ids[row, :len(sequence)] = torch.tensor(sequence)
+        ids, lengths = pad_sequences([sequence for sequence, _ in encoded])
         if not self.config.subword_buckets:
             return ids, lengths, None
         grams = max(len(g) for _, subwords in encoded for g in subwords)
@@ -128,11 +125,6 @@ class SentimentModel:
         return f"SentimentModel({c.kind}/{c.cell}, {len(self.vocab)} words, {params:,} parameters)"
 
 
-def bundled_sentiment_path() -> Path:
-    """Where the bundled sentiment model lives inside the installed package."""
-    return Path(str(resources.files("musicgen") / "models" / BUNDLED_SENTIMENT_MODEL))
-
-
 def load_sentiment_model(path: Path | str | None = None) -> SentimentModel:
     """Load a sentiment checkpoint; None loads the bundled model.
 
@@ -142,10 +134,8 @@ def load_sentiment_model(path: Path | str | None = None) -> SentimentModel:
     from musicgen.sentiment.model import SentimentConfig, build_classifier
     from musicgen.sentiment.train import SentimentTrainConfig
 
-    path = Path(path) if path is not None else bundled_sentiment_path()
-    data = load_checkpoint(path)
-    if data.get("task", "lm") != TASK:
-        raise CheckpointError(f"{path}: a {data.get('task', 'lm')} checkpoint, not a sentiment model")
+    path = Path(path) if path is not None else bundled_model_path(BUNDLED_SENTIMENT_MODEL)
+    data = load_task_checkpoint(path, TASK, "sentiment model")
     try:
         config = SentimentConfig.from_dict(data["model_config"])
         net = build_classifier(config)

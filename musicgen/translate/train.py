@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from musicgen.config import _check_positive, _Settings
+from musicgen.core import pad_sequences
 from musicgen.text import WordVocab
 from musicgen.train import pick_device
 from musicgen.translate.data import Pair, tokenize
@@ -78,21 +79,13 @@ class TrainedTranslator:
     stopped: str = "epochs"
 
 
-def _pad(sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(s) for s in sequences])
-    ids = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
-    for row, sequence in enumerate(sequences):
-        ids[row, :len(sequence)] = torch.tensor(sequence)
-    return ids, lengths
-
-
 def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, generator: torch.Generator):
     """Batches of pairs of similar source length, in random order."""
     order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i][0]), len(encoded[i][1])))
     chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     for c in torch.randperm(len(chunks), generator=generator).tolist():
-        sources, _ = _pad([encoded[i][0] for i in chunks[c]])
-        targets, _ = _pad([[WordVocab.bos_id, *encoded[i][1], WordVocab.eos_id] for i in chunks[c]])
+        sources, _ = pad_sequences([encoded[i][0] for i in chunks[c]])
+        targets, _ = pad_sequences([[WordVocab.bos_id, *encoded[i][1], WordVocab.eos_id] for i in chunks[c]])
         yield sources, torch.tensor([len(encoded[i][0]) for i in chunks[c]]), targets
 
 

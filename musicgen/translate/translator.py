@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import torch
 
-from musicgen.checkpoint import load_checkpoint, save_checkpoint
+from musicgen.checkpoint import bundled_model_path, load_task_checkpoint, save_checkpoint
+from musicgen.core import pad_sequences
 from musicgen.errors import CheckpointError
 from musicgen.text import WordVocab
 from musicgen.translate.data import detokenize, tokenize
@@ -60,11 +60,7 @@ class TranslationModel:
         return self.source_vocab.encode(words) + [WordVocab.eos_id]
 
     def _batch(self, word_lists: list[list[str]]) -> tuple[torch.Tensor, torch.Tensor]:
-        sequences = [self.source_ids(words) for words in word_lists]
-        lengths = torch.tensor([len(s) for s in sequences])
-        ids = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
-        for row, sequence in enumerate(sequences):
-            ids[row, :len(sequence)] = torch.tensor(sequence)
+        ids, lengths = pad_sequences([self.source_ids(words) for words in word_lists])
         device = next(self.net.parameters()).device
         return ids.to(device), lengths.to(device)
 
@@ -139,11 +135,6 @@ class TranslationModel:
         return f"TranslationModel({self.source_language}->{self.target_language}, {self.net!r})"
 
 
-def bundled_translation_path() -> Path:
-    """Where the bundled English-to-French model lives inside the installed package."""
-    return Path(str(resources.files("musicgen") / "models" / BUNDLED_TRANSLATION_MODEL))
-
-
 def load_translation_model(path: Path | str | None = None) -> TranslationModel:
     """Load a translation checkpoint; None loads the bundled English-to-French model.
 
@@ -152,10 +143,8 @@ def load_translation_model(path: Path | str | None = None) -> TranslationModel:
     """
     from musicgen.translate.train import TranslateTrainConfig
 
-    path = Path(path) if path is not None else bundled_translation_path()
-    data = load_checkpoint(path)
-    if data.get("task", "lm") != TASK:
-        raise CheckpointError(f"{path}: a {data.get('task', 'lm')} checkpoint, not a translation model")
+    path = Path(path) if path is not None else bundled_model_path(BUNDLED_TRANSLATION_MODEL)
+    data = load_task_checkpoint(path, TASK, "translation model")
     try:
         net = Translator(TranslatorConfig.from_dict(data["model_config"]))
         net.load_state_dict(data["model"])
