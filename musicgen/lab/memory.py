@@ -118,6 +118,8 @@ def run(out_dir: Path, distances: tuple[int, ...] = (5, 10, 20, 40, 80), steps: 
             axes.plot(distances, results[name, cell], marker="o", label=cell)
         axes.axhline(1 / task.classes, color="grey", linestyle=":", label="chance")
         axes.set_xscale("log")
+        axes.set_xticks(distances, [str(k) for k in distances])
+        axes.minorticks_off()
         axes.set_xlabel("k (steps between the clue and the question)")
         axes.set_ylabel("held-out accuracy")
         axes.set_title(f"{titles[name]} ({steps} steps each)", fontsize=10)
