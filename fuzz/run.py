@@ -1,11 +1,12 @@
 """Fuzz every path that reads ABC with hostile input, counting failures and hangs.
 
 Each case goes through tunebook splitting and normalising, conversion to notes
-and MIDI, and the evaluation metrics. Only MusicgenError may escape; a case
+and MIDI, and the evaluation metrics; with --pictures also the piano roll and
+verovio's sheet music (a child process per tune, so run fewer cases). Only MusicgenError may escape; a case
 that takes longer than --bound seconds counts as a hang. Prints the number of
 cases, unhandled exceptions, hangs, the slowest case and peak memory.
 
-    python fuzz/run.py [--cases 100000] [--bound 2.0] [--seed 0]
+    python fuzz/run.py [--cases 100000] [--bound 2.0] [--seed 0] [--pictures]
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Hang(Exception):
     pass
 
 
-def exercise(text: str) -> None:
+def exercise(text: str, pictures: bool = False) -> None:
     tunes, _ = parse_tunebook(text, "fuzz")
     for tune in tunes:
         try:
@@ -42,6 +43,18 @@ def exercise(text: str) -> None:
         except MusicgenError:
             pass
         score_tune(tune, use_abc2midi=False)
+        if pictures:
+            _pictures(tune.abc)
+
+
+def _pictures(abc: str) -> None:
+    from musicgen.pictures import abc_to_svg, piano_roll_png
+
+    for draw in (piano_roll_png, abc_to_svg):
+        try:
+            draw(abc)
+        except MusicgenError:
+            pass
 
 
 def main() -> None:
@@ -49,6 +62,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--bound", type=float, default=2.0, help="seconds a case may take")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pictures", action="store_true", help="also piano rolls and sheet music")
     args = parser.parse_args()
     stats = {"cases": 0, "crashes": 0, "hangs": 0, "slowest": 0.0}
     examples: list[str] = []
@@ -68,7 +82,7 @@ def main() -> None:
         started = time.perf_counter()
         signal.setitimer(signal.ITIMER_REAL, args.bound)
         try:
-            exercise(text)
+            exercise(text, args.pictures)
         except Hang:
             stats["hangs"] += 1
             examples.append(f"HANG: {text[:300]!r}")
