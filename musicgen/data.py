@@ -43,9 +43,15 @@ def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) ->
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def pad_batch(tunes: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack encoded tunes into (B, L) ids and a (B, L) mask of real positions."""
-    longest = max(len(t) for t in tunes)
+def pad_batch(tunes: list[np.ndarray], width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stack encoded tunes into (B, L) ids and a (B, L) mask of real positions.
+
+    ``width`` sets L (at least the longest tune); an empty list gives one
+    all-padding row, so every process of a distributed run takes its steps.
+    """
+    longest = max([width or 0, *(len(t) for t in tunes)])
+    if not tunes:
+        return torch.zeros(1, longest, dtype=torch.int64), torch.zeros(1, longest, dtype=torch.bool)
     ids = np.zeros((len(tunes), longest), dtype=np.int64)
     mask = np.zeros((len(tunes), longest), dtype=bool)
     for row, tune in enumerate(tunes):

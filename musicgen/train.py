@@ -25,6 +25,7 @@ from musicgen.config import ModelConfig, TrainConfig
 from musicgen.core import detach_state
 from musicgen.corpus import Corpus, load_corpus
 from musicgen.data import encode_tunes, epoch_batches, pad_batch, windows
+from musicgen.distributed import device_for, placement, wrap
 from musicgen.errors import CorpusError, MusicgenError
 from musicgen.lm import CharLM, bits_per_char
 from musicgen.vocab import Vocabulary
@@ -91,7 +92,8 @@ class Trainer:
                  config: TrainConfig, resume: dict | None = None):
         self.run_dir = Path(run_dir)
         self.config = config
-        self.device = pick_device(config.device)
+        self.place = placement()
+        self.device = device_for(self.place, pick_device(config.device))
         torch.manual_seed(config.seed)
         if resume is not None:
             vocab = Vocabulary(resume["vocab"])
@@ -111,6 +113,7 @@ class Trainer:
                 f"valid {len(self.valid_tunes)}): give it more tunes"
             )
         self.model = CharLM(model_config, vocab).to(self.device)
+        self.net = wrap(self.model, self.place, self.device)  # what training calls: DDP under torchrun
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         self.step, self.epoch, self.batch_index = 0, 0, 0
         self.best_bpc, self.bad_evals, self.elapsed = math.inf, 0, 0.0
@@ -148,18 +151,24 @@ class Trainer:
         }
 
     def _train_batch(self, tunes: list) -> tuple[float, float]:
-        ids, mask = pad_batch(tunes)
+        """One batch, window by window; under torchrun this process's share of its tunes."""
+        width = max(len(t) for t in tunes)
+        ids, mask = pad_batch(tunes[self.place.rank::self.place.world], width)
         ids, mask = ids.to(self.device), mask.to(self.device)
+        # Characters counted in each window across the whole batch, so every
+        # process divides by the same number and DDP's average is the batch mean.
+        _, full_mask = pad_batch(tunes, width)
+        totals = [m.sum() for _, _, m in windows(full_mask, full_mask, self.config.seq_len)]
         state = None
         batch_bits, batch_chars = 0.0, 0.0
-        for inputs, targets, target_mask in windows(ids, mask, self.config.seq_len):
+        for (inputs, targets, target_mask), total in zip(windows(ids, mask, self.config.seq_len), totals):
             if self.step >= self.config.max_steps:
                 break
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.learning_rate * learning_rate_factor(self.step, self.config)
-            logits, state = self.model(inputs, state)
+            logits, state = self.net(inputs, state)
             bits, count = bits_per_char(logits, targets, target_mask)
-            loss = bits / count.clamp(min=1.0)
+            loss = bits * self.place.world / total.to(bits.dtype).clamp(min=1.0)
             if not torch.isfinite(loss):
                 raise MusicgenError(
                     f"training diverged at step {self.step} (loss is {loss.item()}); "
@@ -172,8 +181,8 @@ class Trainer:
             self.optimizer.step()
             state = detach_state(state)
             self.step += 1
-            batch_bits += bits.item()
-            batch_chars += count.item()
+            batch_bits += bits.item() * self.place.world  # an estimate from this process's share
+            batch_chars += total.item()
         return batch_bits, batch_chars
 
     def _validate(self, train_bpc: float, chars_per_s: float) -> bool:
@@ -184,6 +193,8 @@ class Trainer:
             self.best_bpc, self.bad_evals = valid_bpc, 0
         else:
             self.bad_evals += 1
+        if not self.place.leader:  # every process validates alike; one writes
+            return bool(self.config.patience) and self.bad_evals >= self.config.patience
         record = {"step": self.step, "epoch": self.epoch, "train_bpc": round(train_bpc, 4),
                   "valid_bpc": round(valid_bpc, 4), "chars_per_s": round(chars_per_s),
                   "elapsed_s": round(self.elapsed, 1)}
@@ -211,10 +222,10 @@ class Trainer:
         from tqdm import tqdm
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.run_dir.glob(".*.pt.*.tmp"):
+        for stale in self.run_dir.glob(".*.pt.*.tmp") if self.place.leader else ():
             stale.unlink()  # a checkpoint write cut short by a crash or kill
         lengths = [len(t) for t in self.train_tunes]
-        bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress,
+        bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress or not self.place.leader,
                    unit="step", dynamic_ncols=True)
         next_eval = (self.step // self.config.eval_interval + 1) * self.config.eval_interval
         window_bits, window_chars, window_start = 0.0, 0.0, time.perf_counter()
@@ -248,7 +259,8 @@ class Trainer:
                     self.epoch, self.batch_index = self.epoch + 1, 0
         except KeyboardInterrupt:
             stopped = "interrupted"
-            save_checkpoint(self.run_dir / "last.pt", self._payload())
+            if self.place.leader:
+                save_checkpoint(self.run_dir / "last.pt", self._payload())
         finally:
             bar.close()
             if previous_handler is not None:
