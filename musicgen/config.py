@@ -86,6 +86,8 @@ class TrainConfig(_Settings):
             (0 never stops early).
         seed: seed for weights, data order and dropout.
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
+        precision: ``fp32``, or ``bf16`` for bfloat16 autocast (mixed
+            precision: weights and optimizer stay float32).
     """
 
     batch_size: int = 32
@@ -98,8 +100,10 @@ class TrainConfig(_Settings):
     patience: int = 5
     seed: int = 0
     device: str = "auto"
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
+        _check_choice("precision", self.precision, ("fp32", "bf16"))
         for name in ("batch_size", "seq_len", "learning_rate", "max_steps", "eval_interval", "clip_norm"):
             _check_positive(name, getattr(self, name))
         if self.warmup_steps < 0 or self.patience < 0:

@@ -166,8 +166,9 @@ class Trainer:
                 break
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.learning_rate * learning_rate_factor(self.step, self.config)
-            logits, state = self.net(inputs, state)
-            bits, count = bits_per_char(logits, targets, target_mask)
+            with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16"):
+                logits, state = self.net(inputs, state)
+            bits, count = bits_per_char(logits.float(), targets, target_mask)
             loss = bits * self.place.world / total.to(bits.dtype).clamp(min=1.0)
             if not torch.isfinite(loss):
                 raise MusicgenError(

@@ -117,3 +117,18 @@ def test_sigkill_after_a_checkpoint_leaves_a_loadable_one_and_resume_finishes(tm
     assert resumed.returncode == 0, resumed.stderr
     assert load_checkpoint(run_dir / "last.pt")["step"] == 400
     assert not list(run_dir.glob(".*.tmp"))  # a write cut short by the kill is cleared on resume
+
+
+def test_bf16_mixed_precision_trains_and_keeps_float32_weights(tmp_path, small_corpus):
+    from musicgen.checkpoint import load_checkpoint
+    from musicgen.config import ModelConfig, TrainConfig
+    from musicgen.train import train
+
+    result = train([small_corpus], tmp_path / "bf16", ModelConfig(vocab_size=1, hidden_size=32, num_layers=1,
+                                                                   embedding_size=8, dropout=0.0),
+                   TrainConfig(batch_size=8, seq_len=64, max_steps=30, eval_interval=15, warmup_steps=2,
+                               learning_rate=1e-2, precision="bf16", device="cpu"), progress=False)
+    log = [json.loads(line) for line in (tmp_path / "bf16" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["valid_bpc"] < log[0]["valid_bpc"] < 7 and math.isfinite(result.best_valid_bpc)
+    weights = load_checkpoint(tmp_path / "bf16" / "last.pt")["model"]
+    assert all(w.dtype == torch.float32 for w in weights.values())
