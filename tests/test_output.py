@@ -90,3 +90,19 @@ def test_disk_full_midway_leaves_nothing_behind(tmp_path, tunes, monkeypatch):
     with pytest.raises(MusicgenError, match="No space left on device"):
         save_tunes(tunes, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_batches_are_written_before_the_next_is_asked_for(tmp_path, tunes):
+    from musicgen.output import save_tune_stream
+
+    out = tmp_path / "stream"
+    seen = []
+
+    def batches():
+        for number in range(3):  # each batch is only made once the one before is on disk
+            seen.append(sorted(p.name for p in out.glob("*.abc")) if out.exists() else [])
+            yield tunes[:1]
+
+    saved = save_tune_stream(batches(), 3, out, formats=("abc",))
+    assert [len(names) for names in seen] == [0, 1, 2]
+    assert len([p for p in saved.paths if p.name != "tunebook.abc"]) == 3
