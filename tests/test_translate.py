@@ -174,3 +174,12 @@ def test_cli_train_writes_a_model(tmp_path):
     assert result.exit_code == 0, result.output
     assert "best validation BLEU" in result.output and load_translation_model(out).source_language == "en"
 
+
+def test_bundled_model_translates_english_to_french():
+    model = load_translation_model()
+    assert (model.source_language, model.target_language) == ("en", "fr")
+    cold, station = model.translate(["I am cold.", "Where is the station?"], beam=5)
+    assert cold.text.lower().startswith(("j'ai froid", "je suis froid"))  # the small model says the latter
+    assert station.text == "Où est la gare ?"
+    result = CliRunner().invoke(main, ["translate", "I am cold."])
+    assert result.exit_code == 0 and result.output.strip() == cold.text

@@ -24,6 +24,8 @@ BUNDLED_TRANSLATION_MODEL = "translate-en-fr.pt"
 #: Source words read per sentence; the rest of a longer sentence is dropped
 #: (with a warning), which bounds time and memory for any input.
 MAX_SOURCE_WORDS = 200
+#: The output layer's weight, tied to the decoder's embedding (not stored twice).
+TIED = "output.weight"
 
 
 @dataclass
@@ -128,7 +130,8 @@ class TranslationModel:
             "vocab": {"source": self.source_vocab.words, "target": self.target_vocab.words},
             "languages": [self.source_language, self.target_language],
             "metrics": self.metrics,
-            "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()},
+            "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()
+                      if k != TIED},  # the output layer is the target embedding: stored once
         })
 
     def __repr__(self) -> str:
@@ -147,7 +150,9 @@ def load_translation_model(path: Path | str | None = None) -> TranslationModel:
     data = load_task_checkpoint(path, TASK, "translation model")
     try:
         net = Translator(TranslatorConfig.from_dict(data["model_config"]))
-        net.load_state_dict(data["model"])
+        missing, unexpected = net.load_state_dict(data["model"], strict=False)
+        if unexpected or set(missing) - {TIED}:
+            raise RuntimeError(f"weights do not match: missing {missing}, unexpected {unexpected}")
         vocabs = WordVocab(data["vocab"]["source"]), WordVocab(data["vocab"]["target"])
         source_language, target_language = data["languages"]
     except (TypeError, ValueError, RuntimeError, KeyError) as error:
