@@ -76,3 +76,24 @@ def test_aird_tune_is_normalised(default_corpus):
     gow = next(t for t in default_corpus.tunes if t.title == "Niel Gow." and "airdsAirs" in t.source)
     # M:C| is written 2/2; the stray "I: :: :|" line and the Z: credit are gone
     assert gow.abc.startswith("X:801\nT:Niel Gow.\nM:2/2\nL:1/8\nQ:1/2=90 \"Moderato\"\nK:G\n")
+
+
+def test_a_large_book_loads_in_a_small_multiple_of_its_size(tmp_path):
+    """Python's allocations while loading stay under 6x the file (measured: 4.2x peak, 2.1x kept)."""
+    import tracemalloc
+
+    from musicgen.corpus import music21_corpus_dir
+
+    books = sorted((music21_corpus_dir() / "oneills1850").glob("*.abc"))
+    text = "\n\n".join(p.read_bytes().decode("latin-1") for p in books)
+    path = tmp_path / "big.abc"
+    path.write_text(text, encoding="utf-8")
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        corpus = load_corpus([path])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(corpus.tunes) > 1900 and size > 700_000
+    assert peak < 6 * size, f"peak {peak / size:.1f}x the file size"
