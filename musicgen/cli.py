@@ -112,17 +112,21 @@ def train(ctx, paths, run_dir, resume, quiet, **options) -> None:
 @main.command()
 @click.argument("log", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="PNG to write [default: curves.png beside the log].")
+              help="PNG to write [default: the run's own curves.png beside the log, redrawn].")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @_user_errors
-def plot(log: Path, out: Path | None) -> None:
+def plot(log: Path, out: Path | None, force: bool) -> None:
     """Draw training and validation bits/char against steps from a run's log.
 
     LOG is a run folder or its log.jsonl; 'musicgen train' draws the same
-    picture (curves.png) at every validation.
+    picture (curves.png) at every validation, and this redraws it.
     """
     from musicgen.checkpoint import atomic_write
+    from musicgen.cli_util import check_new_file
     from musicgen.pictures import training_curves_png
 
+    if out is not None:
+        check_new_file(out, force)
     png = training_curves_png(log)
     target = out or (log if log.is_dir() else log.parent) / "curves.png"
     atomic_write(target, lambda file: file.write(png))
@@ -160,8 +164,9 @@ def serve(model_path, host, port, out_dir) -> None:
 @click.option("--data", type=click.Path(path_type=Path), default=None,
               help="order: a labelled sentence file instead of the word-order sentences made here.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--force", is_flag=True, help="Replace an earlier run's plot.png and table.md.")
 @_user_errors
-def lab(experiment, out_dir, quick, data, seed) -> None:
+def lab(experiment, out_dir, quick, data, seed, force) -> None:
     """Run one of the lecture's experiments; write a plot and a table; say what they show.
 
     \b
@@ -170,15 +175,19 @@ def lab(experiment, out_dir, quick, data, seed) -> None:
     memory       accuracy against distance when the answer is k steps back
     temperature  sampling temperature vs bits/char, well-formed and novelty figures
     """
+    from musicgen.cli_util import check_new_file
     from musicgen.lab import run_experiment
 
+    if data is not None and experiment != "order":
+        raise click.UsageError("--data is for the order experiment")
+    folder = out_dir or Path("outputs") / "lab" / experiment
+    for name in ("plot.png", "table.md"):  # before minutes of training, not after
+        check_new_file(folder / name, force)
     quick_settings = {"order": {"epochs": 3}, "gradients": {"steps": 60, "train_steps": 30},
                       "memory": {"distances": (2, 8), "steps": 60}, "temperature": {"temperatures": (0.5, 1.5),
                                                                                     "tunes": 4}}
     settings = dict(quick_settings[experiment]) if quick else {}
     if data is not None:
-        if experiment != "order":
-            raise click.UsageError("--data is for the order experiment")
         settings["data"] = data
     result = run_experiment(experiment, out_dir, seed=seed, **settings)
     click.echo("\n".join(result.findings))

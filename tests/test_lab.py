@@ -63,6 +63,10 @@ def test_cli_runs_an_experiment_and_refuses_nonsense(tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["lab", "gradients", "--quick", "--out", str(tmp_path / "g")])
     assert result.exit_code == 0 and "reach" in result.output and (tmp_path / "g" / "plot.png").is_file()
+    before = (tmp_path / "g" / "table.md").read_text()
+    result = runner.invoke(main, ["lab", "gradients", "--quick", "--out", str(tmp_path / "g")])
+    assert result.exit_code == 1 and "--force" in result.output and (tmp_path / "g" / "table.md").read_text() == before
+    assert runner.invoke(main, ["lab", "gradients", "--quick", "--out", str(tmp_path / "g"), "--force"]).exit_code == 0
     assert runner.invoke(main, ["lab", "telepathy"]).exit_code == 2
     result = runner.invoke(main, ["lab", "memory", "--data", str(tmp_path)])
     assert result.exit_code == 2 and "--data is for the order experiment" in result.output

@@ -86,6 +86,8 @@ def test_train_draws_curves_and_plot_redraws_them(tiny_run, tmp_path):
     runner = CliRunner()
     result = runner.invoke(main, ["plot", str(tiny_run / "log.jsonl"), "--out", str(tmp_path / "c.png")])
     assert result.exit_code == 0 and (tmp_path / "c.png").is_file()
+    result = runner.invoke(main, ["plot", str(tiny_run / "log.jsonl"), "--out", str(tmp_path / "c.png")])
+    assert result.exit_code == 1 and "--force" in result.output
     result = runner.invoke(main, ["plot", str(tmp_path / "absent")])
     assert result.exit_code == 1 and "no such training log" in result.output
 

@@ -144,6 +144,8 @@ def test_cli_translate_evaluate_and_bad_input(tmp_path, toy_model):
                                   "--attention", str(tmp_path / "a.png")])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("Le chat") and (tmp_path / "a.png").is_file()
+    result = runner.invoke(main, ["translate", "--model", str(model), "The cat.", "--attention", str(tmp_path / "a.png")])
+    assert result.exit_code == 1 and "--force" in result.output
     result = runner.invoke(main, ["translate", "--model", str(model), "--beam", "1"], input="The red car.\n\n")
     assert result.exit_code == 0 and len(result.output.splitlines()) == 2
     pairs = toy_pairs(30, seed=5)
