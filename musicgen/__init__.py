@@ -72,8 +72,8 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-#: The secondary tasks on the same core, as subpackages (``musicgen.sentiment``...).
-_SUBPACKAGES = ("sentiment", "translate")
+#: Submodules reachable as attributes on first use (``musicgen.sentiment``...).
+_SUBPACKAGES = ("sentiment", "translate", "lab", "pictures")
 
 
 def __getattr__(name: str):
