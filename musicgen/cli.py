@@ -71,6 +71,8 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
               help="Validations without improvement before stopping (0: never).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
+@click.option("--time-limit", type=float, default=0.0, show_default=True,
+              help="Minutes of training before stopping (validating and saving first); 0: no limit.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
               help="bf16: bfloat16 autocast (mixed precision), for GPUs that have it.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

@@ -88,6 +88,8 @@ class TrainConfig(_Settings):
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
         precision: ``fp32``, or ``bf16`` for bfloat16 autocast (mixed
             precision: weights and optimizer stay float32).
+        time_limit: stop, validating and saving first, after this many
+            minutes of training (validation not counted; 0: no limit).
     """
 
     batch_size: int = 32
@@ -101,13 +103,14 @@ class TrainConfig(_Settings):
     seed: int = 0
     device: str = "auto"
     precision: str = "fp32"
+    time_limit: float = 0.0
 
     def __post_init__(self) -> None:
         _check_choice("precision", self.precision, ("fp32", "bf16"))
         for name in ("batch_size", "seq_len", "learning_rate", "max_steps", "eval_interval", "clip_norm"):
             _check_positive(name, getattr(self, name))
-        if self.warmup_steps < 0 or self.patience < 0:
-            raise ValueError("warmup_steps and patience must be 0 or more")
+        if self.warmup_steps < 0 or self.patience < 0 or self.time_limit < 0:
+            raise ValueError("warmup_steps, patience and time_limit must be 0 or more")
 
 
 

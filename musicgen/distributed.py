@@ -61,3 +61,14 @@ def device_for(where: Placement, device: torch.device) -> torch.device:
     if where.world > 1 and device.type == "cuda":
         return torch.device("cuda", where.local_rank)
     return device
+
+
+def any_rank(flag: bool, where: Placement) -> bool:
+    """True on every process when ``flag`` is true on any of them (so they stop together)."""
+    if where.world == 1:
+        return flag
+    import torch.distributed as dist
+
+    value = torch.tensor([int(flag)])
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())

@@ -25,7 +25,7 @@ from musicgen.config import ModelConfig, TrainConfig
 from musicgen.core import detach_state
 from musicgen.corpus import Corpus, load_corpus
 from musicgen.data import encode_tunes, epoch_batches, pad_batch, windows
-from musicgen.distributed import device_for, placement, wrap
+from musicgen.distributed import any_rank, device_for, placement, wrap
 from musicgen.errors import CorpusError, MusicgenError
 from musicgen.lm import CharLM, bits_per_char
 from musicgen.vocab import Vocabulary
@@ -250,11 +250,15 @@ class Trainer:
                         raise KeyboardInterrupt
                     bar.set_postfix(bpc=f"{bits / max(chars, 1):.3f}", valid=f"{self.best_bpc:.3f}",
                                     chars_s=f"{rate:,.0f}", epoch=self.epoch)
-                    if self.step >= next_eval or self.step >= self.config.max_steps:
+                    out_of_time = bool(self.config.time_limit) and any_rank(
+                        self.elapsed >= self.config.time_limit * 60, self.place)
+                    if self.step >= next_eval or self.step >= self.config.max_steps or out_of_time:
                         next_eval += self.config.eval_interval
                         if self._validate(window_bits / max(window_chars, 1), rate):
                             stopped = "early stopping"
                             return self._result(stopped)
+                        if out_of_time:
+                            return self._result("time limit")
                         window_bits, window_chars, window_start = 0.0, 0.0, time.perf_counter()
                 if self.batch_index >= len(batches):
                     self.epoch, self.batch_index = self.epoch + 1, 0

@@ -132,3 +132,17 @@ def test_bf16_mixed_precision_trains_and_keeps_float32_weights(tmp_path, small_c
     assert log[-1]["valid_bpc"] < log[0]["valid_bpc"] < 7 and math.isfinite(result.best_valid_bpc)
     weights = load_checkpoint(tmp_path / "bf16" / "last.pt")["model"]
     assert all(w.dtype == torch.float32 for w in weights.values())
+
+
+def test_time_limit_stops_after_validating_and_saving(tmp_path, small_corpus):
+    from musicgen.config import ModelConfig, TrainConfig
+    from musicgen.train import train
+
+    result = train([small_corpus], tmp_path / "timed", ModelConfig(vocab_size=1, hidden_size=32, num_layers=1,
+                                                                    embedding_size=8, dropout=0.0),
+                   TrainConfig(batch_size=8, seq_len=64, max_steps=100_000, eval_interval=100_000,
+                               time_limit=0.02, device="cpu"), progress=False)
+    assert result.stopped == "time limit" and 0 < result.step < 100_000
+    log = [json.loads(line) for line in (tmp_path / "timed" / "log.jsonl").read_text().splitlines()]
+    assert log[-1]["step"] == result.step and log[-1]["elapsed_s"] >= 1.2
+    assert (tmp_path / "timed" / "model.pt").is_file() and (tmp_path / "timed" / "last.pt").is_file()
