@@ -175,6 +175,9 @@ def test_cli_train_writes_a_model(tmp_path):
                                        "--embedding-size", "16", "--min-freq", "1", "--quiet", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "best validation BLEU" in result.output and load_translation_model(out).source_language == "en"
+    before = out.read_bytes()
+    again = CliRunner().invoke(main, ["translate", "train", "--pairs", str(tmp_path / "pairs.txt"), "--out", str(out)])
+    assert again.exit_code == 1 and "--force" in again.output and out.read_bytes() == before
 
 
 def test_bundled_model_translates_english_to_french():
