@@ -112,6 +112,11 @@ def pad_sequences(sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tenso
     return ids, lengths
 
 
+def padding_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """True at the real (unpadded) positions: (B, width) from lengths (B,)."""
+    return torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]
+
+
 def detach_state(state: State) -> State:
     """Cut the graph behind a state (truncated backpropagation through time)."""
     if isinstance(state, tuple):

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from musicgen.config import CELLS, ModelConfig, _check_choice, _check_positive, _Settings
-from musicgen.core import RecurrentCore
+from musicgen.core import RecurrentCore, padding_mask
 
 KINDS = ("rnn", "bow", "window")
 POOLINGS = ("max", "mean", "last")
@@ -101,11 +101,6 @@ class Subwords(nn.Module):
 
 def _subwords(config: SentimentConfig, size: int) -> Subwords | None:
     return Subwords(config.subword_buckets, size) if config.subword_buckets else None
-
-
-def padding_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
-    """True at the real (unpadded) positions: (B, width) from lengths (B,)."""
-    return torch.arange(width, device=lengths.device)[None, :] < lengths[:, None]
 
 
 class RecurrentClassifier(nn.Module):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from musicgen.core import select_state
+from musicgen.core import padding_mask, select_state
 from musicgen.text import WordVocab
 from musicgen.translate.model import Translator
 
@@ -31,17 +31,13 @@ def _limits(lengths: torch.Tensor, max_ratio: float, max_extra: int) -> torch.Te
     return (lengths.float() * max_ratio).long() + max_extra
 
 
-def _source_mask(source: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    return torch.arange(source.shape[1], device=source.device)[None, :] < lengths[:, None]
-
-
 @torch.no_grad()
 def greedy_decode(model: Translator, source: torch.Tensor, lengths: torch.Tensor,
                   max_ratio: float = 2.0, max_extra: int = 10) -> list[Hypothesis]:
     """The most likely word at each step, for every sentence of the batch at once."""
     model.eval()
     memory, keys, state = model.encode(source, lengths)
-    mask = _source_mask(source, lengths)
+    mask = padding_mask(lengths, source.shape[1])
     limits = _limits(lengths, max_ratio, max_extra)
     batch = source.shape[0]
     previous = torch.full((batch, 1), WordVocab.bos_id, dtype=torch.long, device=source.device)
@@ -87,7 +83,7 @@ def beam_decode(model: Translator, source: torch.Tensor, lengths: torch.Tensor, 
     memory, keys, state = model.encode(source, lengths)
     rows = torch.arange(batch, device=device).repeat_interleave(beam)  # row b*beam+k belongs to sentence b
     memory, keys, state = memory[rows], keys[rows], select_state(state, rows)
-    mask = _source_mask(source, lengths)[rows]
+    mask = padding_mask(lengths, source.shape[1])[rows]
     limits = _limits(lengths, max_ratio, max_extra).tolist()
     scores = torch.full((batch, beam), float("-inf"))
     scores[:, 0] = 0.0  # one live hypothesis to start with

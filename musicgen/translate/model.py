@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from musicgen.config import CELLS, ModelConfig, _check_choice, _check_positive, _Settings
-from musicgen.core import RecurrentCore, State
+from musicgen.core import RecurrentCore, State, padding_mask
 
 ATTENTIONS = ("additive", "dot", "general")
 
@@ -138,8 +138,7 @@ class Translator(nn.Module):
                 target_in: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher-forced logits (B, T, V) and attention (B, T, S)."""
         memory, keys, state = self.encode(source, lengths)
-        source_mask = torch.arange(source.shape[1], device=source.device)[None, :] < lengths[:, None]
-        logits, _, weights = self.decode(target_in, state, memory, keys, source_mask)
+        logits, _, weights = self.decode(target_in, state, memory, keys, padding_mask(lengths, source.shape[1]))
         return logits, weights
 
     def __repr__(self) -> str:
