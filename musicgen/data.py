@@ -43,6 +43,23 @@ def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) ->
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
+def shuffled_batches(sort_keys: list, batch_size: int, generator: torch.Generator) -> list[list[int]]:
+    """Indices in batches of neighbours by ``sort_keys`` (e.g. lengths), the batches in random order.
+
+    Used by the sentence tasks, whose batches are small enough to sort whole.
+    """
+    order = sorted(range(len(sort_keys)), key=sort_keys.__getitem__)
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    return [chunks[c] for c in torch.randperm(len(chunks), generator=generator).tolist()]
+
+
+def window_counts(lengths: list[int], seq_len: int) -> list[int]:
+    """Target characters in each window that :func:`windows` cuts from a batch of these lengths."""
+    total = max(lengths) - 1
+    return [sum(max(0, min(length - 1, begin + seq_len) - begin) for length in lengths)
+            for begin in range(0, total, seq_len)]
+
+
 def pad_batch(tunes: list[np.ndarray], width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Stack encoded tunes into (B, L) ids and a (B, L) mask of real positions.
 

@@ -24,7 +24,7 @@ from musicgen.checkpoint import atomic_write, load_checkpoint, save_checkpoint
 from musicgen.config import ModelConfig, TrainConfig
 from musicgen.core import detach_state
 from musicgen.corpus import Corpus, load_corpus
-from musicgen.data import encode_tunes, epoch_batches, pad_batch, windows
+from musicgen.data import encode_tunes, epoch_batches, pad_batch, window_counts, windows
 from musicgen.distributed import any_rank, device_for, placement, wrap
 from musicgen.errors import CorpusError, MusicgenError
 from musicgen.lm import CharLM, bits_per_char
@@ -152,13 +152,12 @@ class Trainer:
 
     def _train_batch(self, tunes: list) -> tuple[float, float]:
         """One batch, window by window; under torchrun this process's share of its tunes."""
-        width = max(len(t) for t in tunes)
-        ids, mask = pad_batch(tunes[self.place.rank::self.place.world], width)
+        lengths = [len(t) for t in tunes]
+        ids, mask = pad_batch(tunes[self.place.rank::self.place.world], max(lengths))
         ids, mask = ids.to(self.device), mask.to(self.device)
         # Characters counted in each window across the whole batch, so every
         # process divides by the same number and DDP's average is the batch mean.
-        _, full_mask = pad_batch(tunes, width)
-        totals = [m.sum() for _, _, m in windows(full_mask, full_mask, self.config.seq_len)]
+        totals = window_counts(lengths, self.config.seq_len)
         state = None
         batch_bits, batch_chars = 0.0, 0.0
         for (inputs, targets, target_mask), total in zip(windows(ids, mask, self.config.seq_len), totals):
@@ -169,7 +168,7 @@ class Trainer:
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16"):
                 logits, state = self.net(inputs, state)
             bits, count = bits_per_char(logits.float(), targets, target_mask)
-            loss = bits * self.place.world / total.to(bits.dtype).clamp(min=1.0)
+            loss = bits * self.place.world / max(total, 1)
             if not torch.isfinite(loss):
                 raise MusicgenError(
                     f"training diverged at step {self.step} (loss is {loss.item()}); "
@@ -183,7 +182,7 @@ class Trainer:
             state = detach_state(state)
             self.step += 1
             batch_bits += bits.item() * self.place.world  # an estimate from this process's share
-            batch_chars += total.item()
+            batch_chars += total
         return batch_bits, batch_chars
 
     def _validate(self, train_bpc: float, chars_per_s: float) -> bool:

@@ -146,3 +146,13 @@ def test_time_limit_stops_after_validating_and_saving(tmp_path, small_corpus):
     log = [json.loads(line) for line in (tmp_path / "timed" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["step"] == result.step and log[-1]["elapsed_s"] >= 1.2
     assert (tmp_path / "timed" / "model.pt").is_file() and (tmp_path / "timed" / "last.pt").is_file()
+
+
+def test_window_counts_are_the_target_mask_sums_of_windows():
+    import numpy as np
+
+    from musicgen.data import pad_batch, window_counts, windows
+
+    lengths = [5, 130, 257, 2, 129]
+    ids, mask = pad_batch([np.arange(n) for n in lengths])
+    assert window_counts(lengths, 64) == [int(m.sum()) for _, _, m in windows(ids, mask, 64)]

@@ -11,12 +11,12 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch.nn import functional as F
 
 from musicgen.config import _check_positive, _Settings
+from musicgen.data import shuffled_batches
 from musicgen.sentiment.classifier import SentimentModel
 from musicgen.sentiment.data import Example
 from musicgen.sentiment.model import SentimentConfig, build_classifier
@@ -105,14 +105,13 @@ class TrainedClassifier:
 def _batches(model: SentimentModel, examples: list[tuple[list[int], list, int]], batch_size: int,
              generator: torch.Generator):
     """Batches of similar-length sentences, in random order: (ids, lengths, subwords), labels."""
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i][0]))
-    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    for c in torch.randperm(len(chunks), generator=generator).tolist():
-        inputs = model.batch([examples[i][:2] for i in chunks[c]])
-        yield inputs, torch.tensor([examples[i][2] for i in chunks[c]], dtype=torch.float32)
+    for chunk in shuffled_batches([len(ids) for ids, _, _ in examples], batch_size, generator):
+        inputs = model.batch([examples[i][:2] for i in chunk])
+        yield inputs, torch.tensor([examples[i][2] for i in chunk], dtype=torch.float32)
 
 
-def _score(model: SentimentModel, examples: list[Example], batch_size: int = 256) -> Metrics:
+def evaluate_classifier(model: SentimentModel, examples: list[Example], batch_size: int = 256) -> Metrics:
+    """Accuracy, precision, recall, F1 and confusion matrix on labelled sentences."""
     probabilities = model.predict([e.text for e in examples], batch_size=batch_size)
     return Metrics.from_predictions([e.label for e in examples], [int(p > 0.5) for p in probabilities])
 
@@ -156,7 +155,7 @@ def train_classifier(train: list[Example], valid: list[Example], config: Sentime
             torch.nn.utils.clip_grad_norm_(model.net.parameters(), train_config.clip_norm)
             optimizer.step()
             bar.update()
-        accuracy = _score(model, valid).accuracy
+        accuracy = evaluate_classifier(model, valid).accuracy
         history.append({"epoch": epoch, "loss": loss.item(), "valid_accuracy": accuracy})
         bar.set_postfix(valid=f"{accuracy:.3f}", best=f"{max(best, accuracy):.3f}")
         if accuracy > best:
@@ -192,10 +191,7 @@ def cross_validate(examples: list[Example], k: int = 10, config: SentimentConfig
         rest = [e for j, part in enumerate(parts) if j != i for e in part]
         fit, valid = split_examples(rest, 0.1, seed + 1)
         result = train_classifier(fit, valid, config, train_config, progress=False)
-        scores.append(_score(result.model, test).accuracy)
+        scores.append(evaluate_classifier(result.model, test).accuracy)
     return scores
 
 
-def evaluate_classifier(model: SentimentModel, examples: list[Example]) -> Metrics:
-    """Accuracy, precision, recall, F1 and confusion matrix on labelled sentences."""
-    return _score(model, examples)

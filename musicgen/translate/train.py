@@ -17,6 +17,7 @@ from torch.nn import functional as F
 
 from musicgen.config import _check_positive, _Settings
 from musicgen.core import pad_sequences
+from musicgen.data import shuffled_batches
 from musicgen.text import WordVocab
 from musicgen.train import pick_device
 from musicgen.translate.data import Pair, tokenize
@@ -80,13 +81,11 @@ class TrainedTranslator:
 
 
 def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, generator: torch.Generator):
-    """Batches of pairs of similar source length, in random order."""
-    order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i][0]), len(encoded[i][1])))
-    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    for c in torch.randperm(len(chunks), generator=generator).tolist():
-        sources, _ = pad_sequences([encoded[i][0] for i in chunks[c]])
-        targets, _ = pad_sequences([[WordVocab.bos_id, *encoded[i][1], WordVocab.eos_id] for i in chunks[c]])
-        yield sources, torch.tensor([len(encoded[i][0]) for i in chunks[c]]), targets
+    """Batches of pairs of similar source length, in random order: sources, their lengths, targets."""
+    for chunk in shuffled_batches([(len(s), len(t)) for s, t in encoded], batch_size, generator):
+        sources, lengths = pad_sequences([encoded[i][0] for i in chunk])
+        targets, _ = pad_sequences([[WordVocab.bos_id, *encoded[i][1], WordVocab.eos_id] for i in chunk])
+        yield sources, lengths, targets
 
 
 def corpus_bleu(model: TranslationModel, pairs: list[Pair], beam: int = 1):
