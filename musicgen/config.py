@@ -69,7 +69,6 @@ class ModelConfig(_Settings):
                 raise ValueError(f"{name} must be in range 0..1 (excluding 1), not {getattr(self, name)}")
 
 
-
 @dataclass
 class TrainConfig(_Settings):
     """How the language model is trained.
@@ -111,7 +110,6 @@ class TrainConfig(_Settings):
             _check_positive(name, getattr(self, name))
         if self.warmup_steps < 0 or self.patience < 0 or self.time_limit < 0:
             raise ValueError("warmup_steps, patience and time_limit must be 0 or more")
-
 
 
 @dataclass
