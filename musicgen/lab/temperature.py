@@ -9,34 +9,19 @@ to MIDI, bar-length consistency, and the novelty figures of
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import torch
-from torch.nn import functional as F
 
 from musicgen.lab.report import LabResult, figure, save
-
-
-@torch.no_grad()
-def bits_per_char(model, texts: list[str]) -> float:
-    """The model's bits/char on texts framed by its start and end markers."""
-    model.eval()
-    bits, chars = 0.0, 0
-    for text in texts:
-        ids = [model.vocab.start_id] + model.vocab.encode(text) + [model.vocab.end_id]
-        tensor = torch.tensor([ids])
-        logits, _ = model(tensor[:, :-1])
-        bits += F.cross_entropy(logits[0].float(), tensor[0, 1:], reduction="sum").item() / math.log(2)
-        chars += len(ids) - 1
-    return bits / max(chars, 1)
 
 
 def run(out_dir: Path, temperatures: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5), tunes: int = 48,
         model_path: Path | None = None, seed: int = 0, novelty_tunes: list | None = None) -> LabResult:
     """Bits/char, conversion, bar consistency and novelty of samples at each temperature."""
+    from musicgen.data import encode_tunes
     from musicgen.evaluate import NoveltyIndex, evaluate_tunes
     from musicgen.sample import generate, load_model
+    from musicgen.train import evaluate_bpc
 
     model = load_model(model_path)
     if novelty_tunes is None:
@@ -49,7 +34,8 @@ def run(out_dir: Path, temperatures: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 
         samples = generate(model, n=tunes, temperature=temperature, seed=seed)
         readable = [s.tune for s in samples if s.tune is not None]
         summary = evaluate_tunes(readable, novelty=index, use_abc2midi=False)["summary"] if readable else {}
-        table.append({"temperature": temperature, "bits_per_char": bits_per_char(model, [s.text for s in samples]),
+        own_bpc = evaluate_bpc(model, encode_tunes([s.text for s in samples], model.vocab), 16, 256)
+        table.append({"temperature": temperature, "bits_per_char": own_bpc,
                       "converts": (summary.get("converts") or 0) * len(readable) / tunes,
                       "bar_consistency": summary.get("bar_consistency"),
                       "verbatim_bars": summary.get("verbatim_bars"),
