@@ -1,5 +1,6 @@
 """The command line, through click's test runner and as a real process."""
 
+import re
 import subprocess
 import sys
 
@@ -7,7 +8,6 @@ import pytest
 from click.testing import CliRunner
 
 from musicgen.cli import main
-from musicgen.tunebook import parse_tunebook
 
 
 @pytest.fixture()
@@ -66,8 +66,10 @@ def test_train_then_generate(run, tmp_path, small_corpus):
     result = run("generate", "--model", run_dir, "-n", 8, "--seed", 1, "--out", out, "--max-length", 300)
     assert result.exit_code == 0, result.output
     assert len(list(out.glob("0*.abc"))) == 8
-    assert len(parse_tunebook((out / "tunebook.abc").read_text())[0]) >= 0
-    assert f"wrote 8 tunes" in result.output and str(out) in result.output
+    tunebook = (out / "tunebook.abc").read_text()
+    assert re.findall(r"^X:(\d+)$", tunebook, flags=re.MULTILINE) == [str(i) for i in range(1, 9)]
+    assert all(path.read_text().strip() in tunebook for path in out.glob("0*.abc"))
+    assert "wrote 8 tunes" in result.output and str(out) in result.output
 
 
 def test_generate_refuses_to_overwrite(run, tmp_path, tiny_run):

@@ -1,6 +1,5 @@
 """ABC -> MIDI -> WAV, read back with independent tools (pretty_midi, abc2midi, wave)."""
 
-import io
 import wave
 
 import numpy as np
