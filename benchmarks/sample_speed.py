@@ -1,23 +1,29 @@
 """Sampling speed: batched against one-at-a-time, and the fast LSTM step against nn.LSTM.
 
-1. Tunes per second for N tunes sampled together until each ends (musicgen's
-   generate), against a lab-style loop that samples the same number of tunes
-   one at a time, one nn.LSTM call per character, with the same weights.
-2. Characters per second for a single stream: musicgen's stepper against a
-   per-step nn.LSTM call, both fed the same characters.
+1. Characters per second for a single stream: musicgen's stepper (float32,
+   and int8) against a per-step nn.LSTM call, all fed the same characters.
+2. Tunes per second for N tunes sampled together until each ends (musicgen's
+   generate, float32 and int8), against a lab-style loop that samples as many
+   tunes one at a time, one nn.LSTM call per character, with the same weights.
+3. The int8 step's cost: bits/char of the float and int8 steppers on the
+   first --valid-tunes validation tunes of the default corpus (teacher forced).
 
-Both ratios are measured in the same run, because the machine is noisy.
+Every ratio is against a baseline measured in the same run, because the
+machine is noisy.
 
-    python benchmarks/sample_speed.py [--model PATH] [--tunes 64] [--lab-tunes 8]
+    python benchmarks/sample_speed.py [--model PATH] [--tunes 64] [--lab-tunes 64]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
 import torch
+from torch.nn import functional as F
 
+from musicgen.data import encode_tunes, pad_batch
 from musicgen.sample import generate, load_model
 from musicgen.stepper import make_stepper
 
@@ -39,9 +45,9 @@ def lab_style(model, count: int, seed: int, max_length: int) -> tuple[int, float
     return chars, time.perf_counter() - started
 
 
-def single_stream(model, steps: int, fast: bool) -> float:
+def single_stream(model, steps: int, fast: bool, int8: bool = False) -> float:
     """Characters per second stepping one stream."""
-    step = make_stepper(model, fast=fast)
+    step = make_stepper(model, fast=fast, int8=int8)
     state = model.init_hidden(1)
     ids = torch.tensor([model.vocab.start_id])
     started = time.perf_counter()
@@ -51,29 +57,60 @@ def single_stream(model, steps: int, fast: bool) -> float:
     return steps / (time.perf_counter() - started)
 
 
+@torch.no_grad()
+def stepper_bpc(model, tunes: list, int8: bool) -> float:
+    """Bits/char of the stepper, one character at a time through padded tunes."""
+    step = make_stepper(model, int8=int8)
+    ids, mask = pad_batch(tunes)  # (B, T)
+    state, bits = model.init_hidden(len(tunes)), 0.0
+    for position in range(ids.shape[1] - 1):
+        logits, state = step(ids[:, position], state)
+        loss = F.cross_entropy(logits, ids[:, position + 1], reduction="none")
+        bits += float((loss * mask[:, position + 1]).sum()) / math.log(2)
+    return bits / float(mask[:, 1:].sum())
+
+
+def batched(model, count: int, max_length: int, int8: bool) -> tuple[float, float]:
+    """Tunes/s and characters/s of one generate call."""
+    started = time.perf_counter()
+    tunes = generate(model, n=count, seed=0, max_length=max_length, int8=int8)
+    seconds = time.perf_counter() - started
+    return count / seconds, sum(len(t.text) for t in tunes) / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("--tunes", type=int, default=64)
-    parser.add_argument("--lab-tunes", type=int, default=8, help="tunes for the one-at-a-time loop (its rate is per tune)")
+    parser.add_argument("--lab-tunes", type=int, default=64, help="tunes for the one-at-a-time loop")
     parser.add_argument("--max-length", type=int, default=1500)
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--valid-tunes", type=int, default=200, help="validation tunes for the int8 cost")
+    parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model = load_model(args.model)
     with torch.no_grad():
         plain = single_stream(model, args.steps, fast=False)
         fast = single_stream(model, args.steps, fast=True)
-    print(f"single stream: nn.LSTM per step {plain:,.0f} chars/s; musicgen stepper {fast:,.0f} chars/s; "
-          f"ratio {fast / plain:.2f}x (target 3x)")
+        int8 = single_stream(model, args.steps, fast=True, int8=True)
+    print(f"single stream ({torch.get_num_threads()} threads): nn.LSTM per step {plain:,.0f} chars/s; "
+          f"stepper {fast:,.0f} chars/s ({fast / plain:.2f}x); int8 stepper {int8:,.0f} chars/s "
+          f"({int8 / plain:.2f}x) (target 3x)", flush=True)
     chars, seconds = lab_style(model, args.lab_tunes, 0, args.max_length)
     lab_rate = args.lab_tunes / seconds
-    started = time.perf_counter()
-    tunes = generate(model, n=args.tunes, seed=0, max_length=args.max_length)
-    batched = time.perf_counter() - started
-    batched_rate = args.tunes / batched
     print(f"lab-style loop: {lab_rate:.2f} tunes/s ({chars / seconds:,.0f} chars/s over {args.lab_tunes} tunes)")
-    print(f"batched generate: {batched_rate:.2f} tunes/s ({sum(len(t.text) for t in tunes) / batched:,.0f} chars/s "
-          f"over {args.tunes} tunes); ratio {batched_rate / lab_rate:.1f}x (target 30x)")
+    for name, use_int8 in (("float32", False), ("int8", True)):
+        rate, char_rate = batched(model, args.tunes, args.max_length, use_int8)
+        print(f"batched generate, {name}: {rate:.2f} tunes/s ({char_rate:,.0f} chars/s over {args.tunes} tunes); "
+              f"ratio {rate / lab_rate:.1f}x (target 30x)", flush=True)
+    from musicgen.corpus import load_corpus
+
+    valid = encode_tunes(load_corpus().texts("valid")[: args.valid_tunes], model.vocab)
+    exact, quantized = stepper_bpc(model, valid, False), stepper_bpc(model, valid, True)
+    print(f"bits/char on {len(valid)} validation tunes: float32 {exact:.4f}, int8 {quantized:.4f} "
+          f"({(quantized / exact - 1) * 100:+.2f}%, bar 1%)")
 
 
 if __name__ == "__main__":

@@ -230,10 +230,13 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--bpm", type=float, default=None, help="Tempo in quarter notes per minute [default: the tune's Q: or 120].")
 @click.option("--batch-size", type=int, default=64, show_default=True,
               help="Tunes sampled together; larger -n runs are written batch by batch.")
+@click.option("--int8/--float32", "int8", default=None,
+              help="Weights for sampling: int8 (1.6x faster batches, +0.03% bits/char; the default on "
+                   "CPUs with PyTorch's int8 kernels) or float32 (the model exactly).")
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
 def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
-             title, tune_type, max_length, formats, sheet, instrument, bpm, batch_size, force) -> None:
+             title, tune_type, max_length, formats, sheet, instrument, bpm, batch_size, int8, force) -> None:
     """Compose new tunes in ABC notation, with MIDI and audio of each.
 
     Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
@@ -250,10 +253,14 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
     if count < 1:
         raise MusicgenError(f"n must be at least 1, not {count}")
     model = load_model(model_path)
+    if int8 is None:
+        from musicgen.stepper import int8_available
+
+        int8 = int8_available()
     header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
     prime = prime.replace("\\n", "\n") if prime else None
     batches = generate_batches(model, count, batch_size, seed, temperature=temperature, prime=prime,
-                               top_k=top_k, top_p=top_p, max_length=max_length, header=header)
+                               top_k=top_k, top_p=top_p, max_length=max_length, header=header, int8=int8)
     shown, cut = [], 0
 
     def noted(batches):

@@ -187,3 +187,19 @@ def test_generate_streams_batches_to_disk(run, tmp_path, tiny_run):
     numbers = [line for line in (out / "tunebook.abc").read_text().splitlines() if line.startswith("X:")]
     assert numbers == [f"X:{i}" for i in range(1, 11)]
     assert not list(out.glob(".*partial"))
+
+
+def test_generate_float32_gives_the_library_tunes_and_int8_its_own(run, tmp_path, tiny_run):
+    from musicgen.sample import generate as sample_tunes
+    from musicgen.sample import load_model
+
+    expected = [t.abc for t in sample_tunes(load_model(tiny_run), n=3, seed=4, temperature=0.85, max_length=300)]
+    for flag in ("--float32", "--int8"):
+        out = tmp_path / flag.strip("-")
+        result = run("generate", "--model", tiny_run, "-n", 3, "--seed", 4, "--max-length", 300,
+                     "--formats", "abc", "--out", out, flag)
+        assert result.exit_code == 0, result.output
+        written = [path.read_text() for path in sorted(out.glob("0*.abc"))]
+        assert len(written) == 3
+        if flag == "--float32":
+            assert written == expected
