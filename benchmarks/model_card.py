@@ -3,7 +3,8 @@
 1. Scores the test split of the default corpus (real tunes the model never
    saw) with `musicgen evaluate`'s metrics, novelty measured against the
    train split, as the bar to meet.
-2. Samples --tunes tunes at the CLI's default temperature and a fixed seed and scores them
+2. Samples --tunes tunes at the CLI's default temperature and weights (int8
+   where available; --float32 for the model exactly) and a fixed seed and scores them
    the same way, with the population compared to the test split.
 3. For each (key, meter) pair, samples --tunes-per-pair tunes conditioned on
    them and reports the share that come out in that key and meter, and their
@@ -24,6 +25,7 @@ import time
 from musicgen.corpus import load_corpus
 from musicgen.evaluate import NoveltyIndex, evaluate_tunes
 from musicgen.sample import generate, header_fields, load_model
+from musicgen.stepper import int8_available
 
 KEYS = ["well_formed", "converts", "no_abc2midi_errors", "bar_consistency", "ends_on_tonic", "in_scale",
         "repeats", "verbatim_bars", "shares_4_bars", "copies_whole_tune", "overlap_meters", "overlap_keys",
@@ -48,7 +50,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=0.85, help="the CLI's default")
     parser.add_argument("--skip-held-out", action="store_true", help="do not score the real test tunes")
+    parser.add_argument("--float32", action="store_true", help="sample with float32 weights, not the CLI's int8")
     args = parser.parse_args()
+    int8 = not args.float32 and int8_available()
     corpus = load_corpus()
     index = NoveltyIndex(corpus.split("train"))
     held_out = corpus.split("test")
@@ -59,7 +63,7 @@ def main() -> None:
 
     model = load_model(args.model)
     started = time.perf_counter()
-    sampled = generate(model, n=args.tunes, seed=args.seed, temperature=args.temperature)
+    sampled = generate(model, n=args.tunes, seed=args.seed, temperature=args.temperature, int8=int8)
     seconds = time.perf_counter() - started
     parsed = tunes_of(sampled)
     summary = evaluate_tunes(parsed, held_out, index)["summary"]
@@ -67,14 +71,15 @@ def main() -> None:
     for key in ("well_formed", "converts", "no_abc2midi_errors"):
         if summary.get(key) is not None:
             summary[key] *= readable  # unreadable tunes count as failures
-    print(row(f"generated ({len(sampled)}, seed {args.seed}, T {args.temperature})", summary), flush=True)
+    weights = "int8" if int8 else "float32"
+    print(row(f"generated ({len(sampled)}, seed {args.seed}, T {args.temperature}, {weights})", summary), flush=True)
     print(f"\n{len(sampled)} tunes sampled in {seconds:.1f} s; {sum(t.complete for t in sampled)} ended by the model")
 
     print("\n| key, meter | in key and meter | " + " | ".join(KEYS[:7]) + " |")
     print("|---" * 9 + "|")
     for key, meter in PAIRS:
         sampled = generate(model, n=args.tunes_per_pair, seed=args.seed, temperature=args.temperature,
-                           header=header_fields(key=key, meter=meter))
+                           header=header_fields(key=key, meter=meter), int8=int8)
         parsed = tunes_of(sampled)
         hits = sum(t.key == key and t.fields.get("M") == meter for t in parsed) / len(sampled)
         pair_summary = evaluate_tunes(parsed, None, None)["summary"]
