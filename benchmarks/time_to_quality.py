@@ -16,7 +16,7 @@ recipe that misses the target within ``--minutes`` is reported as such.
 Run the two at once on two cores with ``--recipe musicgen`` and
 ``--recipe lab`` and ``--threads 1``, or both in turn (the default).
 
-    python benchmarks/time_to_quality.py [--target 2.2] [--minutes 20] [--recipe both|musicgen|lab]
+    python benchmarks/time_to_quality.py [--target 2.2] [--minutes 20] [--recipe both|musicgen|lab] [--precision bf16]
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from musicgen.train import evaluate_bpc
 from musicgen.vocab import END, START, Vocabulary
 
 
-def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path) -> float | None:
+def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path, precision: str = "fp32") -> float | None:
     """Minutes of training until the validation target, with ``musicgen train``'s defaults."""
     import shutil
 
@@ -46,7 +46,8 @@ def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path) -
 
     shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a continued log
     config = TrainConfig(batch_size=64, seq_len=128, learning_rate=3e-3, max_steps=5000, warmup_steps=200,
-                         eval_interval=eval_every, patience=0, time_limit=minutes, device="cpu")
+                         eval_interval=eval_every, patience=0, time_limit=minutes, device="cpu",
+                         precision=precision)
     train(None, out, ModelConfig(vocab_size=1, dropout=0.2), config, progress=False)
     for line in (out / "log.jsonl").read_text().splitlines():
         record = json.loads(line)
@@ -97,13 +98,16 @@ def main() -> None:
     parser.add_argument("--eval-every-lab", type=int, default=250)
     parser.add_argument("--out", type=Path, default=Path("outputs/time-to-quality"))
     parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="musicgen recipe: bf16 autocast (fast on CPUs with AMX)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     assert START and END  # the markers frame every validation tune for both recipes
     results = {}
     if args.recipe in ("both", "musicgen"):
-        results["musicgen"] = musicgen_recipe(args.target, args.minutes, args.eval_every_musicgen, args.out)
+        results["musicgen"] = musicgen_recipe(args.target, args.minutes, args.eval_every_musicgen, args.out,
+                                              args.precision)
     if args.recipe in ("both", "lab"):
         results["lab"] = lab_recipe(args.target, args.minutes, args.eval_every_lab)
     for name, value in results.items():

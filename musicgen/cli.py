@@ -74,7 +74,8 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
 @click.option("--time-limit", type=float, default=0.0, show_default=True,
               help="Minutes of training before stopping (validating and saving first); 0: no limit.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="bf16: bfloat16 autocast (mixed precision), for GPUs that have it.")
+              help="bf16: bfloat16 autocast (mixed precision), for GPUs and CPUs with bf16 units "
+                   "(2.5-2.9x faster on this project's AMX CPU).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 @_user_errors
