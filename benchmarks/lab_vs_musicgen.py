@@ -41,6 +41,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+# a sibling script's helper: benchmarks/ is on the path when a script here runs
+from time_to_quality import lab_step
 from torch.nn import functional as F
 
 from musicgen.config import ModelConfig, TrainConfig
@@ -108,14 +111,7 @@ def train_lab(corpus: HeldOutCorpus, out: Path, iterations: int, seed: int) -> t
     rng = np.random.default_rng(seed)
     losses, started = [], time.process_time()
     for step in range(1, iterations + 1):
-        starts = rng.integers(0, len(data) - 101, size=8)
-        batch = torch.stack([data[s:s + 101] for s in starts])  # (8, 101)
-        logits, _ = model(batch[:, :-1])
-        loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item() / math.log(2))
+        losses.append(lab_step(model, optimizer, data, rng) / math.log(2))
         if step % 250 == 0:
             print(f"  lab iteration {step}: train {np.mean(losses[-100:]):.3f} bits/char, "
                   f"{(time.process_time() - started) / 60:.1f} CPU min", flush=True)

@@ -58,6 +58,18 @@ def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path, p
     return None
 
 
+def lab_step(model: CharLM, optimizer: torch.optim.Optimizer, data: torch.Tensor, rng: np.random.Generator) -> float:
+    """One step of the MIT lab's loop: 8 random 100-character windows of ``data``; returns the loss in nats."""
+    starts = rng.integers(0, len(data) - 101, size=8)
+    batch = torch.stack([data[s:s + 101] for s in starts])  # (8, 101)
+    logits, _ = model(batch[:, :-1])
+    loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
 def lab_recipe(target: float, minutes: float, eval_every: int, seed: int = 0) -> float | None:
     """Minutes of training until the validation target, lab style."""
     corpus = load_corpus()
@@ -72,13 +84,7 @@ def lab_recipe(target: float, minutes: float, eval_every: int, seed: int = 0) ->
     elapsed, step = 0.0, 0
     while elapsed < minutes * 60:
         started = time.perf_counter()
-        starts = rng.integers(0, len(data) - 101, size=8)
-        batch = torch.stack([data[s:s + 101] for s in starts])  # (8, 101)
-        logits, _ = model(batch[:, :-1])
-        loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        lab_step(model, optimizer, data, rng)
         step += 1
         elapsed += time.perf_counter() - started
         if step % eval_every == 0:
