@@ -17,15 +17,13 @@ machine is noisy.
 from __future__ import annotations
 
 import argparse
-import math
 import time
 
 import torch
-from torch.nn import functional as F
 
-from musicgen.data import encode_tunes, pad_batch
+from musicgen.data import encode_tunes
 from musicgen.sample import generate, load_model
-from musicgen.stepper import make_stepper
+from musicgen.stepper import make_stepper, stepper_bits_per_char
 
 
 def lab_style(model, count: int, seed: int, max_length: int) -> tuple[int, float]:
@@ -55,19 +53,6 @@ def single_stream(model, steps: int, fast: bool, int8: bool = False) -> float:
         logits, state = step(ids, state)
         ids = logits.argmax(dim=1)
     return steps / (time.perf_counter() - started)
-
-
-@torch.no_grad()
-def stepper_bpc(model, tunes: list, int8: bool) -> float:
-    """Bits/char of the stepper, one character at a time through padded tunes."""
-    step = make_stepper(model, int8=int8)
-    ids, mask = pad_batch(tunes)  # (B, T)
-    state, bits = model.init_hidden(len(tunes)), 0.0
-    for position in range(ids.shape[1] - 1):
-        logits, state = step(ids[:, position], state)
-        loss = F.cross_entropy(logits, ids[:, position + 1], reduction="none")
-        bits += float((loss * mask[:, position + 1]).sum()) / math.log(2)
-    return bits / float(mask[:, 1:].sum())
 
 
 def batched(model, count: int, max_length: int, int8: bool) -> tuple[float, float]:
@@ -108,7 +93,7 @@ def main() -> None:
     from musicgen.corpus import load_corpus
 
     valid = encode_tunes(load_corpus().texts("valid")[: args.valid_tunes], model.vocab)
-    exact, quantized = stepper_bpc(model, valid, False), stepper_bpc(model, valid, True)
+    exact, quantized = stepper_bits_per_char(model, valid), stepper_bits_per_char(model, valid, int8=True)
     print(f"bits/char on {len(valid)} validation tunes: float32 {exact:.4f}, int8 {quantized:.4f} "
           f"({(quantized / exact - 1) * 100:+.2f}%, bar 1%)")
 

@@ -19,11 +19,16 @@ cost on validation tunes (the bar is 1%).
 
 from __future__ import annotations
 
+import functools
+import math
 import warnings
 
+import numpy as np
 import torch
+from torch.nn import functional as F
 
 from musicgen.core import State
+from musicgen.data import pad_batch
 from musicgen.errors import SamplingError
 from musicgen.lm import CharLM
 
@@ -54,6 +59,7 @@ class _Int8Linear:
         return torch.ops.quantized.linear_dynamic(x, self.packed, True)  # reduce_range: 7-bit inputs, no overflow
 
 
+@functools.cache
 def int8_available() -> bool:
     """Whether this PyTorch build has the x86/fbgemm dynamic int8 linear kernels."""
     try:
@@ -127,3 +133,20 @@ def make_stepper(model: CharLM, fast: bool = True, int8: bool = False):
         return logits[:, -1], state
 
     return module_step
+
+
+@torch.no_grad()
+def stepper_bits_per_char(model: CharLM, tunes: list[np.ndarray], int8: bool = False) -> float:
+    """Bits/char of :func:`make_stepper`'s step, one character at a time through encoded tunes.
+
+    Teacher forced over padded tunes (see :func:`musicgen.data.encode_tunes`);
+    measures what a sampling path costs, e.g. int8 weights against float32.
+    """
+    step = make_stepper(model, int8=int8)
+    ids, mask = pad_batch(tunes)  # (B, T)
+    state, bits = model.init_hidden(len(tunes)), 0.0
+    for position in range(ids.shape[1] - 1):
+        logits, state = step(ids[:, position], state)
+        loss = F.cross_entropy(logits, ids[:, position + 1], reduction="none")
+        bits += float((loss * mask[:, position + 1]).sum()) / math.log(2)
+    return bits / float(mask[:, 1:].sum())

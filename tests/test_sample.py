@@ -139,30 +139,17 @@ def test_generate_batches_numbers_tunes_across_batches(model):
     assert again == [t.abc for b in batches for t in b]
 
 
-def _stepper_bits_per_char(model, texts: list[str], int8: bool) -> float:
-    from musicgen.data import encode_tunes, pad_batch
-    from musicgen.stepper import make_stepper
-
-    step = make_stepper(model, int8=int8)
-    ids, mask = pad_batch(encode_tunes(texts, model.vocab))
-    state, nats = model.init_hidden(len(texts)), 0.0
-    with torch.no_grad():
-        for position in range(ids.shape[1] - 1):
-            logits, state = step(ids[:, position], state)
-            loss = torch.nn.functional.cross_entropy(logits, ids[:, position + 1], reduction="none")
-            nats += float((loss * mask[:, position + 1]).sum())
-    return nats / float(mask[:, 1:].sum())
-
-
 def test_int8_step_costs_under_one_percent_of_bits_per_char_on_the_bundled_model():
-    from musicgen.stepper import int8_available
+    from musicgen.data import encode_tunes
+    from musicgen.stepper import int8_available, stepper_bits_per_char
     from musicgen.tunebook import parse_tunebook
 
     if not int8_available():
         pytest.skip("this PyTorch build has no x86/fbgemm int8 kernels")
     model = load_model()
     texts = [t.text for t in parse_tunebook((Path(__file__).parent / "data" / "tiny.abc").read_text())[0]]
-    exact, quantized = (_stepper_bits_per_char(model, texts, int8) for int8 in (False, True))
+    encoded = encode_tunes(texts, model.vocab)
+    exact, quantized = (stepper_bits_per_char(model, encoded, int8=int8) for int8 in (False, True))
     assert abs(quantized / exact - 1) < 0.01
     tunes = generate(model, n=3, seed=5, temperature=0.85, int8=True)
     assert [t.abc for t in tunes] == [t.abc for t in generate(model, n=3, seed=5, temperature=0.85, int8=True)]
