@@ -222,8 +222,9 @@ class Trainer:
         from tqdm import tqdm
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        for stale in self.run_dir.glob(".*.pt.*.tmp") if self.place.leader else ():
-            stale.unlink()  # a checkpoint write cut short by a crash or kill
+        for name in ("model.pt", "last.pt", "curves.png") if self.place.leader else ():
+            for stale in self.run_dir.glob(f".{name}.*.tmp"):
+                stale.unlink()  # an atomic write cut short by a crash or kill
         lengths = [len(t) for t in self.train_tunes]
         bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress or not self.place.leader,
                    unit="step", dynamic_ncols=True)

@@ -156,3 +156,16 @@ def test_window_counts_are_the_target_mask_sums_of_windows():
     lengths = [5, 130, 257, 2, 129]
     ids, mask = pad_batch([np.arange(n) for n in lengths])
     assert window_counts(lengths, 64) == [int(m.sum()) for _, _, m in windows(ids, mask, 64)]
+
+
+def test_a_run_clears_the_temporaries_of_writes_cut_short_and_keeps_other_files(corpus, tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    cut_short = [run_dir / f".{name}.x1y2z3.tmp" for name in ("model.pt", "last.pt", "curves.png")]
+    for path in cut_short:
+        path.write_bytes(b"half a file")  # what a SIGKILL during atomic_write leaves
+    someone_elses = run_dir / ".notes.txt.tmp"
+    someone_elses.write_text("not ours")
+    Trainer(corpus, run_dir, SMALL, quick(max_steps=2, eval_interval=2)).run(progress=False)
+    assert not any(path.exists() for path in cut_short)
+    assert someone_elses.read_text() == "not ours"
