@@ -10,6 +10,7 @@ half-written checkpoint behind.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import tempfile
@@ -25,6 +26,7 @@ FORMAT = "musicgen-checkpoint"
 VERSION = 1
 #: The bundled default model, inside the package.
 BUNDLED_MODEL = "default.pt"
+_TEMPORARY_SUFFIX = ".tmp"  # atomic_write's temporaries: .NAME.RANDOM.tmp beside NAME
 
 
 def _umask() -> int:
@@ -37,7 +39,7 @@ def atomic_write(path: Path, write) -> None:
     """Call ``write(file_object)`` on a temporary file, then rename it to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TEMPORARY_SUFFIX)
     try:
         with os.fdopen(handle, "wb") as file:
             write(file)
@@ -48,6 +50,16 @@ def atomic_write(path: Path, write) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def clear_cut_short_writes(path: Path) -> None:
+    """Delete the temporaries a kill left beside ``path`` in the middle of :func:`atomic_write`.
+
+    Only that function's own temporaries for ``path`` go; call it when no write to ``path`` is under way.
+    """
+    path = Path(path)
+    for temporary in path.parent.glob(f".{glob.escape(path.name)}.*{_TEMPORARY_SUFFIX}"):
+        temporary.unlink(missing_ok=True)
 
 
 def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:

@@ -20,7 +20,12 @@ from pathlib import Path
 
 import torch
 
-from musicgen.checkpoint import atomic_write, load_checkpoint, save_checkpoint
+from musicgen.checkpoint import (
+    atomic_write,
+    clear_cut_short_writes,
+    load_checkpoint,
+    save_checkpoint,
+)
 from musicgen.config import ModelConfig, TrainConfig
 from musicgen.core import detach_state
 from musicgen.corpus import Corpus, load_corpus
@@ -223,8 +228,7 @@ class Trainer:
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for name in ("model.pt", "last.pt", "curves.png") if self.place.leader else ():
-            for stale in self.run_dir.glob(f".{name}.*.tmp"):
-                stale.unlink()  # an atomic write cut short by a crash or kill
+            clear_cut_short_writes(self.run_dir / name)
         lengths = [len(t) for t in self.train_tunes]
         bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress or not self.place.leader,
                    unit="step", dynamic_ncols=True)
