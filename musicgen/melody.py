@@ -240,8 +240,8 @@ def _read_chord(reader: _Reader, body: str, index: int) -> int:
             if first_length is None:
                 first_length = _length(match.group(4), match.group(5), match.group(6))
             i = match.end()
-        elif body[i] in "!+" and _DECORATION.match(body, i):
-            i = _DECORATION.match(body, i).end()
+        elif body[i] in "!+" and DECORATION.match(body, i):
+            i = DECORATION.match(body, i).end()
         elif body[i] == '"':
             i = _skip_to(body, i, '"')
         else:
@@ -257,7 +257,8 @@ def _read_chord(reader: _Reader, body: str, index: int) -> int:
     return i
 
 
-_DECORATION = re.compile(r"!([^!\s|]*)!|\+([^+\s|]*)\+")
+#: A decoration such as ``!trill!`` or ``+fermata+``; a lone ``!`` is an old line break.
+DECORATION = re.compile(r"!([^!\s|]*)!|\+([^+\s|]*)\+")
 _REST_LENGTH = re.compile(r"(\d*)(/*)(\d*)")
 _INLINE_FIELD = re.compile(r"\[([KLMPQIVNRTmrw]):([^\]\n]*)\]")
 _TUPLET = re.compile(r"\((\d)(?::(\d*))?(?::(\d*))?")
@@ -324,7 +325,7 @@ def _read_line(reader: _Reader, line: str) -> None:
         elif char == '"':
             i = _skip_to(line, i, '"')
         elif char in "!+":
-            decoration = _DECORATION.match(line, i)
+            decoration = DECORATION.match(line, i)
             i = decoration.end() if decoration else i + 1  # a lone "!" is an old line break
         elif char == "{":
             i = _skip_to(line, i, "}")
