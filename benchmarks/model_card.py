@@ -9,7 +9,10 @@
 3. For each (key, meter) pair, samples --tunes-per-pair tunes conditioned on
    them and reports the share that come out in that key and meter, and their
    figures.
-4. Times a plain `musicgen generate` in a fresh process.
+4. Measures novelty again with every tune (training, held-out, generated)
+   moved to C, so a bar copied into another key counts as copied: the fair
+   figure for a model that moves its tunes to drawn keys.
+5. Times a plain `musicgen generate` in a fresh process.
 
     python benchmarks/model_card.py [--model PATH] [--tunes 200] [--seed 1]
 """
@@ -26,6 +29,7 @@ from musicgen.corpus import load_corpus
 from musicgen.evaluate import NoveltyIndex, evaluate_tunes
 from musicgen.sample import generate, header_fields, load_model
 from musicgen.stepper import int8_available
+from musicgen.transpose import move_tunes
 
 KEYS = ["well_formed", "converts", "no_abc2midi_errors", "bar_consistency", "ends_on_tonic", "in_scale",
         "repeats", "verbatim_bars", "shares_4_bars", "copies_whole_tune", "overlap_meters", "overlap_keys",
@@ -40,6 +44,16 @@ def row(name: str, summary: dict) -> str:
 
 def tunes_of(generated) -> list:
     return [t.tune for t in generated if t.tune is not None]
+
+
+def print_novelty_in_any_key(corpus, held_out: list, generated: list) -> None:
+    """Novelty with every tune moved to C: bars copied into another key count as copied."""
+    index = NoveltyIndex(move_tunes(corpus.split("train"), "C"))
+    novelty_keys = ("verbatim_bars", "shares_4_bars", "copies_whole_tune")
+    print("\n| moved to C | " + " | ".join(novelty_keys) + " |\n|---|---|---|---|")
+    for name, tunes in (("held-out real", held_out), ("generated", generated)):
+        summary = evaluate_tunes(move_tunes(tunes, "C"), None, index, use_abc2midi=False)["summary"]
+        print(f"| {name} | " + " | ".join(f"{summary[k]:.3f}" for k in novelty_keys) + " |", flush=True)
 
 
 def main() -> None:
@@ -74,6 +88,7 @@ def main() -> None:
     weights = "int8" if int8 else "float32"
     print(row(f"generated ({len(sampled)}, seed {args.seed}, T {args.temperature}, {weights})", summary), flush=True)
     print(f"\n{len(sampled)} tunes sampled in {seconds:.1f} s; {sum(t.complete for t in sampled)} ended by the model")
+    print_novelty_in_any_key(corpus, held_out, parsed)
 
     print("\n| key, meter | in key and meter | " + " | ".join(KEYS[:7]) + " |")
     print("|---" * 9 + "|")

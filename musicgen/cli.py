@@ -76,6 +76,10 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
               help="bf16: bfloat16 autocast (mixed precision), for GPUs and CPUs with bf16 units "
                    "(2.5-2.9x faster on this project's AMX CPU).")
+@click.option("--tonic", default="C", show_default=True,
+              help="Move every tune to this tonic before training (mode kept: K:Ador becomes K:Cdor), "
+                   "so every tune ends on the same note; new tunes are moved to the tonics training had. "
+                   "'none' keeps each tune's key as written.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 @_user_errors
@@ -100,6 +104,8 @@ def train(ctx, paths, run_dir, resume, quiet, **options) -> None:
             options = {**_resumed_settings(resume), **{
                 k: v for k, v in options.items()
                 if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}}
+        if options.get("tonic") == "none":
+            options["tonic"] = ""
         train_config = TrainConfig(**options)
     except ValueError as error:
         raise click.BadParameter(str(error)) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 
 CELLS = ("lstm", "gru", "rnn")
@@ -89,6 +90,8 @@ class TrainConfig(_Settings):
             precision: weights and optimizer stay float32).
         time_limit: stop, validating and saving first, after this many
             minutes of training (validation not counted; 0: no limit).
+        tonic: move every tune to this tonic before training (``C``; see
+            :mod:`musicgen.transpose`); empty keeps keys as written.
     """
 
     batch_size: int = 32
@@ -103,9 +106,12 @@ class TrainConfig(_Settings):
     device: str = "auto"
     precision: str = "fp32"
     time_limit: float = 0.0
+    tonic: str = ""
 
     def __post_init__(self) -> None:
         _check_choice("precision", self.precision, ("fp32", "bf16"))
+        if self.tonic and not re.fullmatch(r"[A-G][#b]?", self.tonic):
+            raise ValueError(f"tonic must be a note name such as C, F# or Bb (or empty), not {self.tonic!r}")
         for name in ("batch_size", "seq_len", "learning_rate", "max_steps", "eval_interval", "clip_norm"):
             _check_positive(name, getattr(self, name))
         if self.warmup_steps < 0 or self.patience < 0 or self.time_limit < 0:

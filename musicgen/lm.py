@@ -10,6 +10,7 @@ from torch.nn import functional as F
 
 from musicgen.config import ModelConfig
 from musicgen.core import RecurrentCore, State
+from musicgen.transpose import TonicTable
 from musicgen.vocab import Vocabulary
 
 
@@ -19,6 +20,8 @@ class CharLM(nn.Module):
     Attributes:
         config: the model's shape.
         vocab: the characters it reads and writes.
+        tonics: for a model trained on tunes moved to one tonic, that tonic and
+            the tonics to move new tunes to (None: keys as written).
     """
 
     def __init__(self, config: ModelConfig, vocab: Vocabulary):
@@ -29,6 +32,7 @@ class CharLM(nn.Module):
             raise ValueError("a language model reads left to right: bidirectional must be False")
         self.config = config
         self.vocab = vocab
+        self.tonics: TonicTable | None = None
         self.core = RecurrentCore(config)
         self.head = nn.Linear(self.core.output_size, config.vocab_size)
 

@@ -7,6 +7,12 @@ when the model starts a header line whose field comes at or after a fixed
 field in the normalised order (T, R, M, L, Q, P, K), the fixed line is
 written instead. So ``--key Dmix`` alone still lets the model choose a title
 and meter, and conditions everything after K: on D mixolydian.
+
+A model trained with its tunes moved to one tonic (``musicgen train
+--tonic C``, the default) reads the key options and the prime moved to that
+tonic (``Dmix`` as ``Cmix``), and each tune it writes is moved to the key
+asked for, or else to a tonic drawn as often as training had it for the
+tune's mode (see :mod:`musicgen.transpose`).
 """
 
 from __future__ import annotations
@@ -22,9 +28,22 @@ import torch
 from musicgen.checkpoint import bundled_model_path, load_checkpoint
 from musicgen.config import ModelConfig, SampleConfig
 from musicgen.core import select_state
-from musicgen.errors import CheckpointError, MusicgenError, SamplingError
+from musicgen.errors import (
+    CheckpointError,
+    ConversionError,
+    MusicgenError,
+    SamplingError,
+)
 from musicgen.lm import CharLM
 from musicgen.stepper import make_stepper
+from musicgen.transpose import (
+    TonicTable,
+    interval_between,
+    tonic_of,
+    transpose_body,
+    transpose_key,
+    transpose_tune,
+)
 from musicgen.tunebook import HEADER_ORDER, Tune, parse_tune
 from musicgen.vocab import END, Vocabulary
 
@@ -37,9 +56,11 @@ class GeneratedTune:
 
     Attributes:
         number: its X: number (1-based within the batch).
-        text: what the model wrote after the start marker, without the end marker.
+        text: what the model wrote after the start marker, without the end marker
+            (in the model's own tonic, for a model that moves keys).
         complete: True when the model ended the tune itself (not cut at max_length).
-        tune: the normalised tune, or None when the text is not a readable tune.
+        tune: the normalised tune in its final key, or None when the text is not
+            a readable tune.
     """
 
     number: int
@@ -82,6 +103,7 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
         vocab = Vocabulary(data["vocab"])
         model = CharLM(ModelConfig.from_dict(data["model_config"]), vocab)
         model.load_state_dict({k: v.float() for k, v in data["model"].items()})
+        model.tonics = TonicTable.from_dict(data["tonics"]) if data.get("tonics") else None
     except (TypeError, ValueError, RuntimeError, KeyError) as error:
         raise CheckpointError(f"{path}: weights do not fit the model ({str(error)[:160]})") from None
     model.eval()
@@ -142,6 +164,30 @@ class _Stream:
             self.in_header = not line.startswith("K:")
 
 
+def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]):
+    """The prime and header options moved to the model's tonic, and the tonic to move tunes to.
+
+    The key is the prime's K: line, else the key option; the tonic returned
+    is None when neither names one (a tonic is then drawn for each tune).
+    """
+    match = re.search(r"(?:^|\n)K:([^\n]*)\n", prime)
+    key = match.group(1) if match else fixed.get("K")
+    if tonics is None or key is None:
+        return prime, fixed, None
+    tonic = tonic_of(key)
+    if tonic is None:
+        raise SamplingError(f"K:{key}: this model writes every tune in {tonics.tonic} and moves it to its key; "
+                            "give a key with a tonic, such as D, Em or Ador")
+    interval = interval_between(tonic, tonics.tonic)
+    try:
+        prime = transpose_body(prime, interval)
+        if "K" in fixed:
+            fixed = {**fixed, "K": transpose_key(fixed["K"], interval)}
+    except ConversionError as error:
+        raise SamplingError(str(error)) from None
+    return prime, fixed, tonic
+
+
 def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
     unknown = vocab.unknown(text)
     if unknown:
@@ -183,7 +229,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     except ValueError as error:
         raise SamplingError(str(error)) from None
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
-    fixed = header or {}
+    tonics = getattr(model, "tonics", None)
+    prime, fixed, tonic = _to_model_tonic(tonics, prime, header or {})
     vocab = model.vocab
     _check_prime(vocab, prime, "prime")
     _check_prime(vocab, "".join(f"{k}:{v}\n" for k, v in fixed.items()), "header options")
@@ -222,7 +269,9 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
     bar.close()
-    return [_finish(number, stream) for number, stream in enumerate(streams, start=first_number)]
+    draws = torch.rand(n, generator=generator).tolist()  # one tonic draw per tune, from the seed
+    return [_finish(number, stream, tonics, tonic, draw)
+            for (number, stream), draw in zip(enumerate(streams, start=first_number), draws)]
 
 
 def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | None = None, **options):
@@ -240,11 +289,17 @@ def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | No
         yield generate(model, n=count, seed=batch_seed, first_number=first + 1, **options)
 
 
-def _finish(number: int, stream: _Stream) -> GeneratedTune:
+def _finish(number: int, stream: _Stream, tonics: TonicTable | None, tonic: str | None,
+            draw: float) -> GeneratedTune:
+    """The tune as written, read and moved to ``tonic`` (or a drawn one) when the model moves keys."""
     text = "".join(stream.chars)
     try:
         tune = parse_tune(text, source="generated")
         tune.number = number
+        if tonics is not None:
+            tune = transpose_tune(tune, tonic or tonics.choose(tune.key, draw))
+    except ConversionError:
+        pass  # a key or note the move cannot spell: the tune stays in the model's tonic
     except MusicgenError:
         tune = None
     return GeneratedTune(number=number, text=text, complete=stream.done, tune=tune)
@@ -265,7 +320,7 @@ def export_model(source: str | Path, target: str | Path, half: bool = True) -> P
     data = load_checkpoint(source / "model.pt" if source.is_dir() else source)
     load_model(source)  # the weights must fit the model before they are shared
     weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in data["model"].items()}
-    keep = {k: data[k] for k in ("task", "model_config", "train_config", "vocab", "step") if k in data}
+    keep = {k: data[k] for k in ("task", "model_config", "train_config", "vocab", "tonics", "step") if k in data}
     save_checkpoint(Path(target), {**keep, "model": weights, "optimizer": None,
                                    "progress": {"best_bpc": data.get("progress", {}).get("best_bpc")}})
     return Path(target)

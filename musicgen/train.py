@@ -33,6 +33,7 @@ from musicgen.data import encode_tunes, epoch_batches, pad_batch, window_counts,
 from musicgen.distributed import any_rank, device_for, placement, wrap
 from musicgen.errors import CorpusError, MusicgenError
 from musicgen.lm import CharLM, bits_per_char
+from musicgen.transpose import TonicTable, move_tunes
 from musicgen.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
@@ -100,24 +101,34 @@ class Trainer:
         self.place = placement()
         self.device = device_for(self.place, pick_device(config.device))
         torch.manual_seed(config.seed)
+        train_split, valid_split = corpus.split("train"), corpus.split("valid")
+        self.tonics = TonicTable.from_tunes(train_split, config.tonic) if config.tonic else None
+        if config.tonic:
+            train_split, valid_split = move_tunes(train_split, config.tonic), move_tunes(valid_split, config.tonic)
+        texts = corpus.texts() + [tune.text for tune in train_split + valid_split]
         if resume is not None:
+            earlier = resume.get("train_config", {}).get("tonic", "")
+            if earlier != config.tonic:
+                raise MusicgenError(f"the run moved its tunes to tonic {earlier or 'none'!r}: "
+                                    f"it cannot resume with {config.tonic or 'none'!r}")
             vocab = Vocabulary(resume["vocab"])
-            unknown = vocab.unknown("".join(corpus.texts()))
+            unknown = vocab.unknown("".join(texts))
             if unknown:
                 raise CorpusError(f"the corpus has characters the checkpoint never saw: {unknown!r}")
             model_config = ModelConfig.from_dict(resume["model_config"])
         else:
-            vocab = Vocabulary.from_texts(corpus.texts())
+            vocab = Vocabulary.from_texts(texts)
             base = model_config or ModelConfig(vocab_size=len(vocab))
             model_config = ModelConfig.from_dict({**base.to_dict(), "vocab_size": len(vocab)})
-        self.train_tunes = encode_tunes(corpus.texts("train"), vocab)
-        self.valid_tunes = encode_tunes(corpus.texts("valid"), vocab)
+        self.train_tunes = encode_tunes([tune.text for tune in train_split], vocab)
+        self.valid_tunes = encode_tunes([tune.text for tune in valid_split], vocab)
         if not self.train_tunes or not self.valid_tunes:
             raise CorpusError(
                 f"the corpus needs tunes in both splits (train {len(self.train_tunes)}, "
                 f"valid {len(self.valid_tunes)}): give it more tunes"
             )
         self.model = CharLM(model_config, vocab).to(self.device)
+        self.model.tonics = self.tonics
         self.net = wrap(self.model, self.place, self.device)  # what training calls: DDP under torchrun
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=config.learning_rate)
         self.step, self.epoch, self.batch_index = 0, 0, 0
@@ -145,6 +156,7 @@ class Trainer:
             "model_config": self.model.config.to_dict(),
             "train_config": self.config.to_dict(),
             "vocab": self.model.vocab.chars,
+            "tonics": self.tonics.to_dict() if self.tonics else None,
             "step": self.step,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict() if with_optimizer else None,

@@ -36,3 +36,18 @@ def tiny_run(tmp_path_factory, small_corpus) -> Path:
                       learning_rate=1e-2),
           progress=False)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def tonic_run(tmp_path_factory, small_corpus) -> Path:
+    """Like ``tiny_run``, trained the way ``musicgen train`` trains: every tune moved to C."""
+    from musicgen.config import ModelConfig, TrainConfig
+    from musicgen.train import train
+
+    run_dir = tmp_path_factory.mktemp("tonic-run")
+    train([small_corpus], run_dir, ModelConfig(vocab_size=1, hidden_size=48, num_layers=1,
+                                                  embedding_size=16, dropout=0.0),
+          TrainConfig(batch_size=16, seq_len=64, max_steps=40, eval_interval=20, warmup_steps=5,
+                      learning_rate=1e-2, tonic="C"),
+          progress=False)
+    return run_dir

@@ -203,3 +203,21 @@ def test_generate_float32_gives_the_library_tunes_and_int8_its_own(run, tmp_path
         assert len(written) == 3
         if flag == "--float32":
             assert written == expected
+
+
+def test_a_model_that_moves_keys_writes_each_tune_in_the_key_asked(run, tmp_path, tonic_run):
+    out = tmp_path / "dmix"
+    result = run("generate", "--model", tonic_run, "-n", 3, "--seed", 2, "--key", "Dmix", "--meter", "6/8",
+                 "--formats", "abc", "--out", out, "--max-length", 300)
+    assert result.exit_code == 0, result.output
+    keys = [line for line in (out / "tunebook.abc").read_text().splitlines() if line.startswith("K:")]
+    assert keys and set(keys) == {"K:Dmix"}
+    one_line_error(run("generate", "--model", tonic_run, "--key", "none", "--out", tmp_path / "o"),
+                   "give a key with a tonic")
+    assert not (tmp_path / "o").exists()
+
+
+def test_train_refuses_a_tonic_that_is_not_a_note(run, tmp_path, small_corpus):
+    result = run("train", small_corpus, "--tonic", "H", "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "tonic must be a note name" in result.output
+    assert not (tmp_path / "r").exists()

@@ -154,3 +154,78 @@ def test_int8_step_costs_under_one_percent_of_bits_per_char_on_the_bundled_model
     tunes = generate(model, n=3, seed=5, temperature=0.85, int8=True)
     assert [t.abc for t in tunes] == [t.abc for t in generate(model, n=3, seed=5, temperature=0.85, int8=True)]
     assert sum(t.tune is not None for t in tunes) >= 2
+
+
+# A model that learnt every tune moved to C (what 'musicgen train' makes).
+
+@pytest.fixture(scope="module")
+def tonic_model(tonic_run):
+    return load_model(tonic_run)
+
+
+def _moved_from_c(tune):
+    """What the model wrote, moved by musicgen.transpose to the tune's final tonic."""
+    from musicgen.transpose import tonic_of, transpose_tune
+    from musicgen.tunebook import parse_tune
+
+    return transpose_tune(parse_tune(tune.text), tonic_of(tune.tune.key)).text
+
+
+def test_a_moving_model_writes_in_c_and_each_tune_comes_out_in_the_key_asked(tonic_model):
+    tunes = generate(tonic_model, n=6, seed=2, header=header_fields(key="Dmix", meter="6/8"), max_length=300)
+    readable = [t for t in tunes if t.tune is not None]
+    assert len(readable) >= 4
+    for tune in tunes:
+        assert "\nK:Cmix\n" in "\n" + tune.text
+    for tune in readable:
+        assert tune.tune.key == "Dmix" and tune.tune.fields["M"] == "6/8"
+        assert tune.tune.text == _moved_from_c(tune)
+        assert "K:Dmix" in tune.abc
+
+
+def test_a_moving_model_reads_a_primed_key_moved_to_c(tonic_model):
+    tunes = generate(tonic_model, n=3, seed=4, prime="M:6/8\nK:G\nGAB ", max_length=200)
+    for tune in tunes:
+        assert tune.text.startswith("M:6/8\nK:C\ncde ")
+        if tune.tune is not None:
+            assert tune.tune.key == "G" and tune.tune.body.startswith("GAB ")
+
+
+def test_without_a_key_each_tune_is_moved_to_a_tonic_training_had(tonic_model, monkeypatch):
+    from musicgen.transpose import TonicTable, tonic_of
+
+    monkeypatch.setattr(tonic_model, "tonics", TonicTable("C", {"maj": {"A": 1}}))
+    # A K: line the prime leaves open is the model's to finish: no key is asked for.
+    tunes = generate(tonic_model, n=8, seed=5, prime="M:4/4\nK:C", max_length=300)
+    moved = [t for t in tunes if t.tune is not None and tonic_of(parse_key(t.text) or "") == "C"]
+    assert moved
+    for tune in moved:
+        assert tonic_of(tune.tune.key) == "A"
+        assert tune.tune.text == _moved_from_c(tune)
+
+
+def parse_key(text):
+    """The first K: value of a text, or None."""
+    import re
+
+    match = re.search(r"(?:^|\n)K:([^\n]*)", text)
+    return match.group(1) if match else None
+
+
+def test_the_drawn_tonics_follow_the_seed(tonic_model):
+    keys = [[t.tune.key if t.tune else None for t in generate(tonic_model, n=8, seed=9, prime="M:4/4\nK:C",
+                                                               max_length=300)] for _ in range(2)]
+    assert keys[0] == keys[1] and any(keys[0])
+
+
+def test_a_key_without_a_tonic_is_refused_by_a_moving_model(tonic_model):
+    with pytest.raises(SamplingError, match="give a key with a tonic"):
+        generate(tonic_model, n=1, header={"K": "none"})
+
+
+def test_export_keeps_the_tonic_table(tonic_run, tmp_path):
+    from musicgen.sample import export_model
+
+    exported = load_model(export_model(tonic_run, tmp_path / "small.pt"))
+    assert exported.tonics == load_model(tonic_run).tonics
+    assert exported.tonics.tonic == "C" and sum(exported.tonics.counts["maj"].values()) > 50

@@ -169,3 +169,25 @@ def test_a_run_clears_the_temporaries_of_writes_cut_short_and_keeps_other_files(
     Trainer(corpus, run_dir, SMALL, quick(max_steps=2, eval_interval=2)).run(progress=False)
     assert not any(path.exists() for path in cut_short)
     assert someone_elses.read_text() == "not ours"
+
+
+def test_moving_to_a_tonic_trains_on_every_tune_in_it_and_stores_the_tonics_it_had(corpus, tmp_path, tonic_run):
+    import re
+
+    from musicgen.transpose import TonicTable, tonic_of
+
+    trainer = Trainer(corpus, tmp_path / "c", SMALL, quick(tonic="C"))
+    texts = [trainer.model.vocab.decode(ids[1:-1]) for ids in trainer.train_tunes + trainer.valid_tunes]
+    keys = [re.search(r"^K:(.*)$", text, re.MULTILINE).group(1) for text in texts]
+    assert {tonic_of(key) for key in keys} == {"C"}
+    with_tonic = [t for t in corpus.split("train") if tonic_of(t.key)]
+    assert len(trainer.train_tunes) == len(with_tonic)
+    assert load_checkpoint(tonic_run / "model.pt")["tonics"] == \
+        TonicTable.from_tunes(corpus.split("train"), "C").to_dict()
+
+
+def test_a_run_resumes_only_with_the_tonic_it_started_with(corpus, tmp_path, tonic_run):
+    with pytest.raises(MusicgenError, match="moved its tunes to tonic 'C'"):
+        Trainer(corpus, tmp_path, SMALL, quick(tonic=""), resume=load_checkpoint(tonic_run / "last.pt"))
+    with pytest.raises(ValueError, match="tonic must be a note name"):
+        quick(tonic="H")
