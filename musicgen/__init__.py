@@ -16,9 +16,10 @@ Cheat-sheet of the public API (everything also has a CLI command)::
 
     corpus = musicgen.load_corpus()          # music21's folk collections, cleaned
     tunes, skipped = musicgen.parse_tunebook(open("book.abc").read())
+    in_d = musicgen.transpose_tune(tunes[0], "D")   # the same tune with tonic D
     result = musicgen.train(run_dir="outputs/my-model",
                             model_config=musicgen.ModelConfig(vocab_size=1, hidden_size=256),
-                            train_config=musicgen.TrainConfig(max_steps=1000))
+                            train_config=musicgen.TrainConfig(max_steps=1000, tonic="C"))
 
 The secondary tasks reuse the same recurrent core::
 
@@ -62,6 +63,7 @@ _EXPORTS = {
     "save_tunes": "musicgen.output",
     "Saved": "musicgen.output",
     "ConversionError": "musicgen.errors",
+    "transpose_tune": "musicgen.transpose",
     "abc_to_melody": "musicgen.melody",
     "Melody": "musicgen.melody",
     "abc_to_midi": "musicgen.midi",
