@@ -6,7 +6,9 @@ meter, title, type) are written into each tune as the model reaches them:
 when the model starts a header line whose field comes at or after a fixed
 field in the normalised order (T, R, M, L, Q, P, K), the fixed line is
 written instead. So ``--key Dmix`` alone still lets the model choose a title
-and meter, and conditions everything after K: on D mixolydian.
+and meter, and conditions everything after K: on D mixolydian. A tune
+cannot end before its body has a note (conditioned on a rare key and meter,
+a model may otherwise stop right after K:).
 
 A model trained with its tunes moved to one tonic (``musicgen train
 --tonic C``, the default) reads the key options and the prime moved to that
@@ -48,6 +50,8 @@ from musicgen.tunebook import HEADER_ORDER, Tune, parse_tune
 from musicgen.vocab import END, Vocabulary
 
 logger = logging.getLogger(__name__)
+
+_NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
 
 
 @dataclass
@@ -142,7 +146,9 @@ class _Stream:
         self.pending = [(HEADER_ORDER.index(k), f"{k}:{v}\n") for k, v in fixed.items()]
         self.pending.sort()
         self.forced: deque[str] = deque()
-        self.in_header = not re.search(r"(^|\n)K:[^\n]*\n", prime)
+        header_end = re.search(r"(^|\n)K:[^\n]*\n", prime)
+        self.in_header = not header_end
+        self.has_notes = bool(header_end) and bool(re.search(r"[A-Ga-g]", prime[header_end.end():]))
         self.done = False
 
     def choose(self, sampled: str) -> str:
@@ -159,6 +165,8 @@ class _Stream:
 
     def write(self, char: str) -> None:
         self.chars.append(char)
+        if not self.in_header and char in _NOTE_LETTERS:
+            self.has_notes = True
         if char == "\n" and self.in_header:
             line = "".join(self.chars).rstrip("\n").rsplit("\n", 1)[-1]
             self.in_header = not line.startswith("K:")
@@ -186,6 +194,21 @@ def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]
     except ConversionError as error:
         raise SamplingError(str(error)) from None
     return prime, fixed, tonic
+
+
+def _no_end_before_a_note(probs: torch.Tensor, streams: list[_Stream], active: list[int], end_id: int) -> None:
+    """Zero the end marker's probability (in place) for tunes with no note yet.
+
+    A tune that ends in its header or right after K: has no music. Where the
+    end marker is all the probability a row has (top-k of 1), it stays.
+    """
+    rows = torch.tensor([row for row, index in enumerate(active) if not streams[index].has_notes], dtype=torch.long)
+    if not len(rows):
+        return
+    kept = probs[rows, end_id].clone()
+    probs[rows, end_id] = 0.0
+    nothing_left = probs[rows].sum(dim=-1) == 0
+    probs[rows[nothing_left], end_id] = kept[nothing_left]
 
 
 def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
@@ -249,6 +272,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     bar = tqdm(total=n, disable=not progress, unit="tune", dynamic_ncols=True)
     for _ in range(max_length - len(prime)):
         probs = torch.softmax(_filter_logits(logits.float(), config), dim=-1).cpu()
+        _no_end_before_a_note(probs, streams, active, vocab.end_id)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         next_ids, keep = [], []
         for row, index in enumerate(active):

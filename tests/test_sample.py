@@ -1,5 +1,6 @@
 """Sampling tunes: batches, header options, primes, determinism."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,21 @@ def test_export_keeps_the_tonic_table(tonic_run, tmp_path):
     exported = load_model(export_model(tonic_run, tmp_path / "small.pt"))
     assert exported.tonics == load_model(tonic_run).tonics
     assert exported.tonics.tonic == "C" and sum(exported.tonics.counts["maj"].values()) > 50
+
+
+def test_a_tune_cannot_end_before_its_body_has_a_note(model, monkeypatch):
+    forward = type(model).forward
+
+    def eager_to_end(self, ids, state=None):
+        logits, state = forward(self, ids, state)
+        logits[..., self.vocab.end_id] += 30.0  # the end marker is all but certain
+        return logits, state
+
+    monkeypatch.setattr(type(model), "forward", eager_to_end)
+    tunes = generate(model, n=6, seed=1, prime="M:4/4\nK:C\n", max_length=300, fast=False)
+    for tune in tunes:
+        body = tune.text.split("K:C\n", 1)[1]
+        assert tune.complete and re.search("[A-Ga-g]", body), tune.text
+        assert body[-1] in "ABCDEFGabcdefg"  # it ends as soon as it may
+    greedy = generate(model, n=2, seed=1, prime="M:4/4\nK:C\n", top_k=1, fast=False)
+    assert [t.text for t in greedy] == ["M:4/4\nK:C\n"] * 2  # nothing else left to choose: it ends
