@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=["valid", "test"])
     args = parser.parse_args()
     from musicgen.sample import load_model
-    from musicgen.transpose import move_tunes
+    from musicgen.transpose import as_learnt
 
     model = load_model(args.model)
     corpus = load_corpus()
@@ -88,7 +88,7 @@ def main() -> None:
         ngram = NGram([t.text for t in train], args.order)
         print(f"{args.order}-gram on the tunes as written: {ngram.bits_per_char([t.text for t in held_out]):.4f}"
               f" bits/char on the {args.split} split (for scale)")
-        train, held_out = move_tunes(train, model.tonics.tonic), move_tunes(held_out, model.tonics.tonic)
+        train, held_out = as_learnt(train, model.tonics), as_learnt(held_out, model.tonics)
         print(f"the model moves tunes to {model.tonics.tonic}: both read every tune moved to it")
     train, held_out = [t.text for t in train], [t.text for t in held_out]
     started = time.perf_counter()

@@ -6,7 +6,8 @@
    generate, float32 and int8), against a lab-style loop that samples as many
    tunes one at a time, one nn.LSTM call per character, with the same weights.
 3. The int8 step's cost: bits/char of the float and int8 steppers on the
-   first --valid-tunes validation tunes of the default corpus (teacher forced).
+   first --valid-tunes validation tunes of the default corpus (teacher forced;
+   moved to the model's tonic for a model that moves keys).
 
 Every ratio is against a baseline measured in the same run, because the
 machine is noisy.
@@ -91,8 +92,10 @@ def main() -> None:
         print(f"batched generate, {name}: {rate:.2f} tunes/s ({char_rate:,.0f} chars/s over {args.tunes} tunes); "
               f"ratio {rate / lab_rate:.1f}x (target 30x)", flush=True)
     from musicgen.corpus import load_corpus
+    from musicgen.transpose import as_learnt
 
-    valid = encode_tunes(load_corpus().texts("valid")[: args.valid_tunes], model.vocab)
+    tunes = as_learnt(load_corpus().split("valid")[: args.valid_tunes], model.tonics)  # moved to C for such a model
+    valid = encode_tunes([tune.text for tune in tunes], model.vocab)
     exact, quantized = stepper_bits_per_char(model, valid), stepper_bits_per_char(model, valid, int8=True)
     print(f"bits/char on {len(valid)} validation tunes: float32 {exact:.4f}, int8 {quantized:.4f} "
           f"({(quantized / exact - 1) * 100:+.2f}%, bar 1%)")

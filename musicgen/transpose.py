@@ -235,3 +235,8 @@ def move_tunes(tunes: list[Tune], tonic: str) -> list[Tune]:
         except ConversionError:
             continue
     return moved
+
+
+def as_learnt(tunes: list[Tune], tonics: TonicTable | None) -> list[Tune]:
+    """The tunes as a model learnt them: moved to its tonic, or as written when it keeps keys."""
+    return move_tunes(tunes, tonics.tonic) if tonics is not None else list(tunes)
