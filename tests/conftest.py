@@ -23,31 +23,26 @@ def small_corpus() -> Path:
     return music21_corpus_dir() / "miscFolk"
 
 
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory, small_corpus) -> Path:
-    """A run folder with a small model trained for a few seconds."""
+def _train_small(run_dir: Path, corpus: Path, **changes) -> Path:
+    """A one-layer model of 48 units trained for 40 steps: a few seconds."""
     from musicgen.config import ModelConfig, TrainConfig
     from musicgen.train import train
 
-    run_dir = tmp_path_factory.mktemp("tiny-run")
-    train([small_corpus], run_dir, ModelConfig(vocab_size=1, hidden_size=48, num_layers=1,
-                                                  embedding_size=16, dropout=0.0),
+    train([corpus], run_dir, ModelConfig(vocab_size=1, hidden_size=48, num_layers=1,
+                                            embedding_size=16, dropout=0.0),
           TrainConfig(batch_size=16, seq_len=64, max_steps=40, eval_interval=20, warmup_steps=5,
-                      learning_rate=1e-2),
+                      learning_rate=1e-2, **changes),
           progress=False)
     return run_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory, small_corpus) -> Path:
+    """A run folder with a small model trained for a few seconds, keys as written."""
+    return _train_small(tmp_path_factory.mktemp("tiny-run"), small_corpus)
 
 
 @pytest.fixture(scope="session")
 def tonic_run(tmp_path_factory, small_corpus) -> Path:
     """Like ``tiny_run``, trained the way ``musicgen train`` trains: every tune moved to C."""
-    from musicgen.config import ModelConfig, TrainConfig
-    from musicgen.train import train
-
-    run_dir = tmp_path_factory.mktemp("tonic-run")
-    train([small_corpus], run_dir, ModelConfig(vocab_size=1, hidden_size=48, num_layers=1,
-                                                  embedding_size=16, dropout=0.0),
-          TrainConfig(batch_size=16, seq_len=64, max_steps=40, eval_interval=20, warmup_steps=5,
-                      learning_rate=1e-2, tonic="C"),
-          progress=False)
-    return run_dir
+    return _train_small(tmp_path_factory.mktemp("tonic-run"), small_corpus, tonic="C")
