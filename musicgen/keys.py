@@ -13,7 +13,10 @@ _SHARPS_OF_MAJOR = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#
 _MODE_SHIFT = {"maj": 0, "ion": 0, "mix": -1, "dor": -2, "min": -3, "aeo": -3, "m": -3,
                "phr": -4, "loc": -5, "lyd": 1}
 _SHARP_ORDER = "FCGDAEB"
-_ACCIDENTAL = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+#: Semitones each ABC accidental sets a note to, from its natural.
+ACCIDENTAL = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
+#: Staff settings a K: field may carry besides the key (clef=bass...).
+STAFF_SETTINGS = re.compile(r"\b(clef|middle|transpose|octave|stafflines)=\S*")
 _KEY = re.compile(r"\s*([A-G])([#b]?)\s*([A-Za-z]*)")
 
 
@@ -26,7 +29,7 @@ def key_signature(value: str) -> dict[str, int]:
     Raises:
         ConversionError: an unknown key or mode.
     """
-    text = re.sub(r"\b(clef|middle|transpose|octave|stafflines)=\S*", "", value).strip()
+    text = STAFF_SETTINGS.sub("", value).strip()
     signature = dict.fromkeys("ABCDEFG", 0)
     if not text or text.lower().startswith("none"):
         return _explicit(signature, text[4:] if text.lower().startswith("none") else "")
@@ -58,7 +61,7 @@ def key_signature(value: str) -> dict[str, int]:
 def _explicit(signature: dict[str, int], rest: str) -> dict[str, int]:
     """Apply explicit accidentals such as ``^f _b =c`` after the key."""
     for accidental, letter in re.findall(r"(\^\^|\^|__|_|=)([A-Ga-g])", rest):
-        signature[letter.upper()] = _ACCIDENTAL[accidental]
+        signature[letter.upper()] = ACCIDENTAL[accidental]
     return signature
 
 

@@ -16,11 +16,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from musicgen.errors import ConversionError
-from musicgen.keys import is_compound, key_signature, parse_fraction, parse_meter, parse_tempo
+from musicgen.keys import (
+    ACCIDENTAL,
+    is_compound,
+    key_signature,
+    parse_fraction,
+    parse_meter,
+    parse_tempo,
+)
 from musicgen.tunebook import default_unit_length, parse_tune
 
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_ACCIDENTAL = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 _NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)(\d*)(/*)(\d*)")
 _REST = re.compile(r"([zxZX])(\d*)(/*)(\d*)")
 _BAR = re.compile(r":*\|[\]|:]*|:*\[\|:*|::+")
@@ -153,7 +159,7 @@ class _Reader:
         place = (letter.upper(), octave)
         # an accidental holds for that letter in every octave to the end of the bar, as in abc2midi
         if accidental:
-            self.bar_accidentals[letter.upper()] = _ACCIDENTAL[accidental]
+            self.bar_accidentals[letter.upper()] = ACCIDENTAL[accidental]
         shift = self.bar_accidentals.get(letter.upper(), self.key[letter.upper()])
         tied = self.ties.get(place)
         if tied is not None and not accidental:

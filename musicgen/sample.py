@@ -52,6 +52,8 @@ from musicgen.vocab import END, Vocabulary
 logger = logging.getLogger(__name__)
 
 _NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
+#: A whole K: line: where a header ends and the music begins.
+_KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
 
 
 @dataclass
@@ -146,9 +148,9 @@ class _Stream:
         self.pending = [(HEADER_ORDER.index(k), f"{k}:{v}\n") for k, v in fixed.items()]
         self.pending.sort()
         self.forced: deque[str] = deque()
-        header_end = re.search(r"(^|\n)K:[^\n]*\n", prime)
+        header_end = _KEY_LINE.search(prime)
         self.in_header = not header_end
-        self.has_notes = bool(header_end) and bool(re.search(r"[A-Ga-g]", prime[header_end.end():]))
+        self.has_notes = bool(header_end) and not _NOTE_LETTERS.isdisjoint(prime[header_end.end():])
         self.done = False
 
     def choose(self, sampled: str) -> str:
@@ -178,7 +180,7 @@ def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]
     The key is the prime's K: line, else the key option; the tonic returned
     is None when neither names one (a tonic is then drawn for each tune).
     """
-    match = re.search(r"(?:^|\n)K:([^\n]*)\n", prime)
+    match = _KEY_LINE.search(prime)
     key = match.group(1) if match else fixed.get("K")
     if tonics is None or key is None:
         return prime, fixed, None
@@ -202,9 +204,10 @@ def _no_end_before_a_note(probs: torch.Tensor, streams: list[_Stream], active: l
     A tune that ends in its header or right after K: has no music. Where the
     end marker is all the probability a row has (top-k of 1), it stays.
     """
-    rows = torch.tensor([row for row, index in enumerate(active) if not streams[index].has_notes], dtype=torch.long)
-    if not len(rows):
+    waiting = [row for row, index in enumerate(active) if not streams[index].has_notes]
+    if not waiting:
         return
+    rows = torch.tensor(waiting, dtype=torch.long)
     kept = probs[rows, end_id].clone()
     probs[rows, end_id] = 0.0
     nothing_left = probs[rows].sum(dim=-1) == 0
@@ -252,7 +255,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     except ValueError as error:
         raise SamplingError(str(error)) from None
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
-    tonics = getattr(model, "tonics", None)
+    tonics = model.tonics
     prime, fixed, tonic = _to_model_tonic(tonics, prime, header or {})
     vocab = model.vocab
     _check_prime(vocab, prime, "prime")

@@ -105,7 +105,7 @@ class Trainer:
         self.tonics = TonicTable.from_tunes(train_split, config.tonic) if config.tonic else None
         if config.tonic:
             train_split, valid_split = move_tunes(train_split, config.tonic), move_tunes(valid_split, config.tonic)
-        texts = corpus.texts() + [tune.text for tune in train_split + valid_split]
+        texts = corpus.texts() + ([tune.text for tune in train_split + valid_split] if config.tonic else [])
         if resume is not None:
             earlier = resume.get("train_config", {}).get("tonic", "")
             if earlier != config.tonic:

@@ -18,13 +18,13 @@ import re
 from dataclasses import dataclass
 
 from musicgen.errors import ConversionError
+from musicgen.keys import ACCIDENTAL, STAFF_SETTINGS
 from musicgen.melody import DECORATION
 from musicgen.tunebook import Tune
 
 _LETTERS = "CDEFGAB"
 _SEMITONES = (0, 2, 4, 5, 7, 9, 11)
-_ACCIDENTAL = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
-_ACCIDENTAL_TEXT = {value: text for text, value in _ACCIDENTAL.items()}
+_ACCIDENTAL_TEXT = {value: text for text, value in ACCIDENTAL.items()}
 _TONIC = re.compile(r"(\s*)([A-G])([#b]?)(.*)", re.DOTALL)
 #: One token of a body: a quoted chord or annotation, a decoration, an
 #: inline field, a field line, a comment, or a note (the rest is copied).
@@ -34,8 +34,6 @@ _TOKEN = re.compile(
     r"|(?P<note>(?:\^\^|\^|__|_|=)?[A-Ga-g][,']*)",
     re.MULTILINE,
 )
-#: Staff settings a K: field may carry (kept as written, not accidentals).
-_SETTINGS = re.compile(r"\b(clef|middle|transpose|octave|stafflines)=\S*")
 _NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)")
 _CHORD = re.compile(r'"([A-G])([#b]?)([^"/]*)(?:/([A-G])([#b]?))?"')
 
@@ -60,7 +58,7 @@ def tonic_of(key: str) -> str | None:
     accidentals (``D ^g``, ``exp``) have none that a move could keep right.
     """
     match = _TONIC.fullmatch(key)
-    rest = _SETTINGS.sub("", match.group(4)) if match else ""
+    rest = STAFF_SETTINGS.sub("", match.group(4)) if match else ""
     if not match or re.search(r"[\^_=]|\bexp", rest, re.IGNORECASE):
         return None
     if key.strip().startswith(("HP", "Hp")) or key.strip().lower().startswith("none"):
@@ -107,7 +105,7 @@ def _transpose_note(match: re.Match, interval: Interval) -> str:
     moved = step + interval.steps
     text = ""
     if accidental is not None:
-        sharps = _pitch(step) + _ACCIDENTAL[accidental] + interval.semitones - _pitch(moved)
+        sharps = _pitch(step) + ACCIDENTAL[accidental] + interval.semitones - _pitch(moved)
         if sharps not in _ACCIDENTAL_TEXT:
             raise ConversionError(f"{match.group(0)} moved by {interval.semitones} semitones needs a triple accidental")
         text = _ACCIDENTAL_TEXT[sharps]
