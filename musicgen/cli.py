@@ -226,6 +226,9 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--meter", default=None, help="Write M: for you, e.g. 6/8.")
 @click.option("--title", default=None, help="Write T: for you.")
 @click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel.")
+@click.option("--header-drafts", type=int, default=8, show_default=True,
+              help="With --key/--meter/--type/--title: headers drafted per tune; one is kept, drawn by how "
+                   "well the lines the model chose fit the ones written for it (1: no drafts).")
 @click.option("--max-length", type=int, default=1500, show_default=True,
               help="Characters per tune at most (99.9% of corpus tunes are under 950).")
 @click.option("--formats", default="abc,mid,wav", show_default=True,
@@ -243,7 +246,8 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
 def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
-             title, tune_type, max_length, formats, sheet, instrument, bpm, batch_size, int8, force) -> None:
+             title, tune_type, header_drafts, max_length, formats, sheet, instrument, bpm, batch_size, int8,
+             force) -> None:
     """Compose new tunes in ABC notation, with MIDI and audio of each.
 
     Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
@@ -267,7 +271,8 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
     header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
     prime = prime.replace("\\n", "\n") if prime else None
     batches = generate_batches(model, count, batch_size, seed, temperature=temperature, prime=prime,
-                               top_k=top_k, top_p=top_p, max_length=max_length, header=header, int8=int8)
+                               top_k=top_k, top_p=top_p, max_length=max_length, header=header,
+                               header_drafts=header_drafts, int8=int8)
     shown, cut = [], 0
 
     def noted(batches):

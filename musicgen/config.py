@@ -128,6 +128,9 @@ class SampleConfig:
         top_p: keep the smallest set whose probability reaches p (1 keeps all).
         max_length: characters per tune before it is cut off.
         seed: seed for the sampler; None draws a fresh one.
+        header_drafts: with header fields given (key, meter...), headers
+            drafted per tune; one is kept, drawn by how likely the model finds
+            the given fields after the lines it wrote itself (1 keeps the only one).
     """
 
     temperature: float = 1.0
@@ -135,11 +138,14 @@ class SampleConfig:
     top_p: float = 1.0
     max_length: int = 1500
     seed: int | None = None
+    header_drafts: int = 8
 
     def __post_init__(self) -> None:
         _check_positive("temperature", self.temperature)
         _check_positive("max_length", self.max_length)
         if self.top_k < 0:
             raise ValueError(f"top_k must be 0 or more, not {self.top_k}")
+        if self.header_drafts < 1:
+            raise ValueError(f"header_drafts must be 1 or more, not {self.header_drafts}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in range 0..1 (excluding 0), not {self.top_p}")

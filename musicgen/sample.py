@@ -6,7 +6,11 @@ meter, title, type) are written into each tune as the model reaches them:
 when the model starts a header line whose field comes at or after a fixed
 field in the normalised order (T, R, M, L, Q, P, K), the fixed line is
 written instead. So ``--key Dmix`` alone still lets the model choose a title
-and meter, and conditions everything after K: on D mixolydian. A tune
+and meter, and conditions everything after K: on D mixolydian. Lines the
+model writes before a fixed one (a title, ``R:reel``) are drafted several
+times per tune and one draft is kept, drawn in proportion to how likely the
+model finds the fixed lines after it: ``--meter 9/8`` then keeps a header
+that suits a slip jig, not a reel cut to 9/8. A tune
 cannot end before its body has a note (conditioned on a rare key and meter,
 a model may otherwise stop right after K:).
 
@@ -20,6 +24,7 @@ tune's mode (see :mod:`musicgen.transpose`).
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -67,19 +72,22 @@ class GeneratedTune:
         complete: True when the model ended the tune itself (not cut at max_length).
         tune: the normalised tune in its final key, or None when the text is not
             a readable tune.
+        moved_text: for an unreadable tune from a model that moves keys, its
+            text moved to the final key (notes and K: lines), where it can be.
     """
 
     number: int
     text: str
     complete: bool
     tune: Tune | None = field(default=None, repr=False)
+    moved_text: str | None = field(default=None, repr=False)
 
     @property
     def abc(self) -> str:
         """The tune as standard ABC text, starting with its X: line."""
         if self.tune is not None:
             return self.tune.abc
-        return f"X:{self.number}\n{self.text.rstrip()}\n"
+        return f"X:{self.number}\n{(self.moved_text or self.text).rstrip()}\n"
 
     @property
     def title(self) -> str:
@@ -141,7 +149,11 @@ def header_fields(key: str | None = None, meter: str | None = None, title: str |
 
 
 class _Stream:
-    """One tune being written: its characters and the header lines still to force."""
+    """One tune being written: its characters and the header lines still to force.
+
+    ``log_weight`` sums, over the forced header lines, how likely the model
+    found each one after what it had written itself (see :func:`_weigh`).
+    """
 
     def __init__(self, prime: str, fixed: dict[str, str]):
         self.chars: list[str] = list(prime)
@@ -152,16 +164,28 @@ class _Stream:
         self.in_header = not header_end
         self.has_notes = bool(header_end) and not _NOTE_LETTERS.isdisjoint(prime[header_end.end():])
         self.done = False
+        self.log_weight = 0.0
+        self.last_forced = False
+        self.started_rank: int | None = None  # rank of the forced line begun on the last step
+
+    @property
+    def settled(self) -> bool:
+        """No forced header line is still to come."""
+        return self.done or (not self.forced and (not self.pending or not self.in_header))
 
     def choose(self, sampled: str) -> str:
         """The character to write next, given the one the model sampled."""
+        self.started_rank = None
+        self.last_forced = bool(self.forced)
         if self.forced:
             return self.forced.popleft()
         at_line_start = not self.chars or self.chars[-1] == "\n"
         if self.in_header and at_line_start and self.pending:
             rank = HEADER_ORDER.index(sampled) if sampled in HEADER_ORDER else len(HEADER_ORDER)
             if rank >= self.pending[0][0]:
-                self.forced.extend(self.pending.pop(0)[1])
+                self.started_rank, line = self.pending.pop(0)
+                self.forced.extend(line)
+                self.last_forced = True
                 return self.forced.popleft()
         return sampled
 
@@ -172,6 +196,28 @@ class _Stream:
         if char == "\n" and self.in_header:
             line = "".join(self.chars).rstrip("\n").rsplit("\n", 1)[-1]
             self.in_header = not line.startswith("K:")
+
+
+def _weigh(stream: _Stream, char: str, log_probs: torch.Tensor, vocab: Vocabulary) -> None:
+    """Add to a stream's weight how likely the model found a forced character.
+
+    A forced line starts where the model began a line that comes at or after
+    it in the header order; the chance of that is divided out, so the weight
+    is the model's probability of the forced line given the lines before it.
+    """
+    if stream.started_rank is not None:
+        earlier = [vocab.index[c] for c in HEADER_ORDER[:stream.started_rank] if c in vocab.index]
+        later = 1.0 - float(log_probs[earlier].exp().sum()) if earlier else 1.0
+        stream.log_weight -= math.log(max(later, 1e-12))
+    if stream.last_forced:
+        stream.log_weight += float(log_probs[vocab.index[char]])
+
+
+def _draw_drafts(streams: list[_Stream], drafts: int, generator: torch.Generator) -> list[int]:
+    """For each tune, the index of the header draft kept, drawn by the drafts' weights."""
+    weights = torch.tensor([s.log_weight for s in streams], dtype=torch.float64).view(-1, drafts)
+    picks = torch.multinomial(torch.softmax(weights, dim=-1), 1, generator=generator).squeeze(1)
+    return [tune * drafts + pick for tune, pick in enumerate(picks.tolist())]
 
 
 def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]):
@@ -214,6 +260,15 @@ def _no_end_before_a_note(probs: torch.Tensor, streams: list[_Stream], active: l
     probs[rows[nothing_left], end_id] = kept[nothing_left]
 
 
+def _keep_drafts(streams: list[_Stream], active: list[int], drafts: int, generator: torch.Generator):
+    """Keep one header draft per tune: the streams, the active streams and their batch rows."""
+    kept = _draw_drafts(streams, drafts, generator)
+    row_of = {index: row for row, index in enumerate(active)}
+    rows = torch.tensor([row_of[index] for index in kept if index in row_of], dtype=torch.long)
+    active = [tune for tune, index in enumerate(kept) if index in row_of]
+    return [streams[index] for index in kept], active, rows
+
+
 def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
     unknown = vocab.unknown(text)
     if unknown:
@@ -224,7 +279,7 @@ def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
 @torch.no_grad()
 def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
              prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
-             max_length: int = 1500, header: dict[str, str] | None = None,
+             max_length: int = 1500, header: dict[str, str] | None = None, header_drafts: int = 8,
              progress: bool = False, fast: bool = True, int8: bool = False,
              first_number: int = 1) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
@@ -232,7 +287,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     Args:
         model: a language model (see :func:`load_model`).
         n: how many tunes.
-        temperature, top_k, top_p, max_length, seed: see :class:`SampleConfig`.
+        temperature, top_k, top_p, max_length, seed, header_drafts: see
+            :class:`SampleConfig`.
         prime: text each tune starts with (header lines, a first bar...).
         header: header fields to force, by letter (see :func:`header_fields`).
         progress: show a progress bar of finished tunes on stderr.
@@ -251,7 +307,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
     try:
-        config = SampleConfig(temperature, top_k, top_p, max_length, seed)
+        config = SampleConfig(temperature, top_k, top_p, max_length, seed, header_drafts)
     except ValueError as error:
         raise SamplingError(str(error)) from None
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
@@ -265,25 +321,36 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     model.eval()
 
     step = make_stepper(model, fast=fast, int8=int8)
-    streams = [_Stream(prime, fixed) for _ in range(n)]
-    start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(n, 1)
+    drafts = config.header_drafts if fixed else 1
+    streams = [_Stream(prime, fixed) for _ in range(n * drafts)]
+    start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
     logits, state = model(start)
     logits = logits[:, -1]  # (B, V)
-    active = list(range(n))  # stream index of each batch row
+    active = list(range(len(streams)))  # stream index of each batch row
     from tqdm import tqdm
 
     bar = tqdm(total=n, disable=not progress, unit="tune", dynamic_ncols=True)
     for _ in range(max_length - len(prime)):
+        if drafts > 1 and all(streams[index].settled for index in active):
+            streams, active, rows = _keep_drafts(streams, active, drafts, generator)
+            logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
+            bar.update(sum(stream.done for stream in streams))
+            drafts = 1
+            if not active:
+                break
         probs = torch.softmax(_filter_logits(logits.float(), config), dim=-1).cpu()
         _no_end_before_a_note(probs, streams, active, vocab.end_id)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
+        log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
         next_ids, keep = [], []
         for row, index in enumerate(active):
             stream = streams[index]
             char = stream.choose(vocab.chars[sampled[row]])
+            if log_probs is not None:
+                _weigh(stream, char, log_probs[row], vocab)
             if char == END:
                 stream.done = True
-                bar.update(1)
+                bar.update(1 if drafts == 1 else 0)
                 continue
             stream.write(char)
             next_ids.append(vocab.index[char])
@@ -295,6 +362,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
             state = select_state(state, rows)
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
+    if drafts > 1:  # cut at max_length while still writing the header
+        streams = [streams[index] for index in _draw_drafts(streams, drafts, generator)]
     bar.close()
     draws = torch.rand(n, generator=generator).tolist()  # one tonic draw per tune, from the seed
     return [_finish(number, stream, tonics, tonic, draw)
@@ -328,8 +397,19 @@ def _finish(number: int, stream: _Stream, tonics: TonicTable | None, tonic: str 
     except ConversionError:
         pass  # a key or note the move cannot spell: the tune stays in the model's tonic
     except MusicgenError:
-        tune = None
+        return GeneratedTune(number, text, stream.done, None, _moved_text(text, tonics, tonic, draw))
     return GeneratedTune(number=number, text=text, complete=stream.done, tune=tune)
+
+
+def _moved_text(text: str, tonics: TonicTable | None, tonic: str | None, draw: float) -> str | None:
+    """An unreadable tune's text moved as well as it can be to its final key, or None."""
+    match = _KEY_LINE.search(text)
+    if tonics is None or match is None:
+        return None
+    try:
+        return transpose_body(text, interval_between(tonics.tonic, tonic or tonics.choose(match.group(1), draw)))
+    except ConversionError:
+        return None
 
 
 def export_model(source: str | Path, target: str | Path, half: bool = True) -> Path:

@@ -113,6 +113,7 @@ def test_unknown_prime_characters(run, tmp_path, tiny_run):
     (["generate", "-n", "0"], "n must be at least 1"),
     (["generate", "--top-p", "2"], "top_p must be in range"),
     (["generate", "--key", " "], "one non-empty line"),
+    (["generate", "--meter", "6/8", "--header-drafts", "0"], "header_drafts must be 1 or more"),
 ])
 def test_impossible_generate_options(run, tmp_path, tiny_run, args, fragment):
     result = run(*args, "--model", tiny_run, "--out", tmp_path / "o")

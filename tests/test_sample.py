@@ -42,10 +42,63 @@ def test_header_options_are_written_in_every_tune(model):
 
 
 def test_key_alone_still_lets_the_model_write_the_rest_of_the_header(model):
-    for tune in generate(model, n=4, seed=3, header={"K": "Ador"}, max_length=300):
+    # One draft: this small model sometimes writes a line of noise first, and
+    # drafting would pick among such lines (see the bundled-model test below).
+    for tune in generate(model, n=4, seed=3, header={"K": "Ador"}, max_length=300, header_drafts=1):
         head = tune.text.split("K:")[0]
         assert tune.text.count("K:Ador\n") >= 1
         assert all(line[1:2] == ":" for line in head.splitlines())
+
+
+def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
+    from musicgen.sample import _Stream, _weigh
+    from musicgen.vocab import Vocabulary
+
+    vocab = Vocabulary.from_texts(["T:x\nR:reel\nM:9/8\nK:C\nABc|\n"])
+    probs = torch.full((len(vocab),), 0.01)
+    probs[vocab.index["T"]], probs[vocab.index["R"]], probs[vocab.index["M"]] = 0.2, 0.3, 0.1
+    log_probs = torch.log(probs / probs.sum())
+    p = log_probs.exp()
+    stream = _Stream("T:x\n", {"M": "9/8"})
+    stream.write(stream.choose("K"))  # the model starts K:, after M: in the header order: M:9/8 comes first
+    start = p[vocab.index["M"]] / (1 - p[vocab.index["T"]] - p[vocab.index["R"]])
+    _weigh(stream, "M", log_probs, vocab)
+    assert stream.log_weight == pytest.approx(float(start.log()), rel=1e-5)
+    stream.write(stream.choose("A"))  # forced ':' whatever the model drew
+    _weigh(stream, ":", log_probs, vocab)
+    assert stream.log_weight == pytest.approx(float(start.log() + log_probs[vocab.index[":"]]), rel=1e-5)
+    assert "".join(stream.chars) == "T:x\nM:"
+
+
+def test_header_drafts_change_nothing_without_header_options(model):
+    plain = [t.abc for t in generate(model, n=3, seed=9, max_length=200)]
+    assert plain == [t.abc for t in generate(model, n=3, seed=9, max_length=200, header_drafts=1)]
+
+
+def _log_prob_of_line(model, text: str, line: str) -> float:
+    """The model's log-probability of ``line`` where it stands in ``text``."""
+    before = text[: text.index(line)]
+    ids = torch.tensor([[model.vocab.start_id, *model.vocab.encode(before + line)]])
+    with torch.no_grad():
+        log_probs = torch.log_softmax(model(ids)[0][0, :-1], dim=-1)
+    targets = ids[0, 1:]
+    return float(log_probs[torch.arange(len(before), len(targets)), targets[len(before):]].sum())
+
+
+def test_header_drafts_keep_headers_that_fit_the_fixed_meter():
+    bundled = load_model()
+    header = {"M": "9/8"}
+    fits = {}
+    for drafts in (1, 8):
+        tunes = generate(bundled, n=24, seed=3, header=header, header_drafts=drafts, max_length=200)
+        assert [t.number for t in tunes] == list(range(1, 25))
+        assert all(line[1:2] == ":" for t in tunes for line in t.text.split("M:9/8\n")[0].splitlines())
+        fits[drafts] = sum(_log_prob_of_line(bundled, t.text, "M:9/8\n") for t in tunes) / len(tunes)
+    again = generate(bundled, n=24, seed=3, header=header, header_drafts=8, max_length=200)
+    assert sum(_log_prob_of_line(bundled, t.text, "M:9/8\n") for t in again) / 24 == fits[8]
+    # A slip-jig header, not a reel's with 9/8 written under it: the meter is
+    # many times likelier after the lines the model kept.
+    assert fits[8] > fits[1] + 1.0, fits
 
 
 def test_prime_starts_every_tune(model):
@@ -80,6 +133,7 @@ def test_unknown_prime_characters_are_named(model):
     ({"top_p": 1.5}, "top_p must be in range"),
     ({"top_k": -1}, "top_k must be 0 or more"),
     ({"max_length": 0}, "max_length must be positive"),
+    ({"header_drafts": 0}, "header_drafts must be 1 or more"),
 ])
 def test_impossible_options(model, options, message):
     with pytest.raises(SamplingError, match=message):
@@ -211,6 +265,14 @@ def parse_key(text):
 
     match = re.search(r"(?:^|\n)K:([^\n]*)", text)
     return match.group(1) if match else None
+
+
+def test_an_unreadable_tune_from_a_moving_model_still_comes_out_in_the_key_asked(tonic_model):
+    # A blank line ends a tune in ABC: what follows it is not read as music.
+    for tune in generate(tonic_model, n=2, seed=1, prime="M:6/8\nK:Dmix\n\n", max_length=80):
+        assert tune.tune is None and tune.text.startswith("M:6/8\nK:Cmix\n\n")
+        assert tune.abc.startswith(f"X:{tune.number}\nM:6/8\nK:Dmix\n\n")
+        assert tune.abc.count("K:") == tune.text.count("K:")
 
 
 def test_the_drawn_tonics_follow_the_seed(tonic_model):
