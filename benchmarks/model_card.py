@@ -15,6 +15,7 @@
 5. Times a plain `musicgen generate` in a fresh process.
 
     python benchmarks/model_card.py [--model PATH] [--tunes 200] [--seed 1]
+        [--tunes-per-pair 50] [--header-drafts 16] [--pairs-only]
 """
 
 from __future__ import annotations
@@ -65,8 +66,19 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.85, help="the CLI's default")
     parser.add_argument("--skip-held-out", action="store_true", help="do not score the real test tunes")
     parser.add_argument("--float32", action="store_true", help="sample with float32 weights, not the CLI's int8")
+    parser.add_argument("--header-drafts", type=int, default=16, help="for the key/meter pairs (the CLI's default)")
+    parser.add_argument("--pairs-only", action="store_true", help="only the key/meter pairs")
     args = parser.parse_args()
     int8 = not args.float32 and int8_available()
+    model = load_model(args.model)
+    if not args.pairs_only:
+        print_unconditioned(args, model, int8)
+    print_pairs(args, model, int8)
+    if not args.pairs_only:
+        print_cli_time(args)
+
+
+def print_unconditioned(args, model, int8: bool) -> None:
     corpus = load_corpus()
     index = NoveltyIndex(corpus.split("train"))
     held_out = corpus.split("test")
@@ -74,8 +86,6 @@ def main() -> None:
     print("|---" * (len(KEYS) + 1) + "|")
     if not args.skip_held_out:
         print(row(f"held-out real ({len(held_out)})", evaluate_tunes(held_out, held_out, index)["summary"]), flush=True)
-
-    model = load_model(args.model)
     started = time.perf_counter()
     sampled = generate(model, n=args.tunes, seed=args.seed, temperature=args.temperature, int8=int8)
     seconds = time.perf_counter() - started
@@ -90,17 +100,22 @@ def main() -> None:
     print(f"\n{len(sampled)} tunes sampled in {seconds:.1f} s; {sum(t.complete for t in sampled)} ended by the model")
     print_novelty_in_any_key(corpus, held_out, parsed)
 
+
+def print_pairs(args, model, int8: bool) -> None:
+    print(f"\nheader drafts: {args.header_drafts}")
     print("\n| key, meter | in key and meter | " + " | ".join(KEYS[:7]) + " |")
     print("|---" * 9 + "|")
     for key, meter in PAIRS:
         sampled = generate(model, n=args.tunes_per_pair, seed=args.seed, temperature=args.temperature,
-                           header=header_fields(key=key, meter=meter), int8=int8)
+                           header=header_fields(key=key, meter=meter), header_drafts=args.header_drafts, int8=int8)
         parsed = tunes_of(sampled)
         hits = sum(t.key == key and t.fields.get("M") == meter for t in parsed) / len(sampled)
         pair_summary = evaluate_tunes(parsed, None, None)["summary"]
         cells = [f"{pair_summary.get(k):.3f}" if isinstance(pair_summary.get(k), float) else "n/a" for k in KEYS[:7]]
         print(f"| {key} {meter} | {hits:.1%} | " + " | ".join(cells) + " |", flush=True)
 
+
+def print_cli_time(args) -> None:
     with tempfile.TemporaryDirectory() as folder:
         started = time.perf_counter()
         command = [sys.executable, "-m", "musicgen", "generate", "--out", f"{folder}/out"]

@@ -226,7 +226,7 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--meter", default=None, help="Write M: for you, e.g. 6/8.")
 @click.option("--title", default=None, help="Write T: for you.")
 @click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel.")
-@click.option("--header-drafts", type=int, default=8, show_default=True,
+@click.option("--header-drafts", type=int, default=16, show_default=True,
               help="With --key/--meter/--type/--title: headers drafted per tune; one is kept, drawn by how "
                    "well the lines the model chose fit the ones written for it (1: no drafts).")
 @click.option("--max-length", type=int, default=1500, show_default=True,

@@ -138,7 +138,7 @@ class SampleConfig:
     top_p: float = 1.0
     max_length: int = 1500
     seed: int | None = None
-    header_drafts: int = 8
+    header_drafts: int = 16
 
     def __post_init__(self) -> None:
         _check_positive("temperature", self.temperature)

@@ -279,7 +279,7 @@ def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
 @torch.no_grad()
 def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
              prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
-             max_length: int = 1500, header: dict[str, str] | None = None, header_drafts: int = 8,
+             max_length: int = 1500, header: dict[str, str] | None = None, header_drafts: int = 16,
              progress: bool = False, fast: bool = True, int8: bool = False,
              first_number: int = 1) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.

@@ -14,6 +14,7 @@ decorations and other fields are left as written.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -222,6 +223,28 @@ class TonicTable:
             if position < 0:
                 return tonic
         return max(by_tonic, key=by_tonic.get)
+
+    def tonic_bits(self, key: str) -> float:
+        """Bits to pick ``key``'s tonic among its mode's tonics: what moving a tune there costs.
+
+        Counts are smoothed by one over the 21 spellings (A-G, sharp or flat),
+        so a tonic training never had for the mode costs many bits, not
+        infinitely many. With the bits of the tune moved to :attr:`tonic`, this
+        gives the bits of the tune as written.
+
+        Raises:
+            ConversionError: a key without a plain tonic.
+        """
+        source = tonic_of(key)
+        if source is None:
+            raise ConversionError(f"K:{key}: a key without a plain tonic cannot be moved")
+        by_tonic = self.counts.get(mode_of(key), {})
+        chance = (by_tonic.get(source, 0) + 1) / (sum(by_tonic.values()) + _SPELLINGS)
+        return -math.log2(chance)
+
+
+#: Tonic spellings: seven letters, each plain, sharp or flat.
+_SPELLINGS = 21
 
 
 def move_tunes(tunes: list[Tune], tonic: str) -> list[Tune]:

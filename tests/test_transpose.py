@@ -1,5 +1,6 @@
 """Moving tunes to another tonic: spelled right, sounding right, and back again."""
 
+import math
 import random
 
 import pytest
@@ -126,3 +127,15 @@ def test_tonic_table_draws_tonics_as_often_as_training_had_them():
     assert table.choose("Cdor", 0.5) == "A"
     assert table.choose("Cphr", 0.0) == "A"  # a mode training never saw draws from every tune
     assert TonicTable.from_dict(table.to_dict()) == table
+
+
+def test_tonic_bits_are_a_distribution_over_the_spelled_tonics_of_each_mode():
+    table = TonicTable("C", {"maj": {"G": 3, "D": 1}})
+    assert table.tonic_bits("G") == pytest.approx(-math.log2(4 / 25))
+    assert table.tonic_bits("Bb") == pytest.approx(-math.log2(1 / 25))
+    assert table.tonic_bits("Am") == pytest.approx(-math.log2(1 / 21))  # a mode training never had
+    spellings = [letter + accidental for letter in "ABCDEFG" for accidental in ("", "#", "b")]
+    for mode in ("", "m", "dor"):
+        assert sum(2 ** -table.tonic_bits(tonic + mode) for tonic in spellings) == pytest.approx(1.0)
+    with pytest.raises(ConversionError, match="without a plain tonic"):
+        table.tonic_bits("none")
