@@ -10,9 +10,14 @@ and meter, and conditions everything after K: on D mixolydian. Lines the
 model writes before a fixed one (a title, ``R:reel``) are drafted several
 times per tune and one draft is kept, drawn in proportion to how likely the
 model finds the fixed lines after it: ``--meter 9/8`` then keeps a header
-that suits a slip jig, not a reel cut to 9/8. A tune
-cannot end before its body has a note (conditioned on a rare key and meter,
-a model may otherwise stop right after K:).
+that suits a slip jig, not a reel cut to 9/8.
+
+Two rules keep the tunes readable: a tune cannot end before its body has a
+note (conditioned on a rare key and meter, a model may otherwise stop right
+after K:), and its repeat marks follow the order abc2midi reads (it cannot
+end with a ``|:`` still open, open another inside it, or start a first
+ending or ``::`` after a ``:|`` without a new ``|:``). Each rule takes the
+banned characters' probability away and lets the model choose among the rest.
 
 A model trained with its tunes moved to one tonic (``musicgen train
 --tonic C``, the default) reads the key options and the prime moved to that
@@ -148,6 +153,40 @@ def header_fields(key: str | None = None, meter: str | None = None, title: str |
     return {k: " ".join(v.split()) for k, v in fields.items() if v is not None}
 
 
+class _Repeats:
+    """Where a tune's body stands with its repeats, read as abc2midi reads them.
+
+    ``open`` after ``|:``, ``::`` or ``:|:``; ``closed`` after ``:|`` until
+    the next of those; a tune starts in neither, since its first section may
+    end with ``:|`` or have endings without a ``|:``. A mark uses up its
+    characters: ``|:|`` is ``|:`` then a bar line.
+    """
+
+    def __init__(self) -> None:
+        self.state = "start"
+        self.last = ""  # the characters of a mark still being read
+
+    def follow(self, char: str) -> None:
+        mark = self.last + char
+        if mark in ("|:", "::", ":|:"):
+            self.state, self.last = "open", ""
+        elif mark == ":|":
+            self.state, self.last = "closed", ":|"
+        else:
+            self.last = char
+
+    def banned(self) -> str:
+        """What abc2midi would call a repeat error if written next.
+
+        After a section closed with ``:|``, a first ending (``|1``, ``[1``,
+        ``:|1``) or a ``::`` needs a ``|:`` first; inside an open repeat,
+        another ``|:`` needs a ``:|`` first.
+        """
+        if self.state == "closed":
+            return "1" if self.last in ("|", "[", ":|") else ":" if self.last == ":" else ""
+        return ":" if self.state == "open" and self.last == "|" else ""
+
+
 class _Stream:
     """One tune being written: its characters and the header lines still to force.
 
@@ -163,6 +202,9 @@ class _Stream:
         header_end = _KEY_LINE.search(prime)
         self.in_header = not header_end
         self.has_notes = bool(header_end) and not _NOTE_LETTERS.isdisjoint(prime[header_end.end():])
+        self.repeats = _Repeats()
+        for char in prime[header_end.end():] if header_end else "":
+            self.repeats.follow(char)
         self.done = False
         self.log_weight = 0.0
         self.last_forced = False
@@ -189,10 +231,22 @@ class _Stream:
                 return self.forced.popleft()
         return sampled
 
+    def banned(self) -> str:
+        """Characters this tune may not write next (END for the end marker).
+
+        It cannot end before its body has a note, nor with a repeat open,
+        and keeps its repeat marks in an order abc2midi reads (:class:`_Repeats`).
+        """
+        chars = self.repeats.banned()
+        if not self.has_notes or self.repeats.state == "open":
+            chars += END
+        return chars
+
     def write(self, char: str) -> None:
         self.chars.append(char)
-        if not self.in_header and char in _NOTE_LETTERS:
-            self.has_notes = True
+        if not self.in_header:
+            self.repeats.follow(char)
+            self.has_notes = self.has_notes or char in _NOTE_LETTERS
         if char == "\n" and self.in_header:
             line = "".join(self.chars).rstrip("\n").rsplit("\n", 1)[-1]
             self.in_header = not line.startswith("K:")
@@ -244,20 +298,23 @@ def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]
     return prime, fixed, tonic
 
 
-def _no_end_before_a_note(probs: torch.Tensor, streams: list[_Stream], active: list[int], end_id: int) -> None:
-    """Zero the end marker's probability (in place) for tunes with no note yet.
+def _mask_banned(probs: torch.Tensor, streams: list[_Stream], active: list[int], vocab: Vocabulary) -> None:
+    """Zero (in place) the probability of what each tune may not write next (:meth:`_Stream.banned`).
 
-    A tune that ends in its header or right after K: has no music. Where the
-    end marker is all the probability a row has (top-k of 1), it stays.
+    A tune that ends in its header or right after K: has no music; one that
+    ends with a repeat open, or writes a first ending after a closed section,
+    is one abc2midi reports an error in. Where the banned characters are all
+    the probability a row has (top-k of 1), they stay.
     """
-    waiting = [row for row, index in enumerate(active) if not streams[index].has_notes]
-    if not waiting:
+    pairs = [(row, vocab.index[char]) for row, index in enumerate(active)
+             for char in streams[index].banned() if char in vocab.index]
+    if not pairs:
         return
-    rows = torch.tensor(waiting, dtype=torch.long)
-    kept = probs[rows, end_id].clone()
-    probs[rows, end_id] = 0.0
+    rows, ids = torch.tensor(pairs, dtype=torch.long).T
+    kept = probs[rows, ids].clone()
+    probs[rows, ids] = 0.0
     nothing_left = probs[rows].sum(dim=-1) == 0
-    probs[rows[nothing_left], end_id] = kept[nothing_left]
+    probs[rows[nothing_left], ids[nothing_left]] = kept[nothing_left]
 
 
 def _keep_drafts(streams: list[_Stream], active: list[int], drafts: int, generator: torch.Generator):
@@ -339,7 +396,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
             if not active:
                 break
         probs = torch.softmax(_filter_logits(logits.float(), config), dim=-1).cpu()
-        _no_end_before_a_note(probs, streams, active, vocab.end_id)
+        _mask_banned(probs, streams, active, vocab)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
         next_ids, keep = [], []

@@ -14,13 +14,18 @@ needs_abc2midi = pytest.mark.skipif(
 )
 
 
-def abc2midi_errors(abc: str, work: Path) -> int:
-    """How many errors abc2midi reports for a tune."""
+def abc2midi_messages(abc: str, work: Path) -> list[str]:
+    """The errors abc2midi reports for a tune, a line each."""
     source = work / "check.abc"
     source.write_text(abc, encoding="utf-8")
     result = subprocess.run(["abc2midi", str(source), "-c"], capture_output=True, text=True,
                             errors="replace", cwd=work, timeout=30)
-    return len(re.findall(r"^Error", result.stdout + result.stderr, re.MULTILINE))
+    return re.findall(r"^Error.*$", result.stdout + result.stderr, re.MULTILINE)
+
+
+def abc2midi_errors(abc: str, work: Path) -> int:
+    """How many errors abc2midi reports for a tune."""
+    return len(abc2midi_messages(abc, work))
 
 
 def abc2midi_notes(abc: str, work: Path, chords: bool = True) -> list[tuple[int, int]]:
