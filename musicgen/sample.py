@@ -15,7 +15,8 @@ that suits a slip jig, not a reel cut to 9/8.
 Two rules keep the tunes readable: a tune cannot end before its body has a
 note (conditioned on a rare key and meter, a model may otherwise stop right
 after K:), and its repeat marks follow the order abc2midi reads (it cannot
-end with a ``|:`` still open, open another inside it, or start a first
+end with a ``|:`` still open, unless it has been open for longer than
+99.5% of the corpus's repeats, open another inside it, or start a first
 ending or ``::`` after a ``:|`` without a new ``|:``). Each rule takes the
 banned characters' probability away and lets the model choose among the rest.
 
@@ -153,6 +154,11 @@ def header_fields(key: str | None = None, meter: str | None = None, title: str |
     return {k: " ".join(v.split()) for k, v in fields.items() if v is not None}
 
 
+#: Characters a repeat may stay open and still keep its tune from ending:
+#: longer than 99.5% of the ``|: ... :|`` spans in the training corpus.
+REPEAT_SPAN_LIMIT = 350
+
+
 class _Repeats:
     """Where a tune's body stands with its repeats, read as abc2midi reads them.
 
@@ -165,15 +171,27 @@ class _Repeats:
     def __init__(self) -> None:
         self.state = "start"
         self.last = ""  # the characters of a mark still being read
+        self.length = 0  # characters followed
+        self.opened_at = 0
 
     def follow(self, char: str) -> None:
+        self.length += 1
         mark = self.last + char
         if mark in ("|:", "::", ":|:"):
-            self.state, self.last = "open", ""
+            self.state, self.last, self.opened_at = "open", "", self.length
         elif mark == ":|":
             self.state, self.last = "closed", ":|"
         else:
             self.last = char
+
+    @property
+    def keeps_open(self) -> bool:
+        """A repeat is open and should be closed before the tune ends.
+
+        One left open for over :data:`REPEAT_SPAN_LIMIT` characters is a
+        section the model has lost; the tune may end rather than run on.
+        """
+        return self.state == "open" and self.length - self.opened_at <= REPEAT_SPAN_LIMIT
 
     def banned(self) -> str:
         """What abc2midi would call a repeat error if written next.
@@ -234,11 +252,12 @@ class _Stream:
     def banned(self) -> str:
         """Characters this tune may not write next (END for the end marker).
 
-        It cannot end before its body has a note, nor with a repeat open,
-        and keeps its repeat marks in an order abc2midi reads (:class:`_Repeats`).
+        It cannot end before its body has a note, nor with a repeat open
+        (for up to :data:`REPEAT_SPAN_LIMIT` characters), and keeps its
+        repeat marks in an order abc2midi reads (:class:`_Repeats`).
         """
         chars = self.repeats.banned()
-        if not self.has_notes or self.repeats.state == "open":
+        if not self.has_notes or self.repeats.keeps_open:
             chars += END
         return chars
 
