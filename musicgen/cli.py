@@ -241,7 +241,7 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--batch-size", type=int, default=64, show_default=True,
               help="Tunes sampled together; larger -n runs are written batch by batch.")
 @click.option("--int8/--float32", "int8", default=None,
-              help="Weights for sampling: int8 (1.4x faster batches, +0.02% bits/char; the default on "
+              help="Weights for sampling: int8 (1.3x faster batches, +0.02% bits/char; the default on "
                    "CPUs with PyTorch's int8 kernels) or float32 (the model exactly).")
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
