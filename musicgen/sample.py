@@ -345,6 +345,27 @@ def _keep_drafts(streams: list[_Stream], active: list[int], drafts: int, generat
     return [streams[index] for index in kept], active, rows
 
 
+def _write_step(streams: list[_Stream], active: list[int], sampled: list[int],
+                log_probs: torch.Tensor | None, vocab: Vocabulary) -> tuple[list[int], list[int]]:
+    """Write each active tune's next character: the ids to feed on and the batch rows still writing.
+
+    ``log_probs`` (B, V), while header drafts are weighed, else None.
+    """
+    next_ids, keep = [], []
+    for row, index in enumerate(active):
+        stream = streams[index]
+        char = stream.choose(vocab.chars[sampled[row]])
+        if log_probs is not None:
+            _weigh(stream, char, log_probs[row], vocab)
+        if char == END:
+            stream.done = True
+            continue
+        stream.write(char)
+        next_ids.append(vocab.index[char])
+        keep.append(row)
+    return next_ids, keep
+
+
 def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
     unknown = vocab.unknown(text)
     if unknown:
@@ -418,19 +439,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         _mask_banned(probs, streams, active, vocab)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
-        next_ids, keep = [], []
-        for row, index in enumerate(active):
-            stream = streams[index]
-            char = stream.choose(vocab.chars[sampled[row]])
-            if log_probs is not None:
-                _weigh(stream, char, log_probs[row], vocab)
-            if char == END:
-                stream.done = True
-                bar.update(1 if drafts == 1 else 0)
-                continue
-            stream.write(char)
-            next_ids.append(vocab.index[char])
-            keep.append(row)
+        next_ids, keep = _write_step(streams, active, sampled, log_probs, vocab)
+        bar.update(0 if drafts > 1 else len(active) - len(keep))
         if not keep:
             break
         if len(keep) < len(active):
