@@ -399,7 +399,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         The tunes in order, each with ``.abc``.
 
     Raises:
-        SamplingError: impossible options, or a prime with unknown characters.
+        SamplingError: impossible options, a prime with unknown characters,
+            or header fields for a prime whose header is already over.
     """
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
@@ -408,6 +409,10 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     except ValueError as error:
         raise SamplingError(str(error)) from None
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
+    if header and _KEY_LINE.search(prime):
+        fields = ", ".join(f"{letter}:" for letter in header)
+        raise SamplingError(f"the prime already ends its header with a K: line, so {fields} cannot be "
+                            "written for you: put those lines in the prime")
     tonics = model.tonics
     prime, fixed, tonic = _to_model_tonic(tonics, prime, header or {})
     vocab = model.vocab

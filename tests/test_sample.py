@@ -141,6 +141,11 @@ def test_impossible_options(model, options, message):
         generate(model, **options)
 
 
+def test_header_options_are_refused_when_the_prime_has_ended_its_header(model):
+    with pytest.raises(SamplingError, match="already ends its header with a K: line, so M: cannot"):
+        generate(model, prime="M:3/4\nK:D\nABc|", header={"M": "6/8"})
+
+
 def test_header_values_must_be_single_lines():
     with pytest.raises(SamplingError, match="one non-empty line"):
         header_fields(key="D\nX:2")
