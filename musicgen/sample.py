@@ -30,9 +30,7 @@ tune's mode (see :mod:`musicgen.transpose`).
 from __future__ import annotations
 
 import logging
-import math
 import re
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +47,14 @@ from musicgen.errors import (
 )
 from musicgen.lm import CharLM
 from musicgen.stepper import make_stepper
+from musicgen.stream import (
+    KEY_LINE,
+    Stream,
+    draw_drafts,
+    keep_drafts,
+    mask_banned,
+    write_step,
+)
 from musicgen.transpose import (
     TonicTable,
     interval_between,
@@ -57,15 +63,10 @@ from musicgen.transpose import (
     transpose_key,
     transpose_tune,
 )
-from musicgen.tunebook import HEADER_ORDER, Tune, parse_tune
-from musicgen.vocab import END, Vocabulary
+from musicgen.tunebook import Tune, parse_tune
+from musicgen.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
-
-_NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
-#: A whole K: line: where a header ends and the music begins.
-_KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
-
 
 @dataclass
 class GeneratedTune:
@@ -154,152 +155,13 @@ def header_fields(key: str | None = None, meter: str | None = None, title: str |
     return {k: " ".join(v.split()) for k, v in fields.items() if v is not None}
 
 
-#: Characters a repeat may stay open and still keep its tune from ending:
-#: longer than 99.5% of the ``|: ... :|`` spans in the training corpus.
-REPEAT_SPAN_LIMIT = 350
-
-
-class _Repeats:
-    """Where a tune's body stands with its repeats, read as abc2midi reads them.
-
-    ``open`` after ``|:``, ``::`` or ``:|:``; ``closed`` after ``:|`` until
-    the next of those; a tune starts in neither, since its first section may
-    end with ``:|`` or have endings without a ``|:``. A mark uses up its
-    characters: ``|:|`` is ``|:`` then a bar line.
-    """
-
-    def __init__(self) -> None:
-        self.state = "start"
-        self.last = ""  # the characters of a mark still being read
-        self.length = 0  # characters followed
-        self.opened_at = 0
-
-    def follow(self, char: str) -> None:
-        self.length += 1
-        mark = self.last + char
-        if mark in ("|:", "::", ":|:"):
-            self.state, self.last, self.opened_at = "open", "", self.length
-        elif mark == ":|":
-            self.state, self.last = "closed", ":|"
-        else:
-            self.last = char
-
-    @property
-    def keeps_open(self) -> bool:
-        """A repeat is open and should be closed before the tune ends.
-
-        One left open for over :data:`REPEAT_SPAN_LIMIT` characters is a
-        section the model has lost; the tune may end rather than run on.
-        """
-        return self.state == "open" and self.length - self.opened_at <= REPEAT_SPAN_LIMIT
-
-    def banned(self) -> str:
-        """What abc2midi would call a repeat error if written next.
-
-        After a section closed with ``:|``, a first ending (``|1``, ``[1``,
-        ``:|1``) or a ``::`` needs a ``|:`` first; inside an open repeat,
-        another ``|:`` needs a ``:|`` first.
-        """
-        if self.state == "closed":
-            return "1" if self.last in ("|", "[", ":|") else ":" if self.last == ":" else ""
-        return ":" if self.state == "open" and self.last == "|" else ""
-
-
-class _Stream:
-    """One tune being written: its characters and the header lines still to force.
-
-    ``log_weight`` sums, over the forced header lines, how likely the model
-    found each one after what it had written itself (see :func:`_weigh`).
-    """
-
-    def __init__(self, prime: str, fixed: dict[str, str]):
-        self.chars: list[str] = list(prime)
-        self.pending = [(HEADER_ORDER.index(k), f"{k}:{v}\n") for k, v in fixed.items()]
-        self.pending.sort()
-        self.forced: deque[str] = deque()
-        header_end = _KEY_LINE.search(prime)
-        self.in_header = not header_end
-        self.has_notes = bool(header_end) and not _NOTE_LETTERS.isdisjoint(prime[header_end.end():])
-        self.repeats = _Repeats()
-        for char in prime[header_end.end():] if header_end else "":
-            self.repeats.follow(char)
-        self.done = False
-        self.log_weight = 0.0
-        self.last_forced = False
-        self.started_rank: int | None = None  # rank of the forced line begun on the last step
-
-    @property
-    def settled(self) -> bool:
-        """No forced header line is still to come."""
-        return self.done or (not self.forced and (not self.pending or not self.in_header))
-
-    def choose(self, sampled: str) -> str:
-        """The character to write next, given the one the model sampled."""
-        self.started_rank = None
-        self.last_forced = bool(self.forced)
-        if self.forced:
-            return self.forced.popleft()
-        at_line_start = not self.chars or self.chars[-1] == "\n"
-        if self.in_header and at_line_start and self.pending:
-            rank = HEADER_ORDER.index(sampled) if sampled in HEADER_ORDER else len(HEADER_ORDER)
-            if rank >= self.pending[0][0]:
-                self.started_rank, line = self.pending.pop(0)
-                self.forced.extend(line)
-                self.last_forced = True
-                return self.forced.popleft()
-        return sampled
-
-    def banned(self) -> str:
-        """Characters this tune may not write next (END for the end marker).
-
-        It cannot end before its body has a note, nor with a repeat open
-        (for up to :data:`REPEAT_SPAN_LIMIT` characters), and keeps its
-        repeat marks in an order abc2midi reads (:class:`_Repeats`).
-        """
-        chars = self.repeats.banned()
-        if not self.has_notes or self.repeats.keeps_open:
-            chars += END
-        return chars
-
-    def write(self, char: str) -> None:
-        self.chars.append(char)
-        if not self.in_header:
-            self.repeats.follow(char)
-            self.has_notes = self.has_notes or char in _NOTE_LETTERS
-        if char == "\n" and self.in_header:
-            line = "".join(self.chars).rstrip("\n").rsplit("\n", 1)[-1]
-            self.in_header = not line.startswith("K:")
-
-
-def _weigh(stream: _Stream, char: str, log_probs: torch.Tensor, vocab: Vocabulary) -> None:
-    """Add to a stream's weight how likely the model found a forced character.
-
-    A forced line starts where the model began a line that comes at or after
-    it in the header order; the chance of that is divided out, so the weight
-    is the model's probability of the forced line given the lines before it.
-    """
-    if stream.started_rank is not None:
-        earlier = [vocab.index[c] for c in HEADER_ORDER[:stream.started_rank] if c in vocab.index]
-        later = 1.0 - float(log_probs[earlier].exp().sum()) if earlier else 1.0
-        stream.log_weight -= math.log(max(later, 1e-12))
-    if stream.last_forced:
-        stream.log_weight += float(log_probs[vocab.index[char]])
-
-
-def _draw_drafts(streams: list[_Stream], drafts: int, generator: torch.Generator) -> list[int]:
-    """For each tune, the index of the header draft kept, drawn by the drafts' weights."""
-    weights = torch.tensor([s.log_weight for s in streams], dtype=torch.float64).view(-1, drafts)
-    picks = torch.multinomial(torch.softmax(weights, dim=-1), 1, generator=generator).squeeze(1)
-    return [tune * drafts + pick for tune, pick in enumerate(picks.tolist())]
-
-
 def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]):
     """The prime and header options moved to the model's tonic, and the tonic to move tunes to.
 
     The key is the prime's K: line, else the key option; the tonic returned
     is None when neither names one (a tonic is then drawn for each tune).
     """
-    match = _KEY_LINE.search(prime)
+    match = KEY_LINE.search(prime)
     key = match.group(1) if match else fixed.get("K")
     if tonics is None or key is None:
         return prime, fixed, None
@@ -315,55 +177,6 @@ def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]
     except ConversionError as error:
         raise SamplingError(str(error)) from None
     return prime, fixed, tonic
-
-
-def _mask_banned(probs: torch.Tensor, streams: list[_Stream], active: list[int], vocab: Vocabulary) -> None:
-    """Zero (in place) the probability of what each tune may not write next (:meth:`_Stream.banned`).
-
-    A tune that ends in its header or right after K: has no music; one that
-    ends with a repeat open, or writes a first ending after a closed section,
-    is one abc2midi reports an error in. Where the banned characters are all
-    the probability a row has (top-k of 1), they stay.
-    """
-    pairs = [(row, vocab.index[char]) for row, index in enumerate(active)
-             for char in streams[index].banned() if char in vocab.index]
-    if not pairs:
-        return
-    rows, ids = torch.tensor(pairs, dtype=torch.long).T
-    kept = probs[rows, ids].clone()
-    probs[rows, ids] = 0.0
-    nothing_left = probs[rows].sum(dim=-1) == 0
-    probs[rows[nothing_left], ids[nothing_left]] = kept[nothing_left]
-
-
-def _keep_drafts(streams: list[_Stream], active: list[int], drafts: int, generator: torch.Generator):
-    """Keep one header draft per tune: the streams, the active streams and their batch rows."""
-    kept = _draw_drafts(streams, drafts, generator)
-    row_of = {index: row for row, index in enumerate(active)}
-    rows = torch.tensor([row_of[index] for index in kept if index in row_of], dtype=torch.long)
-    active = [tune for tune, index in enumerate(kept) if index in row_of]
-    return [streams[index] for index in kept], active, rows
-
-
-def _write_step(streams: list[_Stream], active: list[int], sampled: list[int],
-                log_probs: torch.Tensor | None, vocab: Vocabulary) -> tuple[list[int], list[int]]:
-    """Write each active tune's next character: the ids to feed on and the batch rows still writing.
-
-    ``log_probs`` (B, V), while header drafts are weighed, else None.
-    """
-    next_ids, keep = [], []
-    for row, index in enumerate(active):
-        stream = streams[index]
-        char = stream.choose(vocab.chars[sampled[row]])
-        if log_probs is not None:
-            _weigh(stream, char, log_probs[row], vocab)
-        if char == END:
-            stream.done = True
-            continue
-        stream.write(char)
-        next_ids.append(vocab.index[char])
-        keep.append(row)
-    return next_ids, keep
 
 
 def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
@@ -409,7 +222,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     except ValueError as error:
         raise SamplingError(str(error)) from None
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
-    if header and _KEY_LINE.search(prime):
+    if header and KEY_LINE.search(prime):
         fields = ", ".join(f"{letter}:" for letter in header)
         raise SamplingError(f"the prime already ends its header with a K: line, so {fields} cannot be "
                             "written for you: put those lines in the prime")
@@ -424,7 +237,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
 
     step = make_stepper(model, fast=fast, int8=int8)
     drafts = config.header_drafts if fixed else 1
-    streams = [_Stream(prime, fixed) for _ in range(n * drafts)]
+    streams = [Stream(prime, fixed) for _ in range(n * drafts)]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
     logits, state = model(start)
     logits = logits[:, -1]  # (B, V)
@@ -434,17 +247,17 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     bar = tqdm(total=n, disable=not progress, unit="tune", dynamic_ncols=True)
     for _ in range(max_length - len(prime)):
         if drafts > 1 and all(streams[index].settled for index in active):
-            streams, active, rows = _keep_drafts(streams, active, drafts, generator)
+            streams, active, rows = keep_drafts(streams, active, drafts, generator)
             logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
             bar.update(sum(stream.done for stream in streams))
             drafts = 1
             if not active:
                 break
         probs = torch.softmax(_filter_logits(logits.float(), config), dim=-1).cpu()
-        _mask_banned(probs, streams, active, vocab)
+        mask_banned(probs, streams, active, vocab)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
-        next_ids, keep = _write_step(streams, active, sampled, log_probs, vocab)
+        next_ids, keep = write_step(streams, active, sampled, log_probs, vocab)
         bar.update(0 if drafts > 1 else len(active) - len(keep))
         if not keep:
             break
@@ -454,7 +267,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
     if drafts > 1:  # cut at max_length while still writing the header
-        streams = [streams[index] for index in _draw_drafts(streams, drafts, generator)]
+        streams = [streams[index] for index in draw_drafts(streams, drafts, generator)]
     bar.close()
     draws = torch.rand(n, generator=generator).tolist()  # one tonic draw per tune, from the seed
     return [_finish(number, stream, tonics, tonic, draw)
@@ -476,7 +289,7 @@ def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | No
         yield generate(model, n=count, seed=batch_seed, first_number=first + 1, **options)
 
 
-def _finish(number: int, stream: _Stream, tonics: TonicTable | None, tonic: str | None,
+def _finish(number: int, stream: Stream, tonics: TonicTable | None, tonic: str | None,
             draw: float) -> GeneratedTune:
     """The tune as written, read and moved to ``tonic`` (or a drawn one) when the model moves keys."""
     text = "".join(stream.chars)
@@ -494,7 +307,7 @@ def _finish(number: int, stream: _Stream, tonics: TonicTable | None, tonic: str 
 
 def _moved_text(text: str, tonics: TonicTable | None, tonic: str | None, draw: float) -> str | None:
     """An unreadable tune's text moved as well as it can be to its final key, or None."""
-    match = _KEY_LINE.search(text)
+    match = KEY_LINE.search(text)
     if tonics is None or match is None:
         return None
     try:

@@ -51,26 +51,6 @@ def test_key_alone_still_lets_the_model_write_the_rest_of_the_header(model):
         assert all(line[1:2] == ":" for line in head.splitlines())
 
 
-def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
-    from musicgen.sample import _Stream, _weigh
-    from musicgen.vocab import Vocabulary
-
-    vocab = Vocabulary.from_texts(["T:x\nR:reel\nM:9/8\nK:C\nABc|\n"])
-    probs = torch.full((len(vocab),), 0.01)
-    probs[vocab.index["T"]], probs[vocab.index["R"]], probs[vocab.index["M"]] = 0.2, 0.3, 0.1
-    log_probs = torch.log(probs / probs.sum())
-    p = log_probs.exp()
-    stream = _Stream("T:x\n", {"M": "9/8"})
-    stream.write(stream.choose("K"))  # the model starts K:, after M: in the header order: M:9/8 comes first
-    start = p[vocab.index["M"]] / (1 - p[vocab.index["T"]] - p[vocab.index["R"]])
-    _weigh(stream, "M", log_probs, vocab)
-    assert stream.log_weight == pytest.approx(float(start.log()), rel=1e-5)
-    stream.write(stream.choose("A"))  # forced ':' whatever the model drew
-    _weigh(stream, ":", log_probs, vocab)
-    assert stream.log_weight == pytest.approx(float(start.log() + log_probs[vocab.index[":"]]), rel=1e-5)
-    assert "".join(stream.chars) == "T:x\nM:"
-
-
 def test_header_drafts_change_nothing_without_header_options(model):
     plain = [t.abc for t in generate(model, n=3, seed=9, max_length=200)]
     assert plain == [t.abc for t in generate(model, n=3, seed=9, max_length=200, header_drafts=1)]
@@ -316,41 +296,6 @@ def test_a_tune_cannot_end_before_its_body_has_a_note(model, monkeypatch):
         assert body[-1] in "ABCDEFGabcdefg"  # it ends as soon as it may
     greedy = generate(model, n=2, seed=1, prime="M:4/4\nK:C\n", top_k=1, fast=False)
     assert [t.text for t in greedy] == ["M:4/4\nK:C\n"] * 2  # nothing else left to choose: it ends
-
-
-@pytest.mark.parametrize("body, state, banned", [
-    ("|: AB cd :|", "closed", "1"),  # :|2 is a second ending, :|1 a first one with no |: before it
-    ("|: AB cd :| [", "closed", "1"),
-    ("|: AB cd :| ef |", "closed", "1"),
-    ("|: AB cd :| ef :", "closed", ":"),
-    ("|: AB cd :|: ef |", "open", ":"),  # no second |: inside an open repeat
-    ("AB cd :: ef ", "open", ""),
-    ("AB cd |", "start", ""),
-    ("|: AB |1 cd :|2 ef || |: g", "open", ""),
-    ("|: AB |:|", "open", ":"),  # |: and a bar line, not a :|
-    ("AB ::|", "open", ":"),
-])
-def test_repeat_marks_are_followed_as_abc2midi_reads_them(body, state, banned):
-    from musicgen.sample import _Repeats
-
-    repeats = _Repeats()
-    for char in body:
-        repeats.follow(char)
-    assert (repeats.state, repeats.banned()) == (state, banned)
-
-
-def test_a_repeat_left_open_too_long_no_longer_keeps_the_tune_from_ending():
-    from musicgen.sample import REPEAT_SPAN_LIMIT, _Repeats
-
-    repeats = _Repeats()
-    for char in "|:" + "A" * REPEAT_SPAN_LIMIT:
-        repeats.follow(char)
-    assert repeats.keeps_open
-    repeats.follow("B")
-    assert not repeats.keeps_open and repeats.state == "open"
-    for char in "::":  # a new section starts a new count
-        repeats.follow(char)
-    assert repeats.keeps_open
 
 
 @needs_abc2midi
