@@ -55,11 +55,16 @@ from torch.nn import functional as F
 from musicgen.config import ModelConfig, TrainConfig
 from musicgen.corpus import Corpus, load_corpus, split_of
 from musicgen.errors import MusicgenError
-from musicgen.evaluate import NoveltyIndex, evaluate_tunes
+from musicgen.evaluate import (
+    NoveltyIndex,
+    any_key_index,
+    evaluate_tunes,
+    novelty_in_any_key,
+)
 from musicgen.lm import CharLM
 from musicgen.sample import generate
 from musicgen.train import Trainer
-from musicgen.transpose import move_tunes, transpose_tune
+from musicgen.transpose import transpose_tune
 from musicgen.tunebook import Tune, parse_tune
 from musicgen.vocab import Vocabulary
 
@@ -182,14 +187,13 @@ def score(texts: list[str], corpus: HeldOutCorpus) -> dict:
     for key in ("well_formed", "converts", "no_abc2midi_errors"):
         if summary.get(key) is not None:
             summary[key] *= readable
-    return {**summary, "readable": readable, **novelty_in_any_key(tunes, corpus)}
+    return {**summary, "readable": readable, **any_key_figures(tunes, corpus)}
 
 
-def novelty_in_any_key(tunes: list[Tune], corpus: HeldOutCorpus) -> dict:
+def any_key_figures(tunes: list[Tune], corpus: HeldOutCorpus) -> dict:
     """Verbatim bars and 4+ shared bars with every tune moved to C, so a bar copied into another key counts."""
-    index = NoveltyIndex(move_tunes(corpus.split("all_train"), "C"))
-    summary = evaluate_tunes(move_tunes(tunes, "C"), None, index, use_abc2midi=False)["summary"]
-    return {"verbatim_bars_any_key": summary["verbatim_bars"], "shares_4_bars_any_key": summary["shares_4_bars"]}
+    figures = novelty_in_any_key(tunes, any_key_index(corpus.split("all_train")))
+    return {"verbatim_bars_any_key": figures["verbatim_bars"], "shares_4_bars_any_key": figures["shares_4_bars"]}
 
 
 def run(recipe: str, args: argparse.Namespace) -> None:
@@ -221,7 +225,7 @@ def table(args: argparse.Namespace) -> None:
     corpus = HeldOutCorpus(load_corpus([args.data]).tunes)
     real = evaluate_tunes(corpus.split("test"), corpus.split("test"), NoveltyIndex(corpus.split("all_train")))
     rows = {"held-out real tunes": {**real["summary"], "readable": 1.0,
-                                    **novelty_in_any_key(corpus.split("test"), corpus)}}
+                                    **any_key_figures(corpus.split("test"), corpus)}}
     for path in sorted(args.out.glob("*.json")):
         rows[path.stem] = json.loads(path.read_text())
     print("| | " + " | ".join(FIGURES) + " |")

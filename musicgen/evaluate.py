@@ -18,6 +18,7 @@ from pathlib import Path
 from musicgen.errors import MusicgenError
 from musicgen.keys import key_signature, parse_meter
 from musicgen.melody import MAX_BODY_CHARS
+from musicgen.transpose import move_tunes
 from musicgen.tunebook import Tune
 
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
@@ -257,6 +258,22 @@ def evaluate_tunes(tunes: list[Tune], reference: list[Tune] | None = None,
         for name in ("meters", "keys", "note_lengths", "pitch_ranges"):
             summary[f"overlap_{name}"] = overlap(getattr(mine, name), getattr(theirs, name))
     return {"tunes": [asdict(s) for s in scores], "summary": summary}
+
+
+def any_key_index(training: list[Tune]) -> NoveltyIndex:
+    """A novelty index of the training tunes moved to C, for :func:`novelty_in_any_key`."""
+    return NoveltyIndex(move_tunes(training, "C"))
+
+
+def novelty_in_any_key(tunes: list[Tune], index: NoveltyIndex) -> dict:
+    """Verbatim bars, tunes sharing 4+ bars and whole copies with every tune moved to C.
+
+    A bar copied into another key counts as copied here, unlike in
+    :func:`evaluate_tunes`. ``index`` comes from :func:`any_key_index`;
+    tunes whose key has no plain tonic are left out.
+    """
+    summary = evaluate_tunes(move_tunes(tunes, "C"), None, index, use_abc2midi=False)["summary"]
+    return {key: summary[key] for key in ("verbatim_bars", "shares_4_bars", "copies_whole_tune")}
 
 
 def _mean(values) -> float | None:

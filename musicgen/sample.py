@@ -68,6 +68,7 @@ from musicgen.vocab import Vocabulary
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass
 class GeneratedTune:
     """A sampled tune.

@@ -75,3 +75,16 @@ def test_cli_table_json_and_errors(tmp_path):
     (tmp_path / "empty.abc").write_text("nothing here")
     empty = runner.invoke(main, ["evaluate", str(tmp_path / "empty.abc")])
     assert empty.exit_code == 1 and "no usable tune" in empty.output
+
+
+def test_novelty_in_any_key_counts_a_tune_copied_into_another_key():
+    from musicgen.evaluate import any_key_index, novelty_in_any_key
+    from musicgen.transpose import transpose_tune
+
+    training = parse_tune("X:1\nT:Jig\nM:6/8\nL:1/8\nK:G\n"
+                          "GAB dBG|ABc edc|BdB AGF|GBd g2e|dBG ABc|BGE DEF|GAB AGF|G3 G3|\n")
+    copied = transpose_tune(training, "A")  # a tone up: moved to C, both land in the same octave
+    as_written = evaluate_tunes([copied], None, NoveltyIndex([training]), use_abc2midi=False)["summary"]
+    assert as_written["verbatim_bars"] == 0.0 and as_written["copies_whole_tune"] == 0.0
+    figures = novelty_in_any_key([copied], any_key_index([training]))
+    assert figures == {"verbatim_bars": 1.0, "shares_4_bars": 1.0, "copies_whole_tune": 1.0}
