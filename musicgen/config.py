@@ -131,6 +131,9 @@ class SampleConfig:
         header_drafts: with header fields given (key, meter...), headers
             drafted per tune; one is kept, drawn by how likely the model finds
             the given fields after the lines it wrote itself (1 keeps the only one).
+        end_drafts: whole drafts per tune; the one kept is the one the model
+            is surest has ended: the likeliest end marker, at temperature 1
+            (1 keeps the only one).
     """
 
     temperature: float = 1.0
@@ -139,13 +142,15 @@ class SampleConfig:
     max_length: int = 1500
     seed: int | None = None
     header_drafts: int = 16
+    end_drafts: int = 4
 
     def __post_init__(self) -> None:
         _check_positive("temperature", self.temperature)
         _check_positive("max_length", self.max_length)
         if self.top_k < 0:
             raise ValueError(f"top_k must be 0 or more, not {self.top_k}")
-        if self.header_drafts < 1:
-            raise ValueError(f"header_drafts must be 1 or more, not {self.header_drafts}")
+        for name in ("header_drafts", "end_drafts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be 1 or more, not {getattr(self, name)}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in range 0..1 (excluding 0), not {self.top_p}")

@@ -12,6 +12,13 @@ times per tune and one draft is kept, drawn in proportion to how likely the
 model finds the fixed lines after it: ``--meter 9/8`` then keeps a header
 that suits a slip jig, not a reel cut to 9/8.
 
+Each tune is also drafted whole several times (``end_drafts``) and the
+draft kept is the one the model is surest has ended where it ended: the
+highest probability, at temperature 1, of the end marker it wrote. A draft
+that stops mid-phrase (the sampler drew an unlikely end) loses to one that
+closes its last section; a draft cut at ``max_length`` or unreadable loses
+to any that is not.
+
 Two rules keep the tunes readable: a tune cannot end before its body has a
 note (conditioned on a rare key and meter, a model may otherwise stop right
 after K:), and its repeat marks follow the order abc2midi reads (it cannot
@@ -191,15 +198,15 @@ def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
 def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
              prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
              max_length: int = 1500, header: dict[str, str] | None = None, header_drafts: int = 16,
-             progress: bool = False, fast: bool = True, int8: bool = False,
+             end_drafts: int = 4, progress: bool = False, fast: bool = True, int8: bool = False,
              first_number: int = 1) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 
     Args:
         model: a language model (see :func:`load_model`).
         n: how many tunes.
-        temperature, top_k, top_p, max_length, seed, header_drafts: see
-            :class:`SampleConfig`.
+        temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts:
+            see :class:`SampleConfig`.
         prime: text each tune starts with (header lines, a first bar...).
         header: header fields to force, by letter (see :func:`header_fields`).
         progress: show a progress bar of finished tunes on stderr.
@@ -219,7 +226,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
     try:
-        config = SampleConfig(temperature, top_k, top_p, max_length, seed, header_drafts)
+        config = SampleConfig(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts)
     except ValueError as error:
         raise SamplingError(str(error)) from None
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
@@ -238,14 +245,16 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
 
     step = make_stepper(model, fast=fast, int8=int8)
     drafts = config.header_drafts if fixed else 1
-    streams = [Stream(prime, fixed) for _ in range(n * drafts)]
+    endings = config.end_drafts
+    streams = [Stream(prime, fixed) for _ in range(n * endings * drafts)]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
     logits, state = model(start)
     logits = logits[:, -1]  # (B, V)
     active = list(range(len(streams)))  # stream index of each batch row
     from tqdm import tqdm
 
-    bar = tqdm(total=n, disable=not progress, unit="tune", dynamic_ncols=True)
+    bar = tqdm(total=n * endings, disable=not progress, unit="tune" if endings == 1 else "draft",
+               dynamic_ncols=True)
     for _ in range(max_length - len(prime)):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)
@@ -258,7 +267,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         mask_banned(probs, streams, active, vocab)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
-        next_ids, keep = write_step(streams, active, sampled, log_probs, vocab)
+        next_ids, keep = write_step(streams, active, sampled, log_probs, vocab,
+                                    _end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None)
         bar.update(0 if drafts > 1 else len(active) - len(keep))
         if not keep:
             break
@@ -271,8 +281,25 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         streams = [streams[index] for index in draw_drafts(streams, drafts, generator)]
     bar.close()
     draws = torch.rand(n, generator=generator).tolist()  # one tonic draw per tune, from the seed
-    return [_finish(number, stream, tonics, tonic, draw)
-            for (number, stream), draw in zip(enumerate(streams, start=first_number), draws)]
+    finished = [_finish(first_number + slot // endings, stream, tonics, tonic, draws[slot // endings])
+                for slot, stream in enumerate(streams)]
+    return [_best_ending(finished[tune * endings:(tune + 1) * endings], streams[tune * endings:(tune + 1) * endings])
+            for tune in range(n)]
+
+
+def _best_ending(drafts: list[GeneratedTune], streams: list[Stream]) -> GeneratedTune:
+    """The draft of one tune to keep: readable, ended by the model, no repeat left open, surest of its end."""
+    ranks = [(draft.tune is not None, draft.complete, stream.repeats.state != "open", stream.end_log_prob)
+             for draft, stream in zip(drafts, streams)]
+    return drafts[max(range(len(drafts)), key=ranks.__getitem__)]
+
+
+def _end_log_probs(logits: torch.Tensor, sampled: list[int], end_id: int) -> dict[int, float]:
+    """For the batch rows that sampled the end marker, its log-probability at temperature 1."""
+    rows = [row for row, index in enumerate(sampled) if index == end_id]
+    if not rows:
+        return {}
+    return dict(zip(rows, torch.log_softmax(logits[rows].float(), dim=-1)[:, end_id].tolist()))
 
 
 def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | None = None, **options):

@@ -24,6 +24,13 @@ NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
 KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
 
 
+#: What an ending's number follows: ``|1``, ``[1``, ``:|1``.
+_ENDING_STARTS = ("|", "[", ":|")
+
+#: The meters abc2midi plays a hornpipe in (``R:hornpipe...`` with any other
+#: is an error to it, ``M:C|`` and ``M:2/2`` included).
+HORNPIPE_METERS = ("2/4", "4/4", "C")
+
 #: Characters a repeat may stay open and still keep its tune from ending:
 #: longer than 99.5% of the ``|: ... :|`` spans in the training corpus.
 REPEAT_SPAN_LIMIT = 350
@@ -35,7 +42,9 @@ class Repeats:
     ``open`` after ``|:``, ``::`` or ``:|:``; ``closed`` after ``:|`` until
     the next of those; a tune starts in neither, since its first section may
     end with ``:|`` or have endings without a ``|:``. A mark uses up its
-    characters: ``|:|`` is ``|:`` then a bar line.
+    characters: ``|:|`` is ``|:`` then a bar line. ``first_ending``: the
+    open section has a first ending; ``first_ending_in_tune``: any part of
+    the tune so far has one.
     """
 
     def __init__(self) -> None:
@@ -43,12 +52,16 @@ class Repeats:
         self.last = ""  # the characters of a mark still being read
         self.length = 0  # characters followed
         self.opened_at = 0
+        self.first_ending = False
+        self.first_ending_in_tune = False
 
     def follow(self, char: str) -> None:
         self.length += 1
         mark = self.last + char
+        if char == "1" and self.last in _ENDING_STARTS:
+            self.first_ending = self.first_ending_in_tune = True
         if mark in ("|:", "::", ":|:"):
-            self.state, self.last, self.opened_at = "open", "", self.length
+            self.state, self.last, self.opened_at, self.first_ending = "open", "", self.length, False
         elif mark == ":|":
             self.state, self.last = "closed", ":|"
         else:
@@ -68,11 +81,15 @@ class Repeats:
 
         After a section closed with ``:|``, a first ending (``|1``, ``[1``,
         ``:|1``) or a ``::`` needs a ``|:`` first; inside an open repeat,
-        another ``|:`` needs a ``:|`` first.
+        another ``|:`` needs a ``:|`` first; a second ending needs a first
+        one: in its own section inside an open repeat (``|2``, ``[2``),
+        anywhere before it after a ``:|`` (``:|2``, ``:| [2``).
         """
+        has_first = self.first_ending if self.state == "open" else self.first_ending_in_tune
+        second = "" if has_first or self.last not in _ENDING_STARTS else "2"
         if self.state == "closed":
-            return "1" if self.last in ("|", "[", ":|") else ":" if self.last == ":" else ""
-        return ":" if self.state == "open" and self.last == "|" else ""
+            return second + ("1" if self.last in _ENDING_STARTS else ":" if self.last == ":" else "")
+        return second + (":" if self.state == "open" and self.last == "|" else "")
 
 
 class Stream:
@@ -93,10 +110,13 @@ class Stream:
         self.repeats = Repeats()
         for char in prime[header_end.end():] if header_end else "":
             self.repeats.follow(char)
+        self.line_start = len(prime) - len(prime.rsplit("\n", 1)[-1])  # where the line being written starts
+        self.hornpipe = bool(re.search(r"(?:^|\n)R:\s*hornpipe", prime, re.IGNORECASE))
         self.done = False
         self.log_weight = 0.0
         self.last_forced = False
         self.started_rank: int | None = None  # rank of the forced line begun on the last step
+        self.end_log_prob = -math.inf  # the model's log-probability (temperature 1) of the end where it ended
 
     @property
     def settled(self) -> bool:
@@ -131,14 +151,30 @@ class Stream:
             chars += END
         return chars
 
+    def allowed(self) -> str | None:
+        """The only characters this tune may write next, or None for no limit.
+
+        A hornpipe's own ``M:`` line keeps to :data:`HORNPIPE_METERS`.
+        """
+        if not (self.hornpipe and self.in_header) or self.forced:
+            return None
+        line = "".join(self.chars[self.line_start:])
+        if not line.startswith("M:"):
+            return None
+        ways_on = [f"M:{meter}\n"[len(line)] for meter in HORNPIPE_METERS if f"M:{meter}\n".startswith(line)]
+        return "".join(ways_on) or None
+
     def write(self, char: str) -> None:
         self.chars.append(char)
+        if char == "\n":
+            self.line_start = len(self.chars)
         if not self.in_header:
             self.repeats.follow(char)
             self.has_notes = self.has_notes or char in NOTE_LETTERS
         if char == "\n" and self.in_header:
             line = "".join(self.chars).rstrip("\n").rsplit("\n", 1)[-1]
             self.in_header = not line.startswith("K:")
+            self.hornpipe = self.hornpipe or bool(re.match(r"R:\s*hornpipe", line, re.IGNORECASE))
 
 
 def weigh(stream: Stream, char: str, log_probs: torch.Tensor, vocab: Vocabulary) -> None:
@@ -172,7 +208,7 @@ def mask_banned(probs: torch.Tensor, streams: list[Stream], active: list[int], v
     the probability a row has (top-k of 1), they stay.
     """
     pairs = [(row, vocab.index[char]) for row, index in enumerate(active)
-             for char in streams[index].banned() if char in vocab.index]
+             for char in _banned_in(streams[index], vocab) if char in vocab.index]
     if not pairs:
         return
     rows, ids = torch.tensor(pairs, dtype=torch.long).T
@@ -180,6 +216,14 @@ def mask_banned(probs: torch.Tensor, streams: list[Stream], active: list[int], v
     probs[rows, ids] = 0.0
     nothing_left = probs[rows].sum(dim=-1) == 0
     probs[rows[nothing_left], ids[nothing_left]] = kept[nothing_left]
+
+
+def _banned_in(stream: Stream, vocab: Vocabulary) -> str:
+    """What a tune may not write next, out of the vocabulary's characters."""
+    allowed = stream.allowed()
+    if allowed is None:
+        return stream.banned()
+    return stream.banned() + "".join(char for char in vocab.chars if char not in allowed)
 
 
 def keep_drafts(streams: list[Stream], active: list[int], drafts: int, generator: torch.Generator):
@@ -191,11 +235,13 @@ def keep_drafts(streams: list[Stream], active: list[int], drafts: int, generator
     return [streams[index] for index in kept], active, rows
 
 
-def write_step(streams: list[Stream], active: list[int], sampled: list[int],
-                log_probs: torch.Tensor | None, vocab: Vocabulary) -> tuple[list[int], list[int]]:
+def write_step(streams: list[Stream], active: list[int], sampled: list[int], log_probs: torch.Tensor | None,
+               vocab: Vocabulary, end_log_probs: dict[int, float] | None = None) -> tuple[list[int], list[int]]:
     """Write each active tune's next character: the ids to feed on and the batch rows still writing.
 
-    ``log_probs`` (B, V), while header drafts are weighed, else None.
+    ``log_probs`` (B, V), while header drafts are weighed, else None;
+    ``end_log_probs``: for batch rows that sampled the end marker, its
+    log-probability at temperature 1, kept by the stream as it ends.
     """
     next_ids, keep = [], []
     for row, index in enumerate(active):
@@ -205,6 +251,7 @@ def write_step(streams: list[Stream], active: list[int], sampled: list[int],
             weigh(stream, char, log_probs[row], vocab)
         if char == END:
             stream.done = True
+            stream.end_log_prob = (end_log_probs or {}).get(row, -math.inf)
             continue
         stream.write(char)
         next_ids.append(vocab.index[char])

@@ -1,10 +1,13 @@
 """One tune being written: forced header lines, their weights, and the repeat rule."""
 
+import re
+
 import pytest
 import torch
+from helpers import abc2midi_messages, needs_abc2midi
 
-from musicgen.stream import REPEAT_SPAN_LIMIT, Repeats, Stream, weigh
-from musicgen.vocab import Vocabulary
+from musicgen.stream import HORNPIPE_METERS, REPEAT_SPAN_LIMIT, Repeats, Stream, mask_banned, weigh
+from musicgen.vocab import END, Vocabulary
 
 
 def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
@@ -25,16 +28,20 @@ def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
 
 
 @pytest.mark.parametrize("body, state, banned", [
-    ("|: AB cd :|", "closed", "1"),  # :|2 is a second ending, :|1 a first one with no |: before it
-    ("|: AB cd :| [", "closed", "1"),
-    ("|: AB cd :| ef |", "closed", "1"),
+    ("|: AB cd :|", "closed", "21"),  # :|2 is a second ending, :|1 a first one: neither without a |: and a 1
+    ("|: AB cd :| [", "closed", "21"),
+    ("|: AB cd :| ef |", "closed", "21"),
     ("|: AB cd :| ef :", "closed", ":"),
-    ("|: AB cd :|: ef |", "open", ":"),  # no second |: inside an open repeat
+    ("|: AB |1 cd :|", "closed", "1"),  # :|2 ends the section with its second ending
+    ("AB |1 cd :|", "closed", "1"),
+    ("|: AB cd :|: ef |", "open", "2:"),  # no second |: inside an open repeat, no |2 before a |1
     ("AB cd :: ef ", "open", ""),
-    ("AB cd |", "start", ""),
+    ("AB cd |", "start", "2"),
     ("|: AB |1 cd :|2 ef || |: g", "open", ""),
-    ("|: AB |:|", "open", ":"),  # |: and a bar line, not a :|
-    ("AB ::|", "open", ":"),
+    ("|: AB |1 cd :|2 ef || |: g |", "open", "2:"),  # a new section needs its own first ending...
+    ("|: AB |1 cd :|2 ef || |: gf ed :|", "closed", "1"),  # ...but not for :|2, as abc2midi reads it
+    ("|: AB |:|", "open", "2:"),  # |: and a bar line, not a :|
+    ("AB ::|", "open", "2:"),
 ])
 def test_repeat_marks_are_followed_as_abc2midi_reads_them(body, state, banned):
     repeats = Repeats()
@@ -53,3 +60,57 @@ def test_a_repeat_left_open_too_long_no_longer_keeps_the_tune_from_ending():
     for char in "::":  # a new section starts a new count
         repeats.follow(char)
     assert repeats.keeps_open
+
+
+def _breaks_a_rule(body: str) -> bool:
+    """Whether the repeat rule would have stopped this body: a banned mark, or a repeat left open."""
+    repeats = Repeats()
+    for char in body:
+        if char in repeats.banned():
+            return True
+        repeats.follow(char)
+    return repeats.keeps_open
+
+
+@needs_abc2midi
+@pytest.mark.parametrize("body", [
+    "|: AB cd :|2 ef ||", "AB cd :|2 ef ||", "|: AB cd :| [2 ef ||", "|: AB cd |2 cd :| ef ||",
+    "|: AB cd :|| ef |2 ef ||", "|: AB |1 cd :|2 ef ||", "|: AB |1 cd :| [2 ef ||", "AB |1 cd :|2 ef ||",
+    "|: AB |1 cd :|2 ef || |: gf |1 ed :|2 dc |]", "|: AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
+    "|: AB cd :| |: ef |1 ga :|2 gf |]", "|: AB cd :| |1 ef :|", "|: AB cd |]", "AB :: cd :|",
+    "|: AB |: cd :|", "AB cd :| ef |]", "|: AB |1 cd :|2 ef || |: gf ed |2 dc :|",
+    "|: AB |1 cd :|2 ef || |: gf ed :| [2 dc |]", "AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
+])
+def test_the_repeat_rule_stops_what_abc2midi_calls_a_repeat_error(body, tmp_path):
+    errors = [e for e in abc2midi_messages(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n", tmp_path)
+              if re.search(r"Missing :\||before \|:|another \|:", e)]
+    assert _breaks_a_rule(body) == bool(errors), errors
+
+
+def _written(prime: str, text: str) -> Stream:
+    stream = Stream(prime, {})
+    for char in text:
+        stream.write(char)
+    return stream
+
+
+def test_a_hornpipe_writes_a_meter_abc2midi_plays_it_in():
+    stream = _written("T:x\n", "R:Hornpipe\nM:")
+    assert sorted(stream.allowed()) == ["2", "4", "C"]
+    assert stream.allowed() is not None and _written("R:hornpipe\nM:4", "").allowed() == "/"
+    assert _written("R:hornpipe\n", "M:4/4").allowed() == "\n"
+    assert _written("R:hornpipe\n", "M:4/4\n").allowed() is None  # L: and the rest as the model likes
+    assert _written("R:reel\n", "M:").allowed() is None
+    assert _written("R:triple hornpipe\n", "M:").allowed() is None  # abc2midi plays those in 3/2
+    vocab = Vocabulary.from_texts(["R:hornpipe\nM:3/2 C| 4/4\nK:C\nABc|\n"])
+    probs = torch.full((1, len(vocab)), 1.0 / len(vocab))
+    mask_banned(probs, [stream], [0], vocab)
+    kept = {vocab.chars[i] for i in probs[0].nonzero().flatten().tolist()}
+    assert kept == {"2", "4", "C"} and END not in kept
+
+
+@needs_abc2midi
+@pytest.mark.parametrize("meter", [*HORNPIPE_METERS, "C|", "2/2", "3/2", "6/8"])
+def test_abc2midi_plays_a_hornpipe_in_just_those_meters(meter, tmp_path):
+    errors = abc2midi_messages(f"X:1\nR:hornpipe\nM:{meter}\nL:1/8\nK:D\nABcd efga|\n", tmp_path)
+    assert bool([e for e in errors if "Hornpipe" in e]) == (meter not in HORNPIPE_METERS), errors
