@@ -22,10 +22,14 @@ to any that is not.
 Two rules keep the tunes readable: a tune cannot end before its body has a
 note (conditioned on a rare key and meter, a model may otherwise stop right
 after K:), and its repeat marks follow the order abc2midi reads (it cannot
-end with a ``|:`` still open, unless it has been open for longer than
-99.5% of the corpus's repeats, open another inside it, or start a first
-ending or ``::`` after a ``:|`` without a new ``|:``). Each rule takes the
-banned characters' probability away and lets the model choose among the rest.
+end with a ``|:`` or a first ending still waiting for its ``:|``, unless it
+has been open for longer than 99.5% of the corpus's repeats, open another
+inside it, start a first ending or ``::`` after a ``:|`` without a new
+``|:``, or a second ending without a first). Each rule takes the banned
+characters' probability away and lets the model choose among the rest. A
+hornpipe keeps to the meters abc2midi plays one in (``M:2/4``, ``4/4``,
+``C``); under a ``--meter`` it is not played in, a hornpipe header draft
+is kept only when every draft is one.
 
 A model trained with its tunes moved to one tonic (``musicgen train
 --tonic C``, the default) reads the key options and the prime moved to that
@@ -289,7 +293,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
 
 def _best_ending(drafts: list[GeneratedTune], streams: list[Stream]) -> GeneratedTune:
     """The draft of one tune to keep: readable, ended by the model, no repeat left open, surest of its end."""
-    ranks = [(draft.tune is not None, draft.complete, stream.repeats.state != "open", stream.end_log_prob)
+    ranks = [(draft.tune is not None, draft.complete, not stream.repeats.left_open, stream.end_log_prob)
              for draft, stream in zip(drafts, streams)]
     return drafts[max(range(len(drafts)), key=ranks.__getitem__)]
 

@@ -31,6 +31,11 @@ _ENDING_STARTS = ("|", "[", ":|")
 #: is an error to it, ``M:C|`` and ``M:2/2`` included).
 HORNPIPE_METERS = ("2/4", "4/4", "C")
 
+#: Added to a header draft's log-weight when abc2midi would refuse it (a
+#: hornpipe given a meter it is not played in): another draft is kept
+#: unless every draft is like it.
+UNPLAYABLE_WEIGHT = -1e4
+
 #: Characters a repeat may stay open and still keep its tune from ending:
 #: longer than 99.5% of the ``|: ... :|`` spans in the training corpus.
 REPEAT_SPAN_LIMIT = 350
@@ -54,33 +59,48 @@ class Repeats:
         self.opened_at = 0
         self.first_ending = False
         self.first_ending_in_tune = False
+        self.ending_open = False  # a first ending waits for its :|
+        self.second_ending = False  # in a second ending, until || or |] ends it
+        self.fresh = False  # after a second ending ended: a new section may start with a first ending
 
     def follow(self, char: str) -> None:
         self.length += 1
         mark = self.last + char
-        if char == "1" and self.last in _ENDING_STARTS:
-            self.first_ending = self.first_ending_in_tune = True
+        if char in "12" and self.last in _ENDING_STARTS:
+            if char == "1":
+                self.first_ending = self.first_ending_in_tune = self.ending_open = True
+                self.opened_at = self.opened_at if self.state == "open" else self.length
+            self.second_ending, self.fresh = char == "2", False
+        elif mark in ("||", "|]") and self.second_ending:
+            self.second_ending, self.fresh = False, True
         if mark in ("|:", "::", ":|:"):
             self.state, self.last, self.opened_at, self.first_ending = "open", "", self.length, False
+            self.ending_open = self.fresh = False
         elif mark == ":|":
-            self.state, self.last = "closed", ":|"
+            self.state, self.last, self.ending_open, self.fresh = "closed", ":|", False, False
         else:
             self.last = char
 
     @property
+    def left_open(self) -> bool:
+        """A repeat or a first ending waits for its ``:|``."""
+        return self.state == "open" or self.ending_open
+
+    @property
     def keeps_open(self) -> bool:
-        """A repeat is open and should be closed before the tune ends.
+        """A repeat (or a first ending) is open and should be closed before the tune ends.
 
         One left open for over :data:`REPEAT_SPAN_LIMIT` characters is a
         section the model has lost; the tune may end rather than run on.
         """
-        return self.state == "open" and self.length - self.opened_at <= REPEAT_SPAN_LIMIT
+        return self.left_open and self.length - self.opened_at <= REPEAT_SPAN_LIMIT
 
     def banned(self) -> str:
         """What abc2midi would call a repeat error if written next.
 
         After a section closed with ``:|``, a first ending (``|1``, ``[1``,
-        ``:|1``) or a ``::`` needs a ``|:`` first; inside an open repeat,
+        ``:|1``) or a ``::`` needs a ``|:`` first (a first ending may also
+        follow a second ending ended by ``||`` or ``|]``); inside an open repeat,
         another ``|:`` needs a ``:|`` first; a second ending needs a first
         one: in its own section inside an open repeat (``|2``, ``[2``),
         anywhere before it after a ``:|`` (``:|2``, ``:| [2``).
@@ -88,7 +108,8 @@ class Repeats:
         has_first = self.first_ending if self.state == "open" else self.first_ending_in_tune
         second = "" if has_first or self.last not in _ENDING_STARTS else "2"
         if self.state == "closed":
-            return second + ("1" if self.last in _ENDING_STARTS else ":" if self.last == ":" else "")
+            first = "1" if self.last in _ENDING_STARTS and not self.fresh else ""
+            return second + (first or (":" if self.last == ":" else ""))
         return second + (":" if self.state == "open" and self.last == "|" else "")
 
 
@@ -96,7 +117,9 @@ class Stream:
     """One tune being written: its characters and the header lines still to force.
 
     ``log_weight`` sums, over the forced header lines, how likely the model
-    found each one after what it had written itself (see :func:`weigh`).
+    found each one after what it had written itself (see :func:`weigh`),
+    plus :data:`UNPLAYABLE_WEIGHT` for a hornpipe given a meter abc2midi
+    does not play one in.
     """
 
     def __init__(self, prime: str, fixed: dict[str, str]):
@@ -134,6 +157,8 @@ class Stream:
             rank = HEADER_ORDER.index(sampled) if sampled in HEADER_ORDER else len(HEADER_ORDER)
             if rank >= self.pending[0][0]:
                 self.started_rank, line = self.pending.pop(0)
+                if self.hornpipe and line.startswith("M:") and line[2:-1] not in HORNPIPE_METERS:
+                    self.log_weight += UNPLAYABLE_WEIGHT
                 self.forced.extend(line)
                 self.last_forced = True
                 return self.forced.popleft()
@@ -142,8 +167,8 @@ class Stream:
     def banned(self) -> str:
         """Characters this tune may not write next (END for the end marker).
 
-        It cannot end before its body has a note, nor with a repeat open
-        (for up to :data:`REPEAT_SPAN_LIMIT` characters), and keeps its
+        It cannot end before its body has a note, nor with a repeat or a
+        first ending open (for up to :data:`REPEAT_SPAN_LIMIT` characters), and keeps its
         repeat marks in an order abc2midi reads (:class:`Repeats`).
         """
         chars = self.repeats.banned()

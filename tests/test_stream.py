@@ -6,7 +6,15 @@ import pytest
 import torch
 from helpers import abc2midi_messages, needs_abc2midi
 
-from musicgen.stream import HORNPIPE_METERS, REPEAT_SPAN_LIMIT, Repeats, Stream, mask_banned, weigh
+from musicgen.stream import (
+    HORNPIPE_METERS,
+    REPEAT_SPAN_LIMIT,
+    UNPLAYABLE_WEIGHT,
+    Repeats,
+    Stream,
+    mask_banned,
+    weigh,
+)
 from musicgen.vocab import END, Vocabulary
 
 
@@ -80,6 +88,8 @@ def _breaks_a_rule(body: str) -> bool:
     "|: AB cd :| |: ef |1 ga :|2 gf |]", "|: AB cd :| |1 ef :|", "|: AB cd |]", "AB :: cd :|",
     "|: AB |: cd :|", "AB cd :| ef |]", "|: AB |1 cd :|2 ef || |: gf ed |2 dc :|",
     "|: AB |1 cd :|2 ef || |: gf ed :| [2 dc |]", "AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
+    "AB |1 cd |]", "AB [1 cd ef |]", "AB |1 cd :| ef |]", "|: AB |1 cd :|2 ef || gh |1 ab :|2 cd ||",
+    "|: AB |1 cd :|2 ef || gh :: ab :|",
 ])
 def test_the_repeat_rule_stops_what_abc2midi_calls_a_repeat_error(body, tmp_path):
     errors = [e for e in abc2midi_messages(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n", tmp_path)
@@ -114,3 +124,15 @@ def test_a_hornpipe_writes_a_meter_abc2midi_plays_it_in():
 def test_abc2midi_plays_a_hornpipe_in_just_those_meters(meter, tmp_path):
     errors = abc2midi_messages(f"X:1\nR:hornpipe\nM:{meter}\nL:1/8\nK:D\nABcd efga|\n", tmp_path)
     assert bool([e for e in errors if "Hornpipe" in e]) == (meter not in HORNPIPE_METERS), errors
+
+
+@pytest.mark.parametrize("tune_type, meter, weight", [
+    ("hornpipe", "9/8", UNPLAYABLE_WEIGHT), ("Hornpipe", "C|", UNPLAYABLE_WEIGHT), ("hornpipe", "4/4", 0.0),
+    ("slip jig", "9/8", 0.0),
+])
+def test_a_hornpipe_draft_under_a_meter_abc2midi_will_not_play_it_in_is_not_kept(tune_type, meter, weight):
+    stream = Stream("", {"M": meter})
+    for char in f"R:{tune_type}\n":
+        stream.write(stream.choose(char))
+    stream.write(stream.choose("K"))  # the model starts K:, the given M: line is written first
+    assert "".join(stream.chars).endswith("\nM") and stream.log_weight == weight
