@@ -16,16 +16,17 @@ Each tune is also drafted whole several times (``end_drafts``) and the
 draft kept is the one the model is surest has ended where it ended: the
 highest probability, at temperature 1, of the end marker it wrote. A draft
 that stops mid-phrase (the sampler drew an unlikely end) loses to one that
-closes its last section; a draft cut at ``max_length`` or unreadable loses
-to any that is not.
+closes its last section; a draft cut at ``max_length``, unreadable, or
+ending with a repeat or first ending that waits for its ``:|`` loses to
+any that is not.
 
 Two rules keep the tunes readable: a tune cannot end before its body has a
 note (conditioned on a rare key and meter, a model may otherwise stop right
 after K:), and its repeat marks follow the order abc2midi reads (it cannot
-end with a ``|:`` or a first ending still waiting for its ``:|``, unless it
-has been open for longer than 99.5% of the corpus's repeats, open another
-inside it, start a first ending or ``::`` after a ``:|`` without a new
-``|:``, or a second ending without a first). Each rule takes the banned
+end with a ``|:`` still open, unless it has been open for longer than
+99.5% of the corpus's repeats, open another inside it, start a first
+ending or ``::`` after a ``:|`` without a new ``|:``, or a second ending
+without a first). Each rule takes the banned
 characters' probability away and lets the model choose among the rest. A
 hornpipe keeps to the meters abc2midi plays one in (``M:2/4``, ``4/4``,
 ``C``); under a ``--meter`` it is not played in, a hornpipe header draft

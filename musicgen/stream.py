@@ -69,7 +69,6 @@ class Repeats:
         if char in "12" and self.last in _ENDING_STARTS:
             if char == "1":
                 self.first_ending = self.first_ending_in_tune = self.ending_open = True
-                self.opened_at = self.opened_at if self.state == "open" else self.length
             self.second_ending, self.fresh = char == "2", False
         elif mark in ("||", "|]") and self.second_ending:
             self.second_ending, self.fresh = False, True
@@ -88,12 +87,16 @@ class Repeats:
 
     @property
     def keeps_open(self) -> bool:
-        """A repeat (or a first ending) is open and should be closed before the tune ends.
+        """A repeat is open and should be closed before the tune ends.
 
         One left open for over :data:`REPEAT_SPAN_LIMIT` characters is a
-        section the model has lost; the tune may end rather than run on.
+        section the model has lost; the tune may end rather than run on. A
+        first ending without its ``:|`` does not keep a tune from ending:
+        made to go on until one, tunes measured worse bar lengths (the
+        model had mostly written the ``1`` as a mistake); a draft that ends
+        so is kept only when every draft does (see :attr:`left_open`).
         """
-        return self.left_open and self.length - self.opened_at <= REPEAT_SPAN_LIMIT
+        return self.state == "open" and self.length - self.opened_at <= REPEAT_SPAN_LIMIT
 
     def banned(self) -> str:
         """What abc2midi would call a repeat error if written next.
@@ -167,8 +170,8 @@ class Stream:
     def banned(self) -> str:
         """Characters this tune may not write next (END for the end marker).
 
-        It cannot end before its body has a note, nor with a repeat or a
-        first ending open (for up to :data:`REPEAT_SPAN_LIMIT` characters), and keeps its
+        It cannot end before its body has a note, nor with a repeat open
+        (for up to :data:`REPEAT_SPAN_LIMIT` characters), and keeps its
         repeat marks in an order abc2midi reads (:class:`Repeats`).
         """
         chars = self.repeats.banned()

@@ -71,13 +71,17 @@ def test_a_repeat_left_open_too_long_no_longer_keeps_the_tune_from_ending():
 
 
 def _breaks_a_rule(body: str) -> bool:
-    """Whether the repeat rule would have stopped this body: a banned mark, or a repeat left open."""
+    """Whether the sampler knows this body is wrong: a banned mark, or a repeat or first ending left open.
+
+    (An open repeat may not end; a first ending left open may, but its draft
+    is kept only when every draft of the tune is as bad.)
+    """
     repeats = Repeats()
     for char in body:
         if char in repeats.banned():
             return True
         repeats.follow(char)
-    return repeats.keeps_open
+    return repeats.left_open
 
 
 @needs_abc2midi
