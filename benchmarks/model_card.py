@@ -15,7 +15,7 @@
 5. Times a plain `musicgen generate` in a fresh process.
 
     python benchmarks/model_card.py [--model PATH] [--tunes 200] [--seed 1]
-        [--tunes-per-pair 50] [--header-drafts 16] [--end-drafts 4] [--pairs-only]
+        [--tunes-per-pair 50] [--header-drafts 16] [--end-drafts N] [--pairs-only]
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def main() -> None:
     parser.add_argument("--skip-held-out", action="store_true", help="do not score the real test tunes")
     parser.add_argument("--float32", action="store_true", help="sample with float32 weights, not the CLI's int8")
     parser.add_argument("--header-drafts", type=int, default=16, help="for the key/meter pairs (the CLI's default)")
-    parser.add_argument("--end-drafts", type=int, default=4, help="whole drafts per tune (the CLI's default)")
+    parser.add_argument("--end-drafts", type=int, default=None,
+                        help="whole drafts per tune (default as the CLI: 4, and 1 for the key/meter pairs)")
     parser.add_argument("--pairs-only", action="store_true", help="only the key/meter pairs")
     args = parser.parse_args()
     int8 = not args.float32 and int8_available()

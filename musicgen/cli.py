@@ -229,9 +229,10 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--header-drafts", type=int, default=16, show_default=True,
               help="With --key/--meter/--type/--title: headers drafted per tune; one is kept, drawn by how "
                    "well the lines the model chose fit the ones written for it (1: no drafts).")
-@click.option("--end-drafts", type=int, default=4, show_default=True,
+@click.option("--end-drafts", type=int, default=None,
               help="Whole drafts per tune; the one kept is the one the model is surest has ended where it "
-                   "ended, so tunes close their last section instead of stopping mid-phrase (1: no drafts).")
+                   "ended, so tunes close their last section instead of stopping mid-phrase (1: no drafts) "
+                   "[default: 4; 1 with --key/--meter/--type/--title].")
 @click.option("--max-length", type=int, default=1500, show_default=True,
               help="Characters per tune at most (99.9% of corpus tunes are under 950).")
 @click.option("--formats", default="abc,mid,wav", show_default=True,

@@ -12,7 +12,8 @@ times per tune and one draft is kept, drawn in proportion to how likely the
 model finds the fixed lines after it: ``--meter 9/8`` then keeps a header
 that suits a slip jig, not a reel cut to 9/8.
 
-Each tune is also drafted whole several times (``end_drafts``) and the
+Without header options each tune is also drafted whole 4 times
+(``end_drafts``; with them, once unless asked) and the
 draft kept is the one the model is surest has ended where it ended: the
 highest probability, at temperature 1, of the end marker it wrote. A draft
 that stops mid-phrase (the sampler drew an unlikely end) loses to one that
@@ -203,7 +204,7 @@ def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
 def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
              prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
              max_length: int = 1500, header: dict[str, str] | None = None, header_drafts: int = 16,
-             end_drafts: int = 4, progress: bool = False, fast: bool = True, int8: bool = False,
+             end_drafts: int | None = None, progress: bool = False, fast: bool = True, int8: bool = False,
              first_number: int = 1) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 
@@ -250,7 +251,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
 
     step = make_stepper(model, fast=fast, int8=int8)
     drafts = config.header_drafts if fixed else 1
-    endings = config.end_drafts
+    endings = config.end_drafts or (1 if fixed else 4)
     streams = [Stream(prime, fixed) for _ in range(n * endings * drafts)]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
     logits, state = model(start)

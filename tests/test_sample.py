@@ -102,6 +102,13 @@ def test_end_drafts_keep_tunes_the_model_is_surer_have_ended():
     assert ends[4] > ends[1] + 0.2, ends
 
 
+def test_with_header_options_a_tune_is_drafted_once_unless_asked(model):
+    header = header_fields(key="Dmix", meter="6/8")
+    once = [t.abc for t in generate(model, n=3, seed=4, header=header, max_length=200)]
+    assert once == [t.abc for t in generate(model, n=3, seed=4, header=header, max_length=200, end_drafts=1)]
+    assert once != [t.abc for t in generate(model, n=3, seed=4, header=header, max_length=200, end_drafts=4)]
+
+
 def test_end_drafts_prefer_readable_then_finished_then_surely_ended_drafts():
     def draft(text, complete=True, readable=True):
         return GeneratedTune(1, text, complete, tune=parse_tune(text) if readable else None)
