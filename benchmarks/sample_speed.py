@@ -5,8 +5,9 @@
 2. Tunes per second for N tunes sampled together until each ends (musicgen's
    generate, float32 and int8, one draft per tune: ``end_drafts=1``), against
    a lab-style loop that samples as many tunes one at a time, one nn.LSTM
-   call per character, with the same weights. (The CLI drafts each tune 4
-   times, so it writes a quarter as many tunes per second; see the README.)
+   call per character, with the same weights. (Without header options the
+   CLI drafts each tune 4 times, which writes about a third as many tunes
+   per second; see the README.)
 3. The int8 step's cost: bits/char of the float and int8 steppers on the
    first --valid-tunes validation tunes of the default corpus (teacher forced;
    moved to the model's tonic for a model that moves keys).
