@@ -31,6 +31,9 @@ _ENDING_STARTS = ("|", "[", ":|")
 #: is an error to it, ``M:C|`` and ``M:2/2`` included).
 HORNPIPE_METERS = ("2/4", "4/4", "C")
 
+#: A tune-type line that makes a tune a hornpipe to abc2midi.
+HORNPIPE_LINE = re.compile(r"^R:\s*hornpipe", re.IGNORECASE | re.MULTILINE)
+
 #: Added to a header draft's log-weight when abc2midi would refuse it (a
 #: hornpipe given a meter it is not played in): another draft is kept
 #: unless every draft is like it.
@@ -137,7 +140,7 @@ class Stream:
         for char in prime[header_end.end():] if header_end else "":
             self.repeats.follow(char)
         self.line_start = len(prime) - len(prime.rsplit("\n", 1)[-1])  # where the line being written starts
-        self.hornpipe = bool(re.search(r"(?:^|\n)R:\s*hornpipe", prime, re.IGNORECASE))
+        self.hornpipe = bool(HORNPIPE_LINE.search(prime))
         self.done = False
         self.log_weight = 0.0
         self.last_forced = False
@@ -194,15 +197,15 @@ class Stream:
 
     def write(self, char: str) -> None:
         self.chars.append(char)
-        if char == "\n":
-            self.line_start = len(self.chars)
         if not self.in_header:
             self.repeats.follow(char)
             self.has_notes = self.has_notes or char in NOTE_LETTERS
-        if char == "\n" and self.in_header:
-            line = "".join(self.chars).rstrip("\n").rsplit("\n", 1)[-1]
-            self.in_header = not line.startswith("K:")
-            self.hornpipe = self.hornpipe or bool(re.match(r"R:\s*hornpipe", line, re.IGNORECASE))
+        if char == "\n":
+            if self.in_header:
+                line = "".join(self.chars[self.line_start:-1])
+                self.in_header = not line.startswith("K:")
+                self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
+            self.line_start = len(self.chars)
 
 
 def weigh(stream: Stream, char: str, log_probs: torch.Tensor, vocab: Vocabulary) -> None:

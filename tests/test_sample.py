@@ -12,6 +12,7 @@ from musicgen.errors import SamplingError
 from musicgen.sample import GeneratedTune, _best_ending, _filter_logits, generate, header_fields, load_model
 from musicgen.stream import Stream
 from musicgen.tunebook import parse_tune
+from musicgen.vocab import END
 
 
 @pytest.fixture(scope="module")
@@ -84,20 +85,13 @@ def test_header_drafts_keep_headers_that_fit_the_fixed_meter():
     assert fits[16] > fits[1] + 1.0, fits
 
 
-def _end_log_prob(model, text: str) -> float:
-    """The model's log-probability (float32, whole text at once) of the end marker after ``text``."""
-    ids = torch.tensor([[model.vocab.start_id, *model.vocab.encode(text)]])
-    with torch.no_grad():
-        return float(torch.log_softmax(model(ids)[0][0, -1], dim=-1)[model.vocab.end_id])
-
-
 def test_end_drafts_keep_tunes_the_model_is_surer_have_ended():
     bundled = load_model()
     ends = {}
     for drafts in (1, 4):
         tunes = generate(bundled, n=16, seed=3, end_drafts=drafts)
         assert [t.number for t in tunes] == list(range(1, 17)) and all(t.complete for t in tunes)
-        ends[drafts] = sum(_end_log_prob(bundled, t.text) for t in tunes) / len(tunes)
+        ends[drafts] = sum(_log_prob_of_line(bundled, t.text + END, END) for t in tunes) / len(tunes)
     # Measured: -0.43 nats with one draft, -0.07 with four.
     assert ends[4] > ends[1] + 0.2, ends
 
