@@ -229,10 +229,12 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--header-drafts", type=int, default=16, show_default=True,
               help="With --key/--meter/--type/--title: headers drafted per tune; one is kept, drawn by how "
                    "well the lines the model chose fit the ones written for it (1: no drafts).")
-@click.option("--end-drafts", type=int, default=None,
+@click.option("--end-drafts", type=int, default=4, show_default=True,
               help="Whole drafts per tune; the one kept is the one the model is surest has ended where it "
-                   "ended, so tunes close their last section instead of stopping mid-phrase (1: no drafts) "
-                   "[default: 4; 1 with --key/--meter/--type/--title].")
+                   "ended, so tunes close their last section instead of stopping mid-phrase (1: no drafts).")
+@click.option("--bar-tries", type=int, default=8, show_default=True,
+              help="Times a bar whose notes do not fill the meter is drawn again (a short bar may still end "
+                   "a section or the tune; 0: bars as the model first writes them).")
 @click.option("--max-length", type=int, default=1500, show_default=True,
               help="Characters per tune at most (99.9% of corpus tunes are under 950).")
 @click.option("--formats", default="abc,mid,wav", show_default=True,
@@ -250,7 +252,7 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
 def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
-             title, tune_type, header_drafts, end_drafts, max_length, formats, sheet, instrument, bpm, batch_size, int8,
+             title, tune_type, header_drafts, end_drafts, bar_tries, max_length, formats, sheet, instrument, bpm, batch_size, int8,
              force) -> None:
     """Compose new tunes in ABC notation, with MIDI and audio of each.
 
@@ -276,7 +278,8 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
     prime = prime.replace("\\n", "\n") if prime else None
     batches = generate_batches(model, count, batch_size, seed, temperature=temperature, prime=prime,
                                top_k=top_k, top_p=top_p, max_length=max_length, header=header,
-                               header_drafts=header_drafts, end_drafts=end_drafts, int8=int8)
+                               header_drafts=header_drafts, end_drafts=end_drafts, bar_tries=bar_tries,
+                               int8=int8)
     shown, cut = [], 0
 
     def noted(batches):

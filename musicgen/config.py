@@ -133,9 +133,9 @@ class SampleConfig:
             the given fields after the lines it wrote itself (1 keeps the only one).
         end_drafts: whole drafts per tune; the one kept is the one the model
             is surest has ended: the likeliest end marker, at temperature 1
-            (1 keeps the only one). None: 4 without header fields, 1 with
-            them (measured: with header drafts as well, ending drafts wrote
-            longer tunes with more abc2midi errors).
+            (1 keeps the only one).
+        bar_tries: times a bar that does not fill its meter is drawn again
+            (0: never; see :class:`musicgen.stream.Bars`).
     """
 
     temperature: float = 1.0
@@ -144,7 +144,8 @@ class SampleConfig:
     max_length: int = 1500
     seed: int | None = None
     header_drafts: int = 16
-    end_drafts: int | None = None
+    end_drafts: int = 4
+    bar_tries: int = 8
 
     def __post_init__(self) -> None:
         _check_positive("temperature", self.temperature)
@@ -152,7 +153,9 @@ class SampleConfig:
         if self.top_k < 0:
             raise ValueError(f"top_k must be 0 or more, not {self.top_k}")
         for name in ("header_drafts", "end_drafts"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
+            if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be 1 or more, not {getattr(self, name)}")
+        if self.bar_tries < 0:
+            raise ValueError(f"bar_tries must be 0 or more, not {self.bar_tries}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in range 0..1 (excluding 0), not {self.top_p}")

@@ -431,13 +431,35 @@ def read_measures(tune) -> _Reader:
 
 def _read_body(tune) -> _Reader:
     reader = _Reader(tune.fields)
-    for line in tune.body.split("\n"):
+    _read_text(reader, tune.body)
+    return reader
+
+
+def _read_text(reader: _Reader, text: str) -> None:
+    for line in text.split("\n"):
         field_line = re.match(r"([A-Za-z]):(.*)", line)
         if field_line and not (field_line.group(1) in "ABCDEFGabcdefg" and field_line.group(2)[:1] in "|:]"):
             reader.field(field_line.group(1), field_line.group(2))
         else:
             _read_line(reader, line)
-    return reader
+
+
+def bar_length_so_far(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | None]:
+    """How long a bar that begins with ``text`` is so far, and how long the meter's bars are.
+
+    Both in whole notes, read as :func:`read_measures` reads a tune; the
+    second is None for a free meter. ``fields``: the tune's header fields
+    (M, L and K are read); field lines and inline fields in ``text`` apply.
+
+    Raises:
+        ConversionError: the fields or text ask for something impossible.
+    """
+    try:
+        reader = _Reader(fields)
+        _read_text(reader, text)
+    except (ValueError, ZeroDivisionError, OverflowError) as error:
+        raise ConversionError(f"cannot read the bar ({error})") from None
+    return reader.measure.length, reader.bar_length
 
 
 def _melody(tune) -> Melody:

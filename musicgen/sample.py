@@ -12,8 +12,7 @@ times per tune and one draft is kept, drawn in proportion to how likely the
 model finds the fixed lines after it: ``--meter 9/8`` then keeps a header
 that suits a slip jig, not a reel cut to 9/8.
 
-Without header options each tune is also drafted whole 4 times
-(``end_drafts``; with them, once unless asked) and the
+Each tune is also drafted whole 4 times (``end_drafts``) and the
 draft kept is the one the model is surest has ended where it ended: the
 highest probability, at temperature 1, of the end marker it wrote. A draft
 that stops mid-phrase (the sampler drew an unlikely end) loses to one that
@@ -32,6 +31,14 @@ characters' probability away and lets the model choose among the rest. A
 hornpipe keeps to the meters abc2midi plays one in (``M:2/4``, ``4/4``,
 ``C``); under a ``--meter`` it is not played in, a hornpipe header draft
 is kept only when every draft is one.
+
+Bars fill their meter: a bar whose notes come to less or more than the
+meter is drawn again from its first character (``bar_tries``, 8 times at
+most, then it stands), the model resuming from its own state where the bar
+began. A short bar stands where its ``|`` turns out to end a section or
+the tune (``||``, ``|]``, the end marker) and where ``:|`` ends it (a
+first ending, a section's last bar); the pickup is never judged (see
+:class:`musicgen.stream.Bars`).
 
 A model trained with its tunes moved to one tonic (``musicgen train
 --tonic C``, the default) reads the key options and the prime moved to that
@@ -204,14 +211,14 @@ def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
 def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
              prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
              max_length: int = 1500, header: dict[str, str] | None = None, header_drafts: int = 16,
-             end_drafts: int | None = None, progress: bool = False, fast: bool = True, int8: bool = False,
+             end_drafts: int = 4, bar_tries: int = 8, progress: bool = False, fast: bool = True, int8: bool = False,
              first_number: int = 1) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 
     Args:
         model: a language model (see :func:`load_model`).
         n: how many tunes.
-        temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts:
+        temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts, bar_tries:
             see :class:`SampleConfig`.
         prime: text each tune starts with (header lines, a first bar...).
         header: header fields to force, by letter (see :func:`header_fields`).
@@ -232,7 +239,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
     try:
-        config = SampleConfig(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts)
+        config = SampleConfig(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts, bar_tries)
     except ValueError as error:
         raise SamplingError(str(error)) from None
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
@@ -251,8 +258,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
 
     step = make_stepper(model, fast=fast, int8=int8)
     drafts = config.header_drafts if fixed else 1
-    endings = config.end_drafts or (1 if fixed else 4)
-    streams = [Stream(prime, fixed) for _ in range(n * endings * drafts)]
+    endings = config.end_drafts
+    streams = [Stream(prime, fixed, config.bar_tries) for _ in range(n * endings * drafts)]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
     logits, state = model(start)
     logits = logits[:, -1]  # (B, V)
@@ -261,7 +268,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
 
     bar = tqdm(total=n * endings, disable=not progress, unit="tune" if endings == 1 else "draft",
                dynamic_ncols=True)
-    for _ in range(max_length - len(prime)):
+    for _ in range(MAX_STEPS_PER_CHAR * (max_length - len(prime))):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)
             logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
@@ -274,7 +281,8 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
         next_ids, keep = write_step(streams, active, sampled, log_probs, vocab,
-                                    _end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None)
+                                    _end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None,
+                                    max_length)
         bar.update(0 if drafts > 1 else len(active) - len(keep))
         if not keep:
             break
@@ -283,6 +291,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
             state = select_state(state, rows)
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
+        _resume_bars([streams[index] for index in active], logits, state)
     if drafts > 1:  # cut at max_length while still writing the header
         streams = [streams[index] for index in draw_drafts(streams, drafts, generator)]
     bar.close()
@@ -291,6 +300,32 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
                 for slot, stream in enumerate(streams)]
     return [_best_ending(finished[tune * endings:(tune + 1) * endings], streams[tune * endings:(tune + 1) * endings])
             for tune in range(n)]
+
+
+#: Steps the sampler may take per character of ``max_length``: a tune
+#: that draws bars again (:class:`~musicgen.stream.Bars`) takes more steps
+#: than it keeps characters.
+MAX_STEPS_PER_CHAR = 3
+
+
+def _resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
+    """Keep, per tune, the logits and state where a bar has just begun; put them back where one is drawn again.
+
+    ``streams``: the tune of each batch row; ``logits`` (B, V) and
+    ``state`` are changed in place for tunes that went back to a bar's start.
+    """
+    parts = state if isinstance(state, tuple) else (state,)
+    for row, stream in enumerate(streams):
+        bars = stream.bars
+        if bars.begun:
+            bars.resume = (logits[row].clone(), tuple(part[:, row].clone() for part in parts))
+            bars.begun = False
+        elif bars.redrawn:
+            bars.redrawn = False
+            saved_logits, saved_state = bars.resume
+            logits[row] = saved_logits
+            for part, saved in zip(parts, saved_state):
+                part[:, row] = saved
 
 
 def _best_ending(drafts: list[GeneratedTune], streams: list[Stream]) -> GeneratedTune:

@@ -2,7 +2,8 @@
 
 A :class:`Stream` holds a tune's characters, the header lines still to be
 forced into it, the weight of its header draft (:func:`weigh`) and where its
-body stands with repeats (:class:`Repeats`). :func:`mask_banned` takes away
+body stands with repeats (:class:`Repeats`) and with its bars
+(:class:`Bars`, which bars to draw again). :func:`mask_banned` takes away
 the probability of what a tune may not write next; :func:`write_step`
 writes one character of every tune in the batch. :mod:`musicgen.sample`
 drives them.
@@ -10,18 +11,30 @@ drives them.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import deque
 
 import torch
 
+from musicgen.errors import ConversionError
+from musicgen.melody import bar_length_so_far
 from musicgen.tunebook import HEADER_ORDER
 from musicgen.vocab import END, Vocabulary
 
 NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
 #: A whole K: line: where a header ends and the music begins.
 KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
+#: A field line, in the header or the body.
+FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
+
+#: What may follow the ``|`` that ends a bar shorter than the meter (not
+#: the pickup) for the bar to stand: ``||`` or ``|]`` ends a section there,
+#: as ``:|`` does, or the tune ends.
+SHORT_BAR_ENDS = "|]" + END
+#: Bars a tune may draw again in all, which bounds what redrawing costs.
+TUNE_REDRAWS = 64
 
 
 #: What an ending's number follows: ``|1``, ``[1``, ``:|1``.
@@ -119,6 +132,38 @@ class Repeats:
         return second + (":" if self.state == "open" and self.last == "|" else "")
 
 
+class Bars:
+    """Where a tune's body stands with its bars, to draw again a bar that does not fill its meter.
+
+    A bar ended by a plain ``|`` is kept when its notes fill the meter; one
+    shorter than that is kept only when the ``|`` turns out to end a
+    section or the tune (:data:`SHORT_BAR_ENDS`), one longer never. Any
+    other bar is drawn again from its first character, up to ``tries``
+    times (then it stands as it is; 0 never draws one again) and
+    :data:`TUNE_REDRAWS` times per tune. Not judged: the pickup (before
+    the body's first bar line), a bar ended by ``:|``, ``::`` or ``[|``
+    (a first ending or a section's last bar may be short), a free meter.
+    A bar's length is read as :func:`musicgen.melody.read_measures` reads
+    it.
+
+    ``mark`` is the stream's own state where the bar being written began;
+    ``resume`` is the sampler's (logits, recurrent state) there, kept by
+    the sampler when ``begun`` says a bar has just begun and put back when
+    ``redrawn`` says the tune went back to it.
+    """
+
+    def __init__(self, start: int | None, tries: int):
+        self.start = start  # where the bar being written begins in the tune's characters; None in the pickup
+        self.mark: tuple | None = None
+        self.resume = None
+        self.begun = False  # a bar has just begun: the sampler keeps its resume
+        self.redrawn = False  # the tune has just gone back to its bar's start: the sampler resumes there
+        self.short_pending = False  # the | about to be written ends a short bar
+        self.waiting = False  # the last character written is such a |
+        self.most_tries = self.tries = tries
+        self.redraws = TUNE_REDRAWS
+
+
 class Stream:
     """One tune being written: its characters and the header lines still to force.
 
@@ -128,7 +173,7 @@ class Stream:
     does not play one in.
     """
 
-    def __init__(self, prime: str, fixed: dict[str, str]):
+    def __init__(self, prime: str, fixed: dict[str, str], bar_tries: int = 0):
         self.chars: list[str] = list(prime)
         self.pending = [(HEADER_ORDER.index(k), f"{k}:{v}\n") for k, v in fixed.items()]
         self.pending.sort()
@@ -141,6 +186,9 @@ class Stream:
             self.repeats.follow(char)
         self.line_start = len(prime) - len(prime.rsplit("\n", 1)[-1])  # where the line being written starts
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
+        self.fields = _fields(prime[:header_end.end()]) if header_end else {}  # M, L, K, for bar lengths
+        body = prime[header_end.end():] if header_end else ""
+        self.bars = Bars(len(prime) - len(body) + body.rindex("|") + 1 if "|" in body else None, bar_tries)
         self.done = False
         self.log_weight = 0.0
         self.last_forced = False
@@ -195,17 +243,81 @@ class Stream:
         ways_on = [f"M:{meter}\n"[len(line)] for meter in HORNPIPE_METERS if f"M:{meter}\n".startswith(line)]
         return "".join(ways_on) or None
 
+    def bar_fault(self) -> str | None:
+        """``"short"`` or ``"long"`` when a ``|`` written now would end a bar that does not fill the meter.
+
+        None when it fills it, or the bar is not judged (see :class:`Bars`):
+        the pickup, an empty bar, a free meter, or after ``|``, ``:`` or
+        ``[`` (the ``|`` then ends a mark such as ``:|`` or ``[|``).
+        """
+        if self.in_header or self.bars.start is None or self.chars[-1] in "|:[":
+            return None
+        try:
+            length, bar_length = bar_length_so_far(self.fields, "".join(self.chars[self.bars.start:]))
+        except ConversionError:
+            return None
+        if bar_length is None or length in (0, bar_length):
+            return None
+        return "short" if length < bar_length else "long"
+
+    def redraws(self, char: str) -> bool:
+        """Whether writing ``char`` would keep a bar that does not fill its meter, and the bar can be drawn again."""
+        bars = self.bars
+        if bars.mark is None or bars.resume is None or not bars.tries or not bars.redraws:
+            return False
+        if bars.waiting:
+            return char not in SHORT_BAR_ENDS
+        if char != "|":
+            return False
+        fault = self.bar_fault()
+        bars.short_pending = fault == "short"
+        return fault == "long"
+
+    def redraw(self) -> None:
+        """Go back to where the bar being written began (the sampler resumes from ``bars.resume``)."""
+        length, self.repeats, self.has_notes, self.line_start, self.fields = copy.deepcopy(self.bars.mark)
+        del self.chars[length:]
+        bars = self.bars
+        bars.start, bars.short_pending, bars.waiting = length, False, False
+        bars.tries -= 1
+        bars.redraws -= 1
+        bars.redrawn = True
+
     def write(self, char: str) -> None:
         self.chars.append(char)
         if not self.in_header:
             self.repeats.follow(char)
             self.has_notes = self.has_notes or char in NOTE_LETTERS
+            self._follow_bars(char)
         if char == "\n":
+            line = "".join(self.chars[self.line_start:-1])
+            field = FIELD_LINE.match(line)
+            if field and field.group(1) in "MLK":
+                self.fields[field.group(1)] = field.group(2)
             if self.in_header:
-                line = "".join(self.chars[self.line_start:-1])
                 self.in_header = not line.startswith("K:")
                 self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
             self.line_start = len(self.chars)
+
+    def _follow_bars(self, char: str) -> None:
+        """Move the bar's start past a bar line; mark where a kept bar's successor begins."""
+        bars = self.bars
+        ends_bar = char == "|" or (char == ":" and self.chars[-2] == ":")
+        if ends_bar:
+            bars.start = len(self.chars)
+        if bars.short_pending:  # the | of a short bar: kept if what follows ends a section
+            bars.short_pending, bars.waiting = False, True
+            return
+        if not (ends_bar or bars.waiting):
+            return
+        bars.waiting = False
+        bars.mark = (len(self.chars), copy.deepcopy(self.repeats), self.has_notes, self.line_start, dict(self.fields))
+        bars.begun, bars.tries = True, bars.most_tries
+
+
+def _fields(header: str) -> dict[str, str]:
+    """The M, L and K fields of a header, the last of each."""
+    return {m.group(1): m.group(2) for m in FIELD_LINE.finditer(header) if m.group(1) in "MLK"}
 
 
 def weigh(stream: Stream, char: str, log_probs: torch.Tensor, vocab: Vocabulary) -> None:
@@ -267,12 +379,16 @@ def keep_drafts(streams: list[Stream], active: list[int], drafts: int, generator
 
 
 def write_step(streams: list[Stream], active: list[int], sampled: list[int], log_probs: torch.Tensor | None,
-               vocab: Vocabulary, end_log_probs: dict[int, float] | None = None) -> tuple[list[int], list[int]]:
+               vocab: Vocabulary, end_log_probs: dict[int, float] | None = None,
+               max_length: int = 10**9) -> tuple[list[int], list[int]]:
     """Write each active tune's next character: the ids to feed on and the batch rows still writing.
 
     ``log_probs`` (B, V), while header drafts are weighed, else None;
     ``end_log_probs``: for batch rows that sampled the end marker, its
-    log-probability at temperature 1, kept by the stream as it ends.
+    log-probability at temperature 1, kept by the stream as it ends. A
+    tune that goes back to draw a bar again (:meth:`Stream.redraws`)
+    stays in the batch; the sampler resumes it from ``stream.bars.resume``.
+    A tune of ``max_length`` characters stops, cut.
     """
     next_ids, keep = [], []
     for row, index in enumerate(active):
@@ -280,6 +396,13 @@ def write_step(streams: list[Stream], active: list[int], sampled: list[int], log
         char = stream.choose(vocab.chars[sampled[row]])
         if log_probs is not None:
             weigh(stream, char, log_probs[row], vocab)
+        if stream.redraws(char):
+            stream.redraw()
+            next_ids.append(vocab.index[stream.chars[-1]])  # any character: the sampler resumes at the bar's start
+            keep.append(row)
+            continue
+        if len(stream.chars) >= max_length:
+            continue  # cut: not done
         if char == END:
             stream.done = True
             stream.end_log_prob = (end_log_probs or {}).get(row, -math.inf)

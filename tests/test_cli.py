@@ -115,6 +115,7 @@ def test_unknown_prime_characters(run, tmp_path, tiny_run):
     (["generate", "--key", " "], "one non-empty line"),
     (["generate", "--meter", "6/8", "--header-drafts", "0"], "header_drafts must be 1 or more"),
     (["generate", "--end-drafts", "0"], "end_drafts must be 1 or more"),
+    (["generate", "--bar-tries", "-1"], "bar_tries must be 0 or more"),
     (["generate", "--prime", "M:3/4\\nK:D\\nABc|", "--meter", "6/8"], "put those lines in the prime"),
 ])
 def test_impossible_generate_options(run, tmp_path, tiny_run, args, fragment):

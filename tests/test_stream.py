@@ -1,6 +1,7 @@
 """One tune being written: forced header lines, their weights, and the repeat rule."""
 
 import re
+import subprocess
 
 import pytest
 import torch
@@ -8,6 +9,7 @@ from helpers import abc2midi_messages, needs_abc2midi
 
 from musicgen.stream import (
     HORNPIPE_METERS,
+    SHORT_BAR_ENDS,
     REPEAT_SPAN_LIMIT,
     UNPLAYABLE_WEIGHT,
     Repeats,
@@ -140,3 +142,77 @@ def test_a_hornpipe_draft_under_a_meter_abc2midi_will_not_play_it_in_is_not_kept
         stream.write(stream.choose(char))
     stream.write(stream.choose("K"))  # the model starts K:, the given M: line is written first
     assert "".join(stream.chars).endswith("\nM") and stream.log_weight == weight
+
+
+NINE_EIGHT = "M:9/8\nL:1/8\nK:C\n"
+
+
+@pytest.mark.parametrize("bar", [
+    "c2e d2c ", "c2e d2c B2A ", "c2e d2c B2A c", "(3cde f>g a2 B3", "[ce]2e d2c B2A", "{g}c6 B2A",
+    "c2e d2c B2A-", "c/d/e d2c B2A ", "\"Am\"c2e !trill!d2c B2", "c9", "z3 d2c B2A", "c2e d2c\nB2A ",
+])
+def test_a_bar_that_does_not_fill_its_meter_is_found_as_abc2midi_finds_it(bar, tmp_path):
+    stream = _written(NINE_EIGHT, "G|" + bar)
+    source = tmp_path / "bar.abc"
+    source.write_text(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", encoding="utf-8")
+    result = subprocess.run(["abc2midi", str(source), "-o", str(tmp_path / "bar.mid")],
+                            capture_output=True, text=True, timeout=30)
+    warning = re.search(r"Bar 1 has (\d+) time units while the time signature has (\d+)", result.stdout)
+    expected = None if not warning else "short" if int(warning[1]) < int(warning[2]) else "long"
+    assert stream.bar_fault() == expected, result.stdout
+
+
+@pytest.mark.parametrize("prime, text", [
+    (NINE_EIGHT, "c2e d2c "),  # the pickup
+    (NINE_EIGHT, "G|"),  # an empty bar
+    (NINE_EIGHT, "G|c2e d2c :"),  # :| ends a section or a first ending, which may be short
+    ("M:none\nL:1/8\nK:C\n", "G|c2e "),
+    ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nM:3/8\nd2c "),  # full in the meter the body changed to
+    ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nL:1/16\nc6 B6 A6 "),
+])
+def test_bars_not_judged(prime, text):
+    assert _written(prime, text).bar_fault() is None
+
+
+def _bar_stream(tries: int = 8) -> Stream:
+    stream = Stream(NINE_EIGHT, {}, bar_tries=tries)
+    for char in "G|:":
+        stream.write(char)
+    stream.bars.resume = "the sampler's"  # where the sampler would resume, set as the bar begins
+    for char in "c2e d2c ":
+        stream.write(char)
+    return stream
+
+
+def test_a_short_bar_is_drawn_again_unless_its_bar_line_ends_a_section_or_the_tune():
+    for follower in SHORT_BAR_ENDS:
+        stream = _bar_stream()
+        assert not stream.redraws("|")
+        stream.write("|")
+        assert not stream.redraws(follower)
+    stream = _bar_stream()
+    assert not stream.redraws("|")
+    stream.write("|")
+    assert stream.redraws(" ")
+    stream.redraw()
+    assert "".join(stream.chars) == NINE_EIGHT + "G|"
+    assert stream.repeats.state == "start" and stream.bars.redrawn and stream.bars.tries == 7
+    for char in ":c2e d2c B2A ":  # drawn again: the |: comes back and the bar is full
+        stream.write(char)
+    assert stream.repeats.state == "open"
+    assert not stream.redraws("|")
+    stream.write("|")
+    assert stream.bars.mark[0] == len(stream.chars) and stream.bars.tries == 8
+
+
+def test_a_long_bar_is_drawn_again_until_the_tries_run_out():
+    stream = _bar_stream(tries=2)
+    for tries_left in (1, 0):
+        stream.write("B2A c")
+        assert stream.redraws("|")
+        stream.redraw()
+        assert stream.bars.tries == tries_left
+        stream.write(":c2e d2c ")
+    stream.write("B2A c")
+    assert not stream.redraws("|")  # out of tries: the bar stands
+    assert not _bar_stream(tries=0).redraws("|")

@@ -31,7 +31,8 @@ def run(out_dir: Path, temperatures: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 
     index = NoveltyIndex(novelty_tunes)
     table = []
     for temperature in temperatures:
-        samples = generate(model, n=tunes, temperature=temperature, seed=seed, end_drafts=1)  # temperature alone
+        samples = generate(model, n=tunes, temperature=temperature, seed=seed, end_drafts=1,
+                           bar_tries=0)  # temperature alone
         readable = [s.tune for s in samples if s.tune is not None]
         summary = evaluate_tunes(readable, novelty=index, use_abc2midi=False)["summary"] if readable else {}
         own_bpc = evaluate_bpc(model, encode_tunes([s.text for s in samples], model.vocab), 16, 256)
