@@ -444,12 +444,14 @@ def _read_text(reader: _Reader, text: str) -> None:
             _read_line(reader, line)
 
 
-def bar_length_so_far(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | None]:
-    """How long a bar that begins with ``text`` is so far, and how long the meter's bars are.
+def read_bar(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | None, list[str]]:
+    """How long a bar that begins with ``text`` is so far, how long the meter's bars are, and what was skipped.
 
-    Both in whole notes, read as :func:`read_measures` reads a tune; the
-    second is None for a free meter. ``fields``: the tune's header fields
-    (M, L and K are read); field lines and inline fields in ``text`` apply.
+    Lengths in whole notes, read as :func:`read_measures` reads a tune; the
+    second is None for a free meter; the warnings are the reader's (a
+    broken rhythm over unequal notes, a stray character). ``fields``: the
+    tune's header fields (M, L and K are read); field lines and inline
+    fields in ``text`` apply.
 
     Raises:
         ConversionError: the fields or text ask for something impossible.
@@ -459,7 +461,7 @@ def bar_length_so_far(fields: dict[str, str], text: str) -> tuple[Fraction, Frac
         _read_text(reader, text)
     except (ValueError, ZeroDivisionError, OverflowError) as error:
         raise ConversionError(f"cannot read the bar ({error})") from None
-    return reader.measure.length, reader.bar_length
+    return reader.measure.length, reader.bar_length, reader.warnings
 
 
 def _melody(tune) -> Melody:

@@ -25,15 +25,16 @@ note (conditioned on a rare key and meter, a model may otherwise stop right
 after K:), and its repeat marks follow the order abc2midi reads (it cannot
 end with a ``|:`` still open, unless it has been open for longer than
 99.5% of the corpus's repeats, open another inside it, start a first
-ending or ``::`` after a ``:|`` without a new ``|:``, or a second ending
-without a first). Each rule takes the banned
+ending or ``::`` after a ``:|`` without a new ``|:``, a second ending
+without a first, or an ending numbered other than 1 or 2). Each rule takes the banned
 characters' probability away and lets the model choose among the rest. A
 hornpipe keeps to the meters abc2midi plays one in (``M:2/4``, ``4/4``,
 ``C``); under a ``--meter`` it is not played in, a hornpipe header draft
 is kept only when every draft is one.
 
 Bars fill their meter: a bar whose notes come to less or more than the
-meter is drawn again from its first character (``bar_tries``, 8 times at
+meter, or that abc2midi reports an error in (a chord, text or grace notes
+left open, a broken rhythm over unequal notes), is drawn again from its first character (``bar_tries``, 8 times at
 most, then it stands), the model resuming from its own state where the bar
 began. A short bar stands where its ``|`` turns out to end a section or
 the tune (``||``, ``|]``, the end marker) and where ``:|`` ends it (a

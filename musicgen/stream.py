@@ -19,7 +19,7 @@ from collections import deque
 import torch
 
 from musicgen.errors import ConversionError
-from musicgen.melody import bar_length_so_far
+from musicgen.melody import read_bar
 from musicgen.tunebook import HEADER_ORDER
 from musicgen.vocab import END, Vocabulary
 
@@ -28,6 +28,12 @@ NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
 KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
 #: A field line, in the header or the body.
 FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
+
+#: A chord's opening ``[`` (not ``[|``, an ending ``[1`` or an inline field ``[K:``).
+_CHORD_START = re.compile(r"\[(?![|\d]|[A-Za-z]:)")
+#: What abc2midi will not read inside a chord: another chord, a bar line,
+#: a broken rhythm, grace notes, a text.
+_NOT_IN_CHORD = re.compile(r"[\[|<>{}\"]")
 
 #: What may follow the ``|`` that ends a bar shorter than the meter (not
 #: the pickup) for the bar to stand: ``||`` or ``|]`` ends a section there,
@@ -39,6 +45,10 @@ TUNE_REDRAWS = 64
 
 #: What an ending's number follows: ``|1``, ``[1``, ``:|1``.
 _ENDING_STARTS = ("|", "[", ":|")
+#: Ending numbers never written after those: the corpus numbers its endings
+#: 1 and 2 only, and abc2midi reads ``|3``, ``[4`` or ``|0`` without a first
+#: ending before it as a repeat error.
+UNUSED_ENDINGS = "03456789"
 
 #: The meters abc2midi plays a hornpipe in (``R:hornpipe...`` with any other
 #: is an error to it, ``M:C|`` and ``M:2/2`` included).
@@ -122,14 +132,16 @@ class Repeats:
         follow a second ending ended by ``||`` or ``|]``); inside an open repeat,
         another ``|:`` needs a ``:|`` first; a second ending needs a first
         one: in its own section inside an open repeat (``|2``, ``[2``),
-        anywhere before it after a ``:|`` (``:|2``, ``:| [2``).
+        anywhere before it after a ``:|`` (``:|2``, ``:| [2``). No ending
+        is numbered other than 1 or 2 (:data:`UNUSED_ENDINGS`).
         """
         has_first = self.first_ending if self.state == "open" else self.first_ending_in_tune
         second = "" if has_first or self.last not in _ENDING_STARTS else "2"
+        unused = UNUSED_ENDINGS if self.last in _ENDING_STARTS else ""
         if self.state == "closed":
             first = "1" if self.last in _ENDING_STARTS and not self.fresh else ""
-            return second + (first or (":" if self.last == ":" else ""))
-        return second + (":" if self.state == "open" and self.last == "|" else "")
+            return second + (first or (":" if self.last == ":" else "")) + unused
+        return second + (":" if self.state == "open" and self.last == "|" else "") + unused
 
 
 class Bars:
@@ -137,12 +149,14 @@ class Bars:
 
     A bar ended by a plain ``|`` is kept when its notes fill the meter; one
     shorter than that is kept only when the ``|`` turns out to end a
-    section or the tune (:data:`SHORT_BAR_ENDS`), one longer never. Any
-    other bar is drawn again from its first character, up to ``tries``
+    section or the tune (:data:`SHORT_BAR_ENDS`), one longer never, nor one
+    abc2midi reports an error in (:func:`malformed_bar`, a broken rhythm
+    over unequal notes). Any other bar is drawn again from its first character, up to ``tries``
     times (then it stands as it is; 0 never draws one again) and
-    :data:`TUNE_REDRAWS` times per tune. Not judged: the pickup (before
-    the body's first bar line), a bar ended by ``:|``, ``::`` or ``[|``
-    (a first ending or a section's last bar may be short), a free meter.
+    :data:`TUNE_REDRAWS` times per tune. Not judged for its length: the
+    pickup (before the body's first bar line), a bar ended by ``:|``,
+    ``::`` or ``[|`` (a first ending or a section's last bar may be
+    short), a free meter.
     A bar's length is read as :func:`musicgen.melody.read_measures` reads
     it.
 
@@ -152,8 +166,9 @@ class Bars:
     ``redrawn`` says the tune went back to it.
     """
 
-    def __init__(self, start: int | None, tries: int):
-        self.start = start  # where the bar being written begins in the tune's characters; None in the pickup
+    def __init__(self, start: int | None, tries: int, pickup: bool):
+        self.start = start  # where the bar being written begins in the tune's characters; None in the header
+        self.pickup = pickup  # the bar being written is the body's first
         self.mark: tuple | None = None
         self.resume = None
         self.begun = False  # a bar has just begun: the sampler keeps its resume
@@ -188,7 +203,8 @@ class Stream:
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
         self.fields = _fields(prime[:header_end.end()]) if header_end else {}  # M, L, K, for bar lengths
         body = prime[header_end.end():] if header_end else ""
-        self.bars = Bars(len(prime) - len(body) + body.rindex("|") + 1 if "|" in body else None, bar_tries)
+        body_start = len(prime) - len(body) if header_end else None
+        self.bars = Bars(body_start + body.rindex("|") + 1 if "|" in body else body_start, bar_tries, "|" not in body)
         self.done = False
         self.log_weight = 0.0
         self.last_forced = False
@@ -244,19 +260,28 @@ class Stream:
         return "".join(ways_on) or None
 
     def bar_fault(self) -> str | None:
-        """``"short"`` or ``"long"`` when a ``|`` written now would end a bar that does not fill the meter.
+        """What is wrong with the bar a ``|`` written now would end, or None.
 
-        None when it fills it, or the bar is not judged (see :class:`Bars`):
-        the pickup, an empty bar, a free meter, or after ``|``, ``:`` or
-        ``[`` (the ``|`` then ends a mark such as ``:|`` or ``[|``).
+        ``"malformed"``: abc2midi reports an error in it (a chord, text,
+        decoration or grace notes left open, something a chord may not
+        hold, a broken rhythm over unequal notes); ``"short"`` or
+        ``"long"``: its notes do not fill the meter. None when it is sound.
+        Not judged for its length (see :class:`Bars`): the pickup, a bar
+        whose ``|`` ends a mark such as ``:|`` or ``[|`` (written after
+        ``|``, ``:`` or ``[``), an empty bar, a free meter.
         """
-        if self.in_header or self.bars.start is None or self.chars[-1] in "|:[":
+        if self.in_header or self.bars.start is None:
             return None
+        ends_mark = self.chars[-1] in "|:["
+        text = "".join(self.chars[self.bars.start:])
+        text = text.rstrip(":[") if ends_mark else text
         try:
-            length, bar_length = bar_length_so_far(self.fields, "".join(self.chars[self.bars.start:]))
+            length, bar_length, warnings = read_bar(self.fields, text)
         except ConversionError:
-            return None
-        if bar_length is None or length in (0, bar_length):
+            return "malformed"
+        if malformed_bar(text) or any("broken rhythm" in warning for warning in warnings):
+            return "malformed"
+        if ends_mark or self.bars.pickup or bar_length is None or length in (0, bar_length):
             return None
         return "short" if length < bar_length else "long"
 
@@ -271,14 +296,14 @@ class Stream:
             return False
         fault = self.bar_fault()
         bars.short_pending = fault == "short"
-        return fault == "long"
+        return fault in ("long", "malformed")
 
     def redraw(self) -> None:
         """Go back to where the bar being written began (the sampler resumes from ``bars.resume``)."""
-        length, self.repeats, self.has_notes, self.line_start, self.fields = copy.deepcopy(self.bars.mark)
+        length, self.repeats, self.has_notes, self.line_start, self.fields, pickup = copy.deepcopy(self.bars.mark)
         del self.chars[length:]
         bars = self.bars
-        bars.start, bars.short_pending, bars.waiting = length, False, False
+        bars.start, bars.pickup, bars.short_pending, bars.waiting = length, pickup, False, False
         bars.tries -= 1
         bars.redraws -= 1
         bars.redrawn = True
@@ -297,6 +322,9 @@ class Stream:
             if self.in_header:
                 self.in_header = not line.startswith("K:")
                 self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
+                if not self.in_header:  # the body begins: its pickup may be drawn again
+                    self.bars.start = len(self.chars)
+                    self._mark()
             self.line_start = len(self.chars)
 
     def _follow_bars(self, char: str) -> None:
@@ -304,15 +332,37 @@ class Stream:
         bars = self.bars
         ends_bar = char == "|" or (char == ":" and self.chars[-2] == ":")
         if ends_bar:
-            bars.start = len(self.chars)
+            bars.start, bars.pickup = len(self.chars), False
         if bars.short_pending:  # the | of a short bar: kept if what follows ends a section
             bars.short_pending, bars.waiting = False, True
             return
         if not (ends_bar or bars.waiting):
             return
         bars.waiting = False
-        bars.mark = (len(self.chars), copy.deepcopy(self.repeats), self.has_notes, self.line_start, dict(self.fields))
+        self._mark()
+
+    def _mark(self) -> None:
+        """A bar begins here: keep what to go back to if it is drawn again."""
+        bars = self.bars
+        bars.mark = (len(self.chars), copy.deepcopy(self.repeats), self.has_notes, self.line_start, dict(self.fields),
+                     bars.pickup)
         bars.begun, bars.tries = True, bars.most_tries
+
+
+def malformed_bar(text: str) -> bool:
+    """Whether a bar's text leaves a chord, text or grace notes open, or puts in a chord what abc2midi refuses there."""
+    if text.count('"') % 2:
+        return True
+    text = re.sub(r'"[^"]*"', "", text)
+    if text.count("{") != text.count("}"):
+        return True
+    if re.search(r"!(?!\n)", re.sub(r"![^!\s|]*!", "", text)):  # a ! left open (a lone ! ends a line)
+        return True
+    for chord in _CHORD_START.finditer(text):
+        end = text.find("]", chord.end())
+        if end < 0 or _NOT_IN_CHORD.search(text, chord.end(), end):
+            return True
+    return False
 
 
 def _fields(header: str) -> dict[str, str]:

@@ -74,11 +74,11 @@ def test_header_drafts_keep_headers_that_fit_the_fixed_meter():
     header = {"M": "9/8"}
     fits = {}
     for drafts in (1, 16):
-        tunes = generate(bundled, n=24, seed=3, header=header, header_drafts=drafts, max_length=200)
+        tunes = generate(bundled, n=24, seed=3, header=header, header_drafts=drafts, max_length=200, end_drafts=1)
         assert [t.number for t in tunes] == list(range(1, 25))
         assert all(line[1:2] == ":" for t in tunes for line in t.text.split("M:9/8\n")[0].splitlines())
         fits[drafts] = sum(_log_prob_of_line(bundled, t.text, "M:9/8\n") for t in tunes) / len(tunes)
-    again = generate(bundled, n=24, seed=3, header=header, max_length=200)
+    again = generate(bundled, n=24, seed=3, header=header, max_length=200, end_drafts=1)
     assert sum(_log_prob_of_line(bundled, t.text, "M:9/8\n") for t in again) / 24 == fits[16]
     # A slip-jig header, not a reel's with 9/8 written under it: the meter is
     # many times likelier after the lines the model kept.
@@ -105,7 +105,7 @@ def test_bars_drawn_again_fill_the_meter_on_the_bundled_model():
     bundled, filled = load_model(), {}
     for tries in (0, 8):
         tunes = generate(bundled, n=16, seed=1, temperature=0.85, header=header_fields(key="Ador", meter="9/8"),
-                         max_length=400, bar_tries=tries)
+                         max_length=400, end_drafts=1, bar_tries=tries)
         counted = [_bar_consistency(t.tune) for t in tunes if t.tune is not None]
         filled[tries] = sum(n * share for n, share in counted if share is not None) / sum(n for n, _ in counted)
     assert filled[0] < 0.8 and filled[8] >= 0.95, filled

@@ -10,6 +10,7 @@ from helpers import abc2midi_messages, needs_abc2midi
 from musicgen.stream import (
     HORNPIPE_METERS,
     SHORT_BAR_ENDS,
+    UNUSED_ENDINGS,
     REPEAT_SPAN_LIMIT,
     UNPLAYABLE_WEIGHT,
     Repeats,
@@ -57,7 +58,14 @@ def test_repeat_marks_are_followed_as_abc2midi_reads_them(body, state, banned):
     repeats = Repeats()
     for char in body:
         repeats.follow(char)
-    assert (repeats.state, repeats.banned()) == (state, banned)
+    unused = UNUSED_ENDINGS if body.endswith(("|", "[")) else ""  # after :| too
+    assert (repeats.state, repeats.banned()) == (state, banned + unused)
+
+
+@pytest.mark.parametrize("body", ["AB cd |3 ef |]", "AB cd [4 ef |]", "AB |0 cd |]", "|: AB cd :|4 ef |]"])
+def test_an_ending_numbered_other_than_1_or_2_is_a_repeat_error_to_abc2midi(body, tmp_path):
+    errors = abc2midi_messages(f"X:1\nM:2/4\nL:1/8\nK:D\n{body}\n", tmp_path)
+    assert any("found [1 or like before |:" in error or "Missing :|" in error for error in errors), errors
 
 
 def test_a_repeat_left_open_too_long_no_longer_keeps_the_tune_from_ending():
@@ -162,6 +170,16 @@ def test_a_bar_that_does_not_fill_its_meter_is_found_as_abc2midi_finds_it(bar, t
     assert stream.bar_fault() == expected, result.stdout
 
 
+@pytest.mark.parametrize("bar", [
+    "[d2ef fdB c2", "[A>B]c2 d2c B2A", "[{B}A]2e d2c B2A", '"Am c2e d2c B2A', "{g c2e d2c B2A", "A>B2 c2e d2c",
+    "[[ce]]2e d2c B2A", "[ce]2e d2c B2A", "{gf}e2e d2c B2A", "A>Bc d2c B2A", '"Am"c2e d2c B2A', "(3cde f2e d2c",
+    "[K:G]c2e d2c B2A", "A!Bc d2c B2A", "!trill!c2e d2c B2A",
+])
+def test_a_bar_abc2midi_reports_an_error_in_is_found_malformed(bar, tmp_path):
+    errors = abc2midi_messages(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", tmp_path)
+    assert (_written(NINE_EIGHT, "G|" + bar).bar_fault() == "malformed") == bool(errors), errors
+
+
 @pytest.mark.parametrize("prime, text", [
     (NINE_EIGHT, "c2e d2c "),  # the pickup
     (NINE_EIGHT, "G|"),  # an empty bar
@@ -203,6 +221,34 @@ def test_a_short_bar_is_drawn_again_unless_its_bar_line_ends_a_section_or_the_tu
     assert not stream.redraws("|")
     stream.write("|")
     assert stream.bars.mark[0] == len(stream.chars) and stream.bars.tries == 8
+
+
+@pytest.mark.parametrize("text", [
+    "[ce d2c ",  # the pickup: not judged for its length, but for what abc2midi reads as an error
+    "G|[A4A2:",  # ended by :| (the | comes after :)
+    "G|[ce2 d2c [",  # ended by [|
+])
+def test_a_bar_not_judged_for_its_length_is_still_judged_malformed(text):
+    assert _written(NINE_EIGHT, text).bar_fault() == "malformed"
+
+
+def test_a_malformed_pickup_is_drawn_again_from_the_body_start():
+    stream = Stream("M:9/8\nL:1/8\n", {}, bar_tries=8)
+    for char in "K:C\n":
+        stream.write(char)
+    stream.bars.resume = "the sampler's"
+    for char in "[ce d2c ":
+        stream.write(char)
+    assert stream.redraws("|")
+    stream.redraw()
+    assert "".join(stream.chars) == "M:9/8\nL:1/8\nK:C\n" and stream.bars.pickup
+    assert _written(NINE_EIGHT, "G|c2e d2c B2A [").bar_fault() is None
+
+
+def test_a_malformed_bar_is_drawn_again():
+    stream = _bar_stream()
+    stream.write("[B2A")
+    assert stream.redraws("|")
 
 
 def test_a_long_bar_is_drawn_again_until_the_tries_run_out():
