@@ -233,8 +233,9 @@ def _resumed_settings(resume: Path) -> dict:
               help="Whole drafts per tune; the one kept is the one the model is surest has ended where it "
                    "ended, so tunes close their last section instead of stopping mid-phrase (1: no drafts).")
 @click.option("--bar-tries", type=int, default=8, show_default=True,
-              help="Times a bar whose notes do not fill the meter is drawn again (a short bar may still end "
-                   "a section or the tune; 0: bars as the model first writes them).")
+              help="Times a bar whose notes do not fill the meter, or that abc2midi would report an error in, "
+                   "is drawn again (a short bar may still end a section or the tune; 0: bars as the model "
+                   "first writes them).")
 @click.option("--max-length", type=int, default=1500, show_default=True,
               help="Characters per tune at most (99.9% of corpus tunes are under 950).")
 @click.option("--formats", default="abc,mid,wav", show_default=True,

@@ -134,8 +134,9 @@ class SampleConfig:
         end_drafts: whole drafts per tune; the one kept is the one the model
             is surest has ended: the likeliest end marker, at temperature 1
             (1 keeps the only one).
-        bar_tries: times a bar that does not fill its meter is drawn again
-            (0: never; see :class:`musicgen.stream.Bars`).
+        bar_tries: times a bar that does not fill its meter, or that
+            abc2midi would report an error in, is drawn again (0: never;
+            see :class:`musicgen.stream.Bars`).
     """
 
     temperature: float = 1.0
