@@ -417,6 +417,10 @@ def abc_to_melody(abc: str) -> Melody:
         raise ConversionError(f"{name}: cannot read the tune ({error})") from None
 
 
+#: What reading impossible ABC can raise (absurd lengths, deep nesting), turned into ConversionError.
+_READ_ERRORS = (ValueError, ZeroDivisionError, OverflowError, RecursionError)
+
+
 def read_measures(tune) -> _Reader:
     """Read a tune's body; the reader's ``parts`` hold its measures in written order.
 
@@ -425,7 +429,7 @@ def read_measures(tune) -> _Reader:
     """
     try:
         return _read_body(tune)
-    except (ValueError, ZeroDivisionError, OverflowError, RecursionError) as error:
+    except _READ_ERRORS as error:
         raise ConversionError(f"cannot read the tune ({error})") from None
 
 
@@ -459,7 +463,7 @@ def read_bar(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | No
     try:
         reader = _Reader(fields)
         _read_text(reader, text)
-    except (ValueError, ZeroDivisionError, OverflowError) as error:
+    except _READ_ERRORS as error:
         raise ConversionError(f"cannot read the bar ({error})") from None
     return reader.measure.length, reader.bar_length, reader.warnings
 

@@ -176,7 +176,7 @@ class Bars:
         self.short_pending = False  # the | about to be written ends a short bar
         self.waiting = False  # the last character written is such a |
         self.most_tries = self.tries = tries
-        self.redraws = TUNE_REDRAWS
+        self.tune_redraws = TUNE_REDRAWS  # redraws this tune has left
 
 
 class Stream:
@@ -196,13 +196,13 @@ class Stream:
         header_end = KEY_LINE.search(prime)
         self.in_header = not header_end
         self.has_notes = bool(header_end) and not NOTE_LETTERS.isdisjoint(prime[header_end.end():])
+        body = prime[header_end.end():] if header_end else ""
         self.repeats = Repeats()
-        for char in prime[header_end.end():] if header_end else "":
+        for char in body:
             self.repeats.follow(char)
         self.line_start = len(prime) - len(prime.rsplit("\n", 1)[-1])  # where the line being written starts
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
         self.fields = _fields(prime[:header_end.end()]) if header_end else {}  # M, L, K, for bar lengths
-        body = prime[header_end.end():] if header_end else ""
         body_start = len(prime) - len(body) if header_end else None
         self.bars = Bars(body_start + body.rindex("|") + 1 if "|" in body else body_start, bar_tries, "|" not in body)
         self.done = False
@@ -288,7 +288,7 @@ class Stream:
     def redraws(self, char: str) -> bool:
         """Whether writing ``char`` would keep a bar that does not fill its meter, and the bar can be drawn again."""
         bars = self.bars
-        if bars.mark is None or bars.resume is None or not bars.tries or not bars.redraws:
+        if bars.mark is None or bars.resume is None or not bars.tries or not bars.tune_redraws:
             return False
         if bars.waiting:
             return char not in SHORT_BAR_ENDS
@@ -300,12 +300,13 @@ class Stream:
 
     def redraw(self) -> None:
         """Go back to where the bar being written began (the sampler resumes from ``bars.resume``)."""
-        length, self.repeats, self.has_notes, self.line_start, self.fields, pickup = copy.deepcopy(self.bars.mark)
-        del self.chars[length:]
         bars = self.bars
+        length, repeats, self.has_notes, self.line_start, fields, pickup = bars.mark
+        self.repeats, self.fields = copy.copy(repeats), dict(fields)  # the mark stays as it was, for another redraw
+        del self.chars[length:]
         bars.start, bars.pickup, bars.short_pending, bars.waiting = length, pickup, False, False
         bars.tries -= 1
-        bars.redraws -= 1
+        bars.tune_redraws -= 1
         bars.redrawn = True
 
     def write(self, char: str) -> None:
@@ -316,9 +317,7 @@ class Stream:
             self._follow_bars(char)
         if char == "\n":
             line = "".join(self.chars[self.line_start:-1])
-            field = FIELD_LINE.match(line)
-            if field and field.group(1) in "MLK":
-                self.fields[field.group(1)] = field.group(2)
+            self.fields.update(_fields(line))
             if self.in_header:
                 self.in_header = not line.startswith("K:")
                 self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
@@ -342,9 +341,11 @@ class Stream:
         self._mark()
 
     def _mark(self) -> None:
-        """A bar begins here: keep what to go back to if it is drawn again."""
+        """A bar begins here: keep what to go back to if it is drawn again (nothing when bars are never redrawn)."""
         bars = self.bars
-        bars.mark = (len(self.chars), copy.deepcopy(self.repeats), self.has_notes, self.line_start, dict(self.fields),
+        if not bars.most_tries:
+            return
+        bars.mark = (len(self.chars), copy.copy(self.repeats), self.has_notes, self.line_start, dict(self.fields),
                      bars.pickup)
         bars.begun, bars.tries = True, bars.most_tries
 

@@ -14,13 +14,18 @@ needs_abc2midi = pytest.mark.skipif(
 )
 
 
-def abc2midi_messages(abc: str, work: Path) -> list[str]:
-    """The errors abc2midi reports for a tune, a line each."""
+def abc2midi_report(abc: str, work: Path) -> str:
+    """What abc2midi prints checking a tune (``-c``): its errors and warnings."""
     source = work / "check.abc"
     source.write_text(abc, encoding="utf-8")
     result = subprocess.run(["abc2midi", str(source), "-c"], capture_output=True, text=True,
                             errors="replace", cwd=work, timeout=30)
-    return re.findall(r"^Error.*$", result.stdout + result.stderr, re.MULTILINE)
+    return result.stdout + result.stderr
+
+
+def abc2midi_messages(abc: str, work: Path) -> list[str]:
+    """The errors abc2midi reports for a tune, a line each."""
+    return re.findall(r"^Error.*$", abc2midi_report(abc, work), re.MULTILINE)
 
 
 def abc2midi_errors(abc: str, work: Path) -> int:
