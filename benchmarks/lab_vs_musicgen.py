@@ -20,7 +20,8 @@ is never seen by either, not even for model selection.
 
 Each run writes its figures to ``--out/RECIPE.json`` (``musicgen-T1.0.json``
 for another temperature, ``-bars0`` added for ``--bar-tries 0``: bars as
-the model first draws them); ``--reuse`` samples again from a finished
+the model first draws them, ``-drafts1`` for ``--end-drafts 1``: each tune
+as first drafted); ``--reuse`` samples again from a finished
 musicgen run instead of training; ``--table`` prints the comparison. Held-out bits/char count every tune character plus the cost of
 ending the tune (the end marker, or the lab's two newlines), divided by the
 tune's characters, so both models pay for the same text. A model that moves
@@ -205,6 +206,8 @@ def run(recipe: str, args: argparse.Namespace) -> None:
     name = recipe if recipe == "lab" or args.temperature == 0.85 else f"{recipe}-T{args.temperature}"
     if recipe != "lab" and args.bar_tries != 8:
         name += f"-bars{args.bar_tries}"
+    if recipe != "lab" and args.end_drafts != 4:
+        name += f"-drafts{args.end_drafts}"
     if recipe == "lab":
         model, figures = train_lab(corpus, args.out, args.iterations, args.seed)
         texts = sample_lab(model, args.tunes, args.seed)
@@ -216,7 +219,7 @@ def run(recipe: str, args: argparse.Namespace) -> None:
         else:
             model, figures = train_musicgen(corpus, args.out, args.minutes, args.seed, args.tonic)
         sampled = generate(model, n=args.tunes, seed=args.seed, temperature=args.temperature,
-                           bar_tries=args.bar_tries)
+                           bar_tries=args.bar_tries, end_drafts=args.end_drafts)
         texts = [t.abc.split("\n", 1)[1] for t in sampled]  # in their final keys, without X:
     figures["held_out_bpc"] = held_out_bpc(model, corpus.split("test"), lab=recipe == "lab")
     figures.update(score(texts, corpus))
@@ -249,6 +252,8 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.85, help="musicgen's sampling temperature")
     parser.add_argument("--bar-tries", type=int, default=8,
                         help="musicgen's bar redraws (the CLI's default; 0: bars as first drawn)")
+    parser.add_argument("--end-drafts", type=int, default=4,
+                        help="musicgen's whole drafts per tune (the CLI's default; 1: each tune as first drafted)")
     parser.add_argument("--tonic", default="C", help="musicgen's --tonic (none: keys as written)")
     parser.add_argument("--reuse", action="store_true", help="sample from the finished musicgen run, no training")
     parser.add_argument("--tunes", type=int, default=200)

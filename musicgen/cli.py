@@ -230,8 +230,10 @@ def _resumed_settings(resume: Path) -> dict:
               help="With --key/--meter/--type/--title: headers drafted per tune; one is kept, drawn by how "
                    "well the lines the model chose fit the ones written for it (1: no drafts).")
 @click.option("--end-drafts", type=int, default=4, show_default=True,
-              help="Whole drafts per tune; the one kept is the one the model is surest has ended where it "
-                   "ended, so tunes close their last section instead of stopping mid-phrase (1: no drafts).")
+              help="Whole drafts per tune. The one kept converts, has no D.C./D.S. jump back in its last bar and ends "
+                   "on its key's tonic where a draft does; among those, it is the one the model is surest has "
+                   "ended where it ended, so tunes close their last section instead of stopping mid-phrase "
+                   "(1: no drafts).")
 @click.option("--bar-tries", type=int, default=8, show_default=True,
               help="Times a bar whose notes do not fill the meter, or that abc2midi would report an error in, "
                    "is drawn again (a short bar may still end a section or the tune; 0: bars as the model "

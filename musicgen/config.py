@@ -131,9 +131,10 @@ class SampleConfig:
         header_drafts: with header fields given (key, meter...), headers
             drafted per tune; one is kept, drawn by how likely the model finds
             the given fields after the lines it wrote itself (1 keeps the only one).
-        end_drafts: whole drafts per tune; the one kept is the one the model
-            is surest has ended: the likeliest end marker, at temperature 1
-            (1 keeps the only one).
+        end_drafts: whole drafts per tune; the one kept converts, does not
+            end on a jump back (D.C., D.S.), ends on its key's tonic where a draft
+            does, and among those is the one the model is surest has ended:
+            the likeliest end marker, at temperature 1 (1 keeps the only one).
         bar_tries: times a bar that does not fill its meter, or that
             abc2midi would report an error in, is drawn again (0: never;
             see :class:`musicgen.stream.Bars`).

@@ -64,6 +64,11 @@ def _tonic_pitch_class(key: str) -> int | None:
     return (_STEP[match.group(1)] + {"#": 1, "b": -1, "": 0}[match.group(2)]) % 12
 
 
+def last_note_is_tonic(melody, key: str) -> bool:
+    """Whether a melody's last note played is the tonic of ``key`` (False without notes or a tonic)."""
+    return bool(melody.notes) and melody.notes[-1].pitch % 12 == _tonic_pitch_class(key)
+
+
 def _scale(key: str) -> set[int]:
     signature = key_signature(key)
     return {(_STEP[letter] + shift) % 12 for letter, shift in signature.items()}
@@ -124,11 +129,11 @@ def score_tune(tune: Tune, use_abc2midi: bool = True) -> TuneScore:
         return score  # too long to read: counted as not converting
     try:
         score.bars_checked, score.bar_consistency = _bar_consistency(tune)
-        scale, tonic = _scale(tune.key), _tonic_pitch_class(tune.key)
+        scale = _scale(tune.key)
     except MusicgenError:
-        scale, tonic = None, None
+        scale = None
     if melody is not None and melody.notes and scale is not None:
-        score.ends_on_tonic = melody.notes[-1].pitch % 12 == tonic
+        score.ends_on_tonic = last_note_is_tonic(melody, tune.key)
         score.in_scale = sum(n.pitch % 12 in scale for n in melody.notes) / len(melody.notes)
     _structure(tune, score)
     return score

@@ -12,13 +12,17 @@ times per tune and one draft is kept, drawn in proportion to how likely the
 model finds the fixed lines after it: ``--meter 9/8`` then keeps a header
 that suits a slip jig, not a reel cut to 9/8.
 
-Each tune is also drafted whole 4 times (``end_drafts``) and the
-draft kept is the one the model is surest has ended where it ended: the
-highest probability, at temperature 1, of the end marker it wrote. A draft
-that stops mid-phrase (the sampler drew an unlikely end) loses to one that
-closes its last section; a draft cut at ``max_length``, unreadable, or
-ending with a repeat or first ending that waits for its ``:|`` loses to
-any that is not.
+Each tune is also drafted whole 4 times (``end_drafts``) and one draft is
+kept. A draft that is unreadable, does not convert to notes (``K:Fz``),
+is cut at ``max_length`` or ends with a repeat or first ending that waits
+for its ``:|`` loses to any that is not; then one
+whose last bar sends the player back (``D.C.``, ``D.S.``, a segno: abc2midi
+and musicgen's converter stop there, mid-form) loses to one that ends;
+then one whose last note is not its key's tonic loses to one that closes
+on it; among the rest, the one kept is the one the model is surest has
+ended where it ended: the highest probability, at temperature 1, of the end
+marker it wrote (a draft that stops mid-phrase, where the sampler drew an
+unlikely end, loses to one that closes its last section).
 
 Two rules keep the tunes readable: a tune cannot end before its body has a
 note (conditioned on a rare key and meter, a model may otherwise stop right
@@ -66,7 +70,9 @@ from musicgen.errors import (
     MusicgenError,
     SamplingError,
 )
+from musicgen.evaluate import last_note_is_tonic
 from musicgen.lm import CharLM
+from musicgen.melody import abc_to_melody
 from musicgen.stepper import make_stepper
 from musicgen.stream import (
     KEY_LINE,
@@ -330,10 +336,43 @@ def _resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
 
 
 def _best_ending(drafts: list[GeneratedTune], streams: list[Stream]) -> GeneratedTune:
-    """The draft of one tune to keep: readable, ended by the model, no repeat left open, surest of its end."""
-    ranks = [(draft.tune is not None, draft.complete, not stream.repeats.left_open, stream.end_log_prob)
-             for draft, stream in zip(drafts, streams)]
+    """The draft of one tune to keep.
+
+    In order: readable, converts to notes, ended by the model, no repeat
+    left open, not ended on a jump back, last note on the tonic, surest of
+    its end.
+    """
+    if len(drafts) == 1:
+        return drafts[0]
+    ranks = [_rank(draft, stream) for draft, stream in zip(drafts, streams)]
     return drafts[max(range(len(drafts)), key=ranks.__getitem__)]
+
+
+def _rank(draft: GeneratedTune, stream: Stream) -> tuple:
+    plays, on_tonic = _plays(draft.tune)
+    return (draft.tune is not None, plays, draft.complete, not stream.repeats.left_open,
+            not _ends_on_jump(draft.text), on_tonic, stream.end_log_prob)
+
+
+def _plays(tune: Tune | None) -> tuple[bool, bool]:
+    """Whether a draft converts to notes, and whether its last note is its key's tonic."""
+    if tune is None:
+        return False, False
+    try:
+        melody = abc_to_melody(tune.abc)
+    except MusicgenError:
+        return False, False
+    return True, last_note_is_tonic(melody, tune.key)
+
+
+#: Marks that send the player back (da capo, dal segno), as the corpus writes them.
+JUMP_MARK = re.compile(r"D\.\s?[CS]\.|segno|da ?capo", re.IGNORECASE)
+
+
+def _ends_on_jump(text: str) -> bool:
+    """Whether the last bar of a tune holds a jump back (``"^D.C."``, ``!D.S.!``, ``"^Segno"``)."""
+    last_bar = text.rstrip(" \n|]:").rsplit("|", 1)[-1]
+    return bool(JUMP_MARK.search(last_bar))
 
 
 def _end_log_probs(logits: torch.Tensor, sampled: list[int], end_id: int) -> dict[int, float]:

@@ -6,7 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from musicgen.cli import main
-from musicgen.evaluate import NoveltyIndex, bar_texts, evaluate_tunes, overlap, score_tune
+from musicgen.melody import abc_to_melody
+from musicgen.evaluate import NoveltyIndex, bar_texts, evaluate_tunes, last_note_is_tonic, overlap, score_tune
 from musicgen.tunebook import parse_tune, parse_tunebook
 from collections import Counter
 
@@ -26,6 +27,22 @@ def test_well_formed_bars_tonic_and_structure():
     assert rough.bars_checked == 3 and rough.bar_consistency == pytest.approx(2 / 3)
     assert not rough.ends_on_tonic and not rough.repeats and not rough.ends_cleanly
     assert rough.in_scale == pytest.approx(16 / 17)
+
+
+@pytest.mark.parametrize("abc, expected", [
+    (GOOD, True),
+    (ROUGH, False),
+    (GOOD.replace("K:G", "K:Edor"), False),  # G is not the tonic of E dorian
+    ("X:5\nM:6/8\nL:1/8\nK:F#m\n|:cBA F3:|\n", True),  # sharps in the key name
+    ("X:6\nM:6/8\nL:1/8\nK:D\n|:DFA d3|1 B3 A3:|2 B3 d3|]\n", True),  # the second ending is played last
+    ("X:7\nM:4/4\nL:1/8\nK:none\nCDEF GABc|\n", False),  # no tonic to end on
+    ("X:8\nM:4/4\nL:0\nK:C\nCDEF|\n", False),  # does not convert
+])
+def test_ends_on_tonic_reads_the_last_note_played_against_the_key(abc, expected):
+    tune = parse_tune(abc)
+    assert score_tune(tune, use_abc2midi=False).ends_on_tonic is expected
+    if expected:
+        assert last_note_is_tonic(abc_to_melody(abc), tune.key)
 
 
 def test_tune_that_cannot_convert():
