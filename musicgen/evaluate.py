@@ -17,7 +17,7 @@ from pathlib import Path
 
 from musicgen.errors import MusicgenError
 from musicgen.keys import key_signature, parse_meter
-from musicgen.melody import MAX_BODY_CHARS
+from musicgen.melody import MAX_BODY_CHARS, Melody
 from musicgen.transpose import move_tunes
 from musicgen.tunebook import Tune
 
@@ -64,7 +64,7 @@ def _tonic_pitch_class(key: str) -> int | None:
     return (_STEP[match.group(1)] + {"#": 1, "b": -1, "": 0}[match.group(2)]) % 12
 
 
-def last_note_is_tonic(melody, key: str) -> bool:
+def last_note_is_tonic(melody: Melody, key: str) -> bool:
     """Whether a melody's last note played is the tonic of ``key`` (False without notes or a tonic)."""
     return bool(melody.notes) and melody.notes[-1].pitch % 12 == _tonic_pitch_class(key)
 
