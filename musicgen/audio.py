@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from musicgen.checkpoint import atomic_write
-from musicgen.errors import ConversionError
+from musicgen.errors import ConversionError, MusicgenError
+from musicgen.limits import MAX_MIDI_BYTES, MAX_MIDI_NOTES, MAX_SOUND_SECONDS, read_bounded
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +91,32 @@ def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
 
 
 def check_midi(midi_path: Path):
-    """Read a MIDI file with mido, raising ConversionError if it is not one."""
+    """Read a MIDI file with mido, refusing one that is not a MIDI file or would sound too long.
+
+    The file's size, note count and duration are bounded (see
+    :mod:`musicgen.limits`) before anything is rendered or played.
+
+    Raises:
+        ConversionError: not a regular, readable MIDI file, or over a bound.
+    """
     import mido
 
     try:
-        return mido.MidiFile(midi_path)
-    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError) as error:
+        data = read_bounded(Path(midi_path), MAX_MIDI_BYTES, "MIDI file")
+    except MusicgenError as error:
+        raise ConversionError(str(error)) from None
+    try:
+        midi = mido.MidiFile(file=io.BytesIO(data))
+        seconds = midi.length
+    except (OSError, ValueError, EOFError, KeyError, IndexError, TypeError, ZeroDivisionError) as error:
         raise ConversionError(f"{midi_path}: not a readable MIDI file ({error})") from None
+    notes = sum(message.type == "note_on" for track in midi.tracks for message in track)
+    if notes > MAX_MIDI_NOTES:
+        raise ConversionError(f"{midi_path}: {notes:,} notes; musicgen plays at most {MAX_MIDI_NOTES:,}")
+    if seconds > MAX_SOUND_SECONDS:
+        raise ConversionError(f"{midi_path}: plays for {seconds:,.0f} s; musicgen makes at most "
+                              f"{MAX_SOUND_SECONDS:g} s of sound")
+    return midi
 
 
 def render_wav(midi_path: Path, renderer: str = "auto") -> tuple[bytes, str]:
@@ -104,8 +124,6 @@ def render_wav(midi_path: Path, renderer: str = "auto") -> tuple[bytes, str]:
     midi_path = Path(midi_path)
     if renderer not in ("auto", "soundfont", "additive"):
         raise ConversionError(f"renderer must be auto, soundfont or additive, not {renderer!r}")
-    if not midi_path.is_file():
-        raise ConversionError(f"{midi_path}: no such MIDI file")
     seconds = check_midi(midi_path).length
     samples, used = None, "additive"
     if renderer in ("auto", "soundfont"):

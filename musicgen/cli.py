@@ -12,11 +12,11 @@ from pathlib import Path
 
 import click
 
-from musicgen.cli_util import user_errors as _user_errors
-from musicgen.errors import MusicgenError
+from musicgen.cli_util import OneLineGroup, user_errors as _user_errors
+from musicgen.errors import MusicgenError, OptionError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="musicgen")
 def main() -> None:
     """Learn folk music in ABC notation and compose new tunes.
@@ -264,21 +264,23 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
     turned into MIDI keeps its .abc and is reported.
     """
     from musicgen.convert import check_formats
+    from musicgen.limits import check_tempo
     from musicgen.midi import instrument_program
     from musicgen.output import new_run_dir, save_tune_stream
     from musicgen.sample import generate_batches, header_fields, load_model
 
     formats = check_formats(formats.split(",") + (["svg", "png"] if sheet else []))
     instrument_program(instrument)  # fail before sampling, not after
+    check_tempo(bpm, "--bpm")
     if count < 1:
-        raise MusicgenError(f"n must be at least 1, not {count}")
+        raise OptionError(f"-n must be at least 1, not {count}")
+    header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
+    prime = prime.replace("\\n", "\n") if prime else None
     model = load_model(model_path)
     if int8 is None:
         from musicgen.stepper import int8_available
 
         int8 = int8_available()
-    header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
-    prime = prime.replace("\\n", "\n") if prime else None
     batches = generate_batches(model, count, batch_size, seed, temperature=temperature, prime=prime,
                                top_k=top_k, top_p=top_p, max_length=max_length, header=header,
                                header_drafts=header_drafts, end_drafts=end_drafts, bar_tries=bar_tries,
@@ -327,9 +329,9 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
     others still convert. A .mid SOURCE is rendered to a .wav beside it.
     """
     from musicgen.convert import check_formats
+    from musicgen.limits import check_tempo
 
-    if not source.is_file():
-        raise MusicgenError(f"{source}: no such file")
+    check_tempo(bpm, "--bpm")
     if source.suffix.lower() in (".mid", ".midi"):
         from musicgen.audio import midi_to_wav
 
@@ -341,11 +343,11 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
         return
     from musicgen.midi import instrument_program
     from musicgen.output import save_tunes
-    from musicgen.tunebook import decode_abc, parse_tunebook
+    from musicgen.tunebook import parse_tunebook, read_abc_file
 
     formats = check_formats(formats.split(","))
     instrument_program(instrument)
-    tunes, skipped = parse_tunebook(decode_abc(source.read_bytes()), source.name)
+    tunes, skipped = parse_tunebook(read_abc_file(source), source.name)
     for item in skipped:
         click.echo(f"  skipped {item}", err=True)
     if not tunes:
@@ -453,11 +455,9 @@ def evaluate(tunebook, against, novelty, train_paths, use_abc2midi, per_tune, as
 
 
 def _read_book(path: Path) -> list:
-    from musicgen.tunebook import decode_abc, parse_tunebook
+    from musicgen.tunebook import parse_tunebook, read_abc_file
 
-    if not path.is_file():
-        raise MusicgenError(f"{path}: no such file")
-    tunes, _ = parse_tunebook(decode_abc(path.read_bytes()), path.name)
+    tunes, _ = parse_tunebook(read_abc_file(path), path.name)
     if not tunes:
         raise MusicgenError(f"{path}: no usable tune")
     return tunes

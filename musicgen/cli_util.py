@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
+import sys
 from functools import wraps
 from pathlib import Path
 
 import click
 
-from musicgen.errors import MusicgenError
+from musicgen.errors import MusicgenError, OptionError
+
+
+class OneLineGroup(click.Group):
+    """A command group whose every error is one line on stderr.
+
+    Exit status 1: a problem with the user's files or input (``MusicgenError``,
+    ``OSError``); 2: a bad option or value (click's usage errors and
+    :class:`~musicgen.errors.OptionError`).
+    """
+
+    def main(self, *args, **kwargs):
+        kwargs.pop("standalone_mode", None)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as error:
+            _fail(error.format_message(), 2)
+        except click.ClickException as error:
+            _fail(error.format_message(), error.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int):
+    text = " ".join(str(message).split()) or "failed"
+    click.echo(f"Error: {text}", err=True)
+    sys.exit(code)
 
 
 def user_errors(command):
-    """Turn MusicgenError into a clean one-line message and exit status 1."""
+    """Turn MusicgenError and OSError into one-line messages (exit 1; bad values exit 2)."""
 
     @wraps(command)
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except OptionError as error:
+            raise click.UsageError(str(error)) from None
         except MusicgenError as error:
             raise click.ClickException(str(error)) from None
+        except OSError as error:  # the machine's answer: a read-only folder, a full disk
+            raise click.ClickException(os_error_message(error)) from None
 
     return wrapper
+
+
+def os_error_message(error: OSError) -> str:
+    """``PATH: reason`` for an OSError, without Python's decoration."""
+    where = error.filename or ""
+    reason = error.strerror or str(error) or type(error).__name__
+    return f"{where}: {reason}" if where else reason
 
 
 def build_config(cls, **values):

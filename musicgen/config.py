@@ -161,3 +161,22 @@ class SampleConfig:
             raise ValueError(f"bar_tries must be 0 or more, not {self.bar_tries}")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p must be in range 0..1 (excluding 0), not {self.top_p}")
+        for name, highest in SAMPLE_BOUNDS.items():
+            if not getattr(self, name) <= highest:
+                raise ValueError(f"{name} must be at most {highest:,}, not {getattr(self, name)}")
+
+    @classmethod
+    def checked(cls, *args, **kwargs) -> SampleConfig:
+        """A config, with a bad value raised as :class:`~musicgen.errors.SamplingError`."""
+        from musicgen.errors import SamplingError
+
+        try:
+            return cls(*args, **kwargs)
+        except (TypeError, ValueError) as error:
+            raise SamplingError(str(error)) from None
+
+
+#: Largest sampling settings: a tune longer than 10,000 characters cannot be converted, and
+#: drafts multiply the rows sampled together (64 tunes x 16 x 4 is the CLI's 4,096).
+SAMPLE_BOUNDS = {"temperature": 100.0, "max_length": 10_000, "header_drafts": 64, "end_drafts": 16,
+                 "bar_tries": 64, "top_k": 100_000}

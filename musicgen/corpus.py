@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicgen.errors import CorpusError
-from musicgen.tunebook import Skipped, Tune, decode_abc, parse_tunebook
+from musicgen.tunebook import Skipped, Tune, parse_tunebook, read_abc_file
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +119,7 @@ def load_corpus(paths: list[Path] | None = None) -> Corpus:
     corpus = Corpus(tunes=[])
     first_copy: dict[str, str] = {}
     for root, path in files:
-        try:
-            text = decode_abc(path.read_bytes())
-        except OSError as error:
-            raise CorpusError(f"{path}: cannot read ({error.strerror})") from error
+        text = read_abc_file(path)
         source = path.name if root == path else f"{root.name}/{path.relative_to(root)}"
         tunes, skipped = parse_tunebook(text, source)
         corpus.skipped += skipped

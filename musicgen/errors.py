@@ -9,6 +9,13 @@ class MusicgenError(Exception):
     """
 
 
+class OptionError(MusicgenError, ValueError):
+    """An option value outside what it can be (a tempo of 0, a meter of 7/0, n of -1).
+
+    The CLI answers it like click's own usage errors: one line, exit status 2.
+    """
+
+
 class CorpusError(MusicgenError):
     """A corpus or tunebook that cannot be read or holds no usable tune."""
 
@@ -17,7 +24,7 @@ class CheckpointError(MusicgenError):
     """A checkpoint file that is missing, corrupt or of another format."""
 
 
-class SamplingError(MusicgenError):
+class SamplingError(OptionError):
     """Impossible sampling options, such as a prime the model cannot read."""
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
-from musicgen.errors import ConversionError
+from musicgen.errors import ConversionError, MusicgenError
+from musicgen.limits import MAX_SOUND_SECONDS, check_tempo
 from musicgen.melody import Melody, abc_to_melody
 
 TICKS_PER_BEAT = 480
@@ -36,14 +38,40 @@ def instrument_program(name: str | int) -> int:
     return INSTRUMENTS[key]
 
 
+def midi_text(text: str, limit: int = 100) -> str:
+    """Text a MIDI meta event can hold (Latin-1, no control characters), at most ``limit`` long.
+
+    Accents are kept where Latin-1 has them; other letters lose their marks
+    ("Curly" quotes and dashes become plain ones) and the rest becomes "?".
+    """
+    plain = text.translate(_PUNCTUATION)
+    kept = []
+    for char in plain:
+        if unicodedata.category(char)[0] == "C":
+            continue
+        if ord(char) > 255:
+            char = unicodedata.normalize("NFKD", char).encode("latin-1", "ignore").decode("latin-1")[:1] or "?"
+        kept.append(char)
+    return "".join(kept)[:limit].strip()
+
+
+_PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
+                              "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+
+
 def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | None = None,
                         velocity: int = 80):
     """A ``mido.MidiFile`` (type 0) playing the melody on one channel."""
     import mido
 
-    qpm = tempo_qpm or melody.tempo_qpm
-    if not 4 <= qpm <= 1000:  # MIDI cannot store a tempo slower than 3.6 quarters a minute
-        raise ConversionError(f"tempo must be in range 4..1000 quarter notes per minute, not {qpm:g}")
+    try:
+        qpm = check_tempo(melody.tempo_qpm if tempo_qpm is None else tempo_qpm)
+    except MusicgenError as error:
+        raise ConversionError(str(error)) from None
+    seconds = float(melody.length) * 4 * 60 / qpm
+    if seconds > MAX_SOUND_SECONDS:
+        raise ConversionError(f"the tune plays for {seconds:,.0f} s at {qpm:g} quarter notes a minute; "
+                              f"musicgen makes at most {MAX_SOUND_SECONDS:g} s of sound")
     ticks_per_whole = 4 * TICKS_PER_BEAT
     events = []  # (tick, order, message): note-offs sort before note-ons at the same tick
     for note in melody.notes:
@@ -57,7 +85,7 @@ def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | Non
         raise ConversionError("no note is within the MIDI range")
     events.sort(key=lambda e: (e[0], e[1]))
     track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name=melody.title[:100] or "musicgen", time=0))
+    track.append(mido.MetaMessage("track_name", name=midi_text(melody.title) or "musicgen", time=0))
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm), time=0))
     track.append(mido.Message("program_change", program=program, time=0))
     now = 0

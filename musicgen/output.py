@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -37,10 +38,15 @@ def new_run_dir(root: Path, prefix: str) -> Path:
 class OutputFolder:
     """Files written into one folder, all or nothing.
 
-    Use as a context manager: if the block raises, every file written through
-    it is removed again (and the folder, if it made it), so a failed run leaves
-    nothing half-done; files that were there before are never touched unless
-    ``force`` is set.
+    Use as a context manager. Files are written into a hidden staging folder
+    and appear under their names only when the block ends without error:
+    a new folder is the staging folder renamed, an existing one gets each
+    file moved in. Files and folders are fsynced first, so a crash or a
+    SIGKILL leaves either the finished folder or only a hidden
+    ``.NAME.partial-*`` folder, never complete-looking files; if the block
+    raises, the staging folder is removed. Files that were there before are
+    never touched unless ``force`` is set, and an identical file already in
+    place is not an error (so a second run can add formats).
     """
 
     def __init__(self, path: Path, force: bool = False):
@@ -49,47 +55,60 @@ class OutputFolder:
         self.written: list[Path] = []
         self.streams: list = []
         self.created = False
+        self.staging: Path | None = None
 
     def __enter__(self) -> OutputFolder:
         if self.path.exists() and not self.path.is_dir():
             raise MusicgenError(f"{self.path}: exists and is not a folder")
-        if not self.path.exists():
-            try:
-                self.path.mkdir(parents=True)
-            except OSError as error:
-                raise MusicgenError(f"{self.path}: cannot create folder ({error.strerror})") from None
-            self.created = True
+        self.created = not self.path.exists()
+        home = self.path.parent if self.created else self.path
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.partial-", dir=home))
+        except OSError as error:
+            raise MusicgenError(f"{self.path}: cannot create folder ({error.strerror or error})") from None
         return self
 
-    def write(self, name: str, data: bytes | str) -> Path:
-        """Write one file atomically; refuses to replace one unless forced."""
+    def _check_new(self, name: str, payload: bytes | None = None) -> Path:
         target = self.path / name
-        if target.exists() and not self.force and target not in self.written:
-            raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
+        if target in self.written:
+            return target
+        if not self.created and target.exists() and not self.force:
+            if payload is None or not target.is_file() or target.read_bytes() != payload:
+                raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
+        return target
+
+    def write(self, name: str, data: bytes | str) -> Path:
+        """Stage one file; refuses to replace a different one unless forced."""
         payload = data.encode("utf-8") if isinstance(data, str) else data
+        target = self._check_new(name, payload)
         try:
-            atomic_write(target, lambda file: file.write(payload))
+            atomic_write(self.staging / name, lambda file: file.write(payload))
         except OSError as error:
             raise MusicgenError(f"{target}: cannot write ({error.strerror or error})") from None
-        self.written.append(target)
+        if target not in self.written:
+            self.written.append(target)
         return target
 
     def open_stream(self, name: str):
-        """A text file written bit by bit, appearing under ``name`` on :meth:`close_stream`."""
-        target = self.path / name
-        if target.exists() and not self.force:
-            raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
-        handle = open(self.path / f".{name}.partial", "w", encoding="utf-8")
+        """A text file written bit by bit, appearing under ``name`` when the folder is finished."""
+        target = self._check_new(name)
+        try:
+            handle = open(self.staging / name, "w", encoding="utf-8")
+        except OSError as error:
+            raise MusicgenError(f"{target}: cannot write ({error.strerror or error})") from None
         self.streams.append((handle, target))
         return handle
 
     def close_stream(self, handle) -> Path:
         target = next(t for h, t in self.streams if h is handle)
-        handle.close()
         try:
-            os.replace(handle.name, target)
+            handle.flush()
+            os.fsync(handle.fileno())
         except OSError as error:
             raise MusicgenError(f"{target}: cannot write ({error.strerror or error})") from None
+        finally:
+            handle.close()
         self.streams = [(h, t) for h, t in self.streams if h is not handle]
         self.written.append(target)
         return target
@@ -97,13 +116,35 @@ class OutputFolder:
     def __exit__(self, kind, error, trace) -> None:
         for handle, _ in self.streams:
             handle.close()
-            Path(handle.name).unlink(missing_ok=True)
         if error is None:
-            return
-        for path in self.written:
-            path.unlink(missing_ok=True)
+            try:
+                self._commit()
+                return
+            except OSError as failure:
+                shutil.rmtree(self.staging, ignore_errors=True)
+                raise MusicgenError(f"{self.path}: cannot write ({failure.strerror or failure})") from None
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _commit(self) -> None:
+        """Move the staged files into place, durably."""
+        fsync_folder(self.staging)
         if self.created:
-            shutil.rmtree(self.path, ignore_errors=True)
+            os.rename(self.staging, self.path)
+            fsync_folder(self.path.parent)
+            return
+        for staged in sorted(self.staging.iterdir()):
+            os.replace(staged, self.path / staged.name)
+        fsync_folder(self.path)
+        self.staging.rmdir()
+
+
+def fsync_folder(path: Path) -> None:
+    """Make a folder's entries (new, renamed files) durable."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 class _StemMaker:

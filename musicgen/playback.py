@@ -64,10 +64,10 @@ def send_midi(midi, port, clock: Callable[[], float] = time.monotonic,
 def _midi_file(path: Path, work: Path) -> Path:
     if path.suffix.lower() in (".abc", ".txt"):
         from musicgen.midi import abc_to_midi
-        from musicgen.tunebook import decode_abc
+        from musicgen.tunebook import read_abc_file
 
         target = work / "tune.mid"
-        abc_to_midi(decode_abc(path.read_bytes()), target)
+        abc_to_midi(read_abc_file(path), target)
         return target
     return path
 

@@ -71,6 +71,8 @@ from musicgen.errors import (
     SamplingError,
 )
 from musicgen.evaluate import last_note_is_tonic
+from musicgen.keys import key_signature
+from musicgen.limits import MAX_PRIME_CHARS
 from musicgen.lm import CharLM
 from musicgen.melody import abc_to_melody
 from musicgen.stepper import make_stepper
@@ -175,12 +177,29 @@ def _filter_logits(logits: torch.Tensor, config: SampleConfig) -> torch.Tensor:
 
 def header_fields(key: str | None = None, meter: str | None = None, title: str | None = None,
                   tune_type: str | None = None) -> dict[str, str]:
-    """Header lines to force, by field letter, from the CLI's header options."""
+    """Header lines to force, by field letter, from the CLI's header options.
+
+    Raises:
+        SamplingError: a value that is not one line of text, a key ABC does
+            not know, or a meter that is not ``C``, ``C|``, ``none`` or N/D
+            (N 1..64, D a power of two up to 64).
+    """
     fields = {"T": title, "R": tune_type, "M": meter, "K": key}
     for letter, value in fields.items():
-        if value is not None and (not value.strip() or "\n" in value):
-            raise SamplingError(f"{letter}: value must be one non-empty line, not {value!r}")
-    return {k: " ".join(v.split()) for k, v in fields.items() if v is not None}
+        if value is not None and (not value.strip() or any(not c.isprintable() for c in value)):
+            raise SamplingError(f"{letter}: value must be one non-empty line of text, not {value!r}")
+    chosen = {k: " ".join(v.split()) for k, v in fields.items() if v is not None}
+    if "M" in chosen and not _METER_OPTION.fullmatch(chosen["M"]):
+        raise SamplingError(f"M:{chosen['M']}: a meter is C, C|, none or N/D with N 1..64 and D 1, 2, 4, ... 64")
+    if "K" in chosen:
+        try:
+            key_signature(chosen["K"])
+        except ConversionError:
+            raise SamplingError(f"K:{chosen['K']}: unknown key; give one such as D, Em, Ador or Gmix") from None
+    return chosen
+
+
+_METER_OPTION = re.compile(r"C\|?|none|([1-9]|[1-5][0-9]|6[0-4])/(1|2|4|8|16|32|64)")
 
 
 def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]):
@@ -207,11 +226,36 @@ def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]
     return prime, fixed, tonic
 
 
+def _prepare_prime(model: CharLM, prime: str | None, header: dict[str, str] | None):
+    """The prime and header options as the model reads them, and the tonic to move tunes to.
+
+    Raises:
+        SamplingError: a prime that is too long, has characters the model
+            never saw, or already ends its header while header options are given.
+    """
+    if prime is not None and len(prime) > MAX_PRIME_CHARS:
+        raise SamplingError(f"the prime has {len(prime):,} characters; at most {MAX_PRIME_CHARS:,}")
+    prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
+    if header and KEY_LINE.search(prime):
+        fields = ", ".join(f"{letter}:" for letter in header)
+        raise SamplingError(f"the prime already ends its header with a K: line, so {fields} cannot be "
+                            "written for you: put those lines in the prime")
+    prime, fixed, tonic = _to_model_tonic(model.tonics, prime, header or {})
+    _check_prime(model.vocab, prime, "prime")
+    _check_prime(model.vocab, "".join(f"{k}:{v}\n" for k, v in fixed.items()), "header options")
+    return prime, fixed, tonic
+
+
 def _check_prime(vocab: Vocabulary, text: str, what: str) -> None:
     unknown = vocab.unknown(text)
     if unknown:
         shown = ", ".join(repr(c) for c in unknown)
         raise SamplingError(f"the {what} has characters the model never saw: {shown}")
+
+
+#: Rows sampled together at most (tunes x their drafts), and tunes per batch of :func:`generate_batches`.
+MAX_ROWS = 65_536
+MAX_BATCH_SIZE = 1024
 
 
 @torch.no_grad()
@@ -245,20 +289,14 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     """
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
-    try:
-        config = SampleConfig(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts, bar_tries)
-    except ValueError as error:
-        raise SamplingError(str(error)) from None
-    prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
-    if header and KEY_LINE.search(prime):
-        fields = ", ".join(f"{letter}:" for letter in header)
-        raise SamplingError(f"the prime already ends its header with a K: line, so {fields} cannot be "
-                            "written for you: put those lines in the prime")
-    tonics = model.tonics
-    prime, fixed, tonic = _to_model_tonic(tonics, prime, header or {})
-    vocab = model.vocab
-    _check_prime(vocab, prime, "prime")
-    _check_prime(vocab, "".join(f"{k}:{v}\n" for k, v in fixed.items()), "header options")
+    config = SampleConfig.checked(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts,
+                                  bar_tries)
+    prime, fixed, tonic = _prepare_prime(model, prime, header)
+    rows = n * config.end_drafts * (config.header_drafts if fixed else 1)
+    if rows > MAX_ROWS:
+        raise SamplingError(f"{n} tunes with their drafts are {rows:,} rows sampled together; at most "
+                            f"{MAX_ROWS:,} (use generate_batches, or fewer drafts)")
+    vocab, tonics = model.vocab, model.tonics
     generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
     device = next(model.parameters()).device
     model.eval()
@@ -389,9 +427,21 @@ def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | No
     Memory stays bounded for any ``n``. Batch ``i`` uses seed ``seed + i``, so a
     seed gives the same tunes for the same ``n`` and ``batch_size``. Other
     options are those of :func:`generate`.
+
+    Raises:
+        SamplingError: impossible options, at the call, before any batch is sampled.
     """
-    if batch_size < 1:
-        raise SamplingError(f"batch_size must be at least 1, not {batch_size}")
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise SamplingError(f"batch_size must be in range 1..{MAX_BATCH_SIZE}, not {batch_size}")
+    if n < 1:
+        raise SamplingError(f"n must be at least 1, not {n}")
+    names = ("temperature", "top_k", "top_p", "max_length", "header_drafts", "end_drafts", "bar_tries")
+    SampleConfig.checked(**{name: options[name] for name in names if name in options}, seed=seed)
+    _prepare_prime(model, options.get("prime"), options.get("header"))
+    return _batches(model, n, batch_size, seed, options)
+
+
+def _batches(model: CharLM, n: int, batch_size: int, seed: int | None, options: dict):
     for index, first in enumerate(range(0, n, batch_size)):
         count = min(batch_size, n - first)
         batch_seed = None if seed is None else seed + index

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicgen.errors import MusicgenError
+from musicgen.limits import MAX_TUNE_CHARS
 
 #: Header fields kept, in the order normalised tunes write them (K last).
 HEADER_ORDER = ("T", "R", "M", "L", "Q", "P", "K")
@@ -91,6 +95,7 @@ class _Draft:
     fields: dict[str, str] = field(default_factory=dict)
     body: list[str] = field(default_factory=list)
     voices: bool = False
+    size: int = 0  # characters from X: to the blank line that ends the tune
 
 
 def decode_abc(data: bytes) -> str:
@@ -106,6 +111,24 @@ def decode_abc(data: bytes) -> str:
         text = data.decode("latin-1")
     text = text.translate(_DOS_LETTERS)
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_abc_file(path: Path) -> str:
+    """The text of an ABC file (see :func:`decode_abc`), refusing what is not a bounded regular file.
+
+    Raises:
+        CorpusError: missing, a folder, a FIFO or device, larger than
+            :data:`musicgen.limits.MAX_ABC_FILE_BYTES`, or unreadable.
+    """
+    from musicgen.errors import CorpusError
+    from musicgen.limits import MAX_ABC_FILE_BYTES, read_bounded
+
+    try:
+        return decode_abc(read_bounded(Path(path), MAX_ABC_FILE_BYTES, "tunebook"))
+    except CorpusError:
+        raise
+    except MusicgenError as error:
+        raise CorpusError(str(error)) from None
 
 
 def default_unit_length(meter: str) -> str:
@@ -168,10 +191,13 @@ def _draft_tune(chunk: str) -> _Draft:
     draft = _Draft()
     lines = chunk.split("\n")
     draft.number = lines[0][2:].strip()
-    in_body = False
+    draft.size = len(chunk)
+    in_body, offset = False, len(lines[0])
     for raw in lines[1:]:
+        offset += len(raw) + 1
         if not raw.strip():
             if in_body:
+                draft.size = offset
                 break  # an empty line ends the tune (ABC 2.1 section 2.2)
             continue
         line = _strip_comment(raw).rstrip()
@@ -294,7 +320,12 @@ def parse_tunebook(text: str, source: str = "") -> tuple[list[Tune], list[Skippe
     skipped: list[Skipped] = []
     starts = [m.start() for m in _TUNE_START.finditer(text)]
     for begin, end in zip(starts, starts[1:] + [len(text)]):
-        result = _finish(_draft_tune(text[begin:end]), source)
+        draft = _draft_tune(text[begin:min(end, begin + MAX_TUNE_CHARS + 1)])
+        if draft.size > MAX_TUNE_CHARS:
+            result = Skipped(source, draft.number, draft.fields.get("T", ""),
+                             f"longer than {MAX_TUNE_CHARS:,} characters")
+        else:
+            result = _finish(draft, source)
         (tunes if isinstance(result, Tune) else skipped).append(result)
     return tunes, skipped
 

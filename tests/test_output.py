@@ -100,9 +100,11 @@ def test_batches_are_written_before_the_next_is_asked_for(tmp_path, tunes):
 
     def batches():
         for number in range(3):  # each batch is only made once the one before is on disk
-            seen.append(sorted(p.name for p in out.glob("*.abc")) if out.exists() else [])
+            # staged in a hidden folder beside OUT until the last batch is written
+            seen.append(sorted(p.name for p in tmp_path.glob(".stream.partial-*/[0-9]*.abc")))
             yield tunes[:1]
 
     saved = save_tune_stream(batches(), 3, out, formats=("abc",))
     assert [len(names) for names in seen] == [0, 1, 2]
     assert len([p for p in saved.paths if p.name != "tunebook.abc"]) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stream"]

@@ -1,0 +1,196 @@
+"""Bounds on hostile input: sound length, tempi, file kinds and sizes, option values."""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import mido
+import pytest
+
+from musicgen.convert import render_tune
+from musicgen.errors import ConversionError, MusicgenError, OptionError
+from musicgen.limits import MAX_SOUND_SECONDS, check_regular_file, check_tempo, read_bounded
+
+
+def test_a_34_character_tune_of_26_minutes_is_refused_before_any_audio():
+    result = render_tune("X:1\nL:1\nQ:1/4=4\nK:C\nC z8 z8 z8 C|", ("abc", "mid", "wav"))
+    assert "plays for 1,560 s" in result.error and f"at most {MAX_SOUND_SECONDS:g} s" in result.error
+    assert list(result.files) == ["abc"]
+
+
+def test_a_1_3_kb_tune_of_333_hours_is_refused():
+    abc = "X:1\nL:1\nQ:1/4=4\nK:C\n" + "z64|" * 312 + "C|"
+    assert len(abc) < 1400
+    result = render_tune(abc, ("mid", "wav"))
+    assert "plays for" in result.error and not result.files
+
+
+def test_a_tempo_option_stretching_a_tune_past_the_bound_is_refused():
+    abc = "X:1\nL:1/4\nK:C\n" + "C D E F|" * 40
+    assert not render_tune(abc, ("mid",), tempo_qpm=120).error
+    assert "plays for" in render_tune(abc, ("mid",), tempo_qpm=4).error
+
+
+def _long_midi(path, seconds: float):
+    """A 2-note MIDI file whose second note starts ``seconds`` in."""
+    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80, time=0),
+                            mido.Message("note_off", note=60, velocity=0, time=480)])
+    ticks = int(seconds * 2 * 480)  # 120 bpm: 2 beats a second
+    track += [mido.Message("note_on", note=62, velocity=80, time=ticks),
+              mido.Message("note_off", note=62, velocity=0, time=480)]
+    midi = mido.MidiFile(ticks_per_beat=480)
+    midi.tracks.append(track)
+    midi.save(path)
+    return path
+
+
+def test_a_tiny_midi_file_of_108_days_is_refused_before_rendering(tmp_path):
+    from musicgen.audio import midi_to_wav
+
+    source = _long_midi(tmp_path / "long.mid", 108 * 86400)
+    assert source.stat().st_size < 100
+    with pytest.raises(ConversionError, match="plays for .* at most 600 s"):
+        midi_to_wav(source, tmp_path / "long.wav")
+    assert not (tmp_path / "long.wav").exists()
+
+
+def test_midi_files_that_are_fifos_or_huge_are_refused(tmp_path):
+    from musicgen.audio import check_midi
+
+    fifo = tmp_path / "pipe.mid"
+    os.mkfifo(fifo)
+    with pytest.raises(ConversionError, match="not a regular file"):
+        check_midi(fifo)
+    huge = tmp_path / "huge.mid"
+    huge.write_bytes(b"MThd" + b"\0" * (5 * 1024 * 1024))
+    with pytest.raises(ConversionError, match="at most"):
+        check_midi(huge)
+
+
+def test_check_tempo_takes_finite_numbers_in_range_only():
+    assert check_tempo(None) is None and check_tempo(120) == 120.0
+    for bad in (0, -5, 3.9, 1001, float("nan"), float("inf"), 1e9, True, "120"):
+        with pytest.raises(OptionError, match="4..1000"):
+            check_tempo(bad)
+
+
+def test_regular_file_checks(tmp_path):
+    with pytest.raises(MusicgenError, match="no such"):
+        check_regular_file(tmp_path / "missing", 10)
+    with pytest.raises(MusicgenError, match="a folder"):
+        check_regular_file(tmp_path, 10)
+    (tmp_path / "big").write_bytes(b"x" * 11)
+    with pytest.raises(MusicgenError, match="at most 10"):
+        read_bounded(tmp_path / "big", 10)
+    assert read_bounded(tmp_path / "big", 11) == b"x" * 11
+
+
+def test_midi_track_names_hold_any_title():
+    from musicgen.midi import midi_text
+
+    result = render_tune("X:1\nT:The \u201cCurly\u201d Reel \u2014 2\nK:C\nCDEF|", ("mid",))
+    track = mido.MidiFile(file=io.BytesIO(result.files["mid"])).tracks[0]
+    assert track[0].name == 'The "Curly" Reel - 2'
+    assert not render_tune("X:1\nT:\u0422\u0430\u043d\u0435\u0446\nK:C\nCDEF|", ("mid",)).error
+    assert midi_text("a\x01b caf\u00e9") == "ab caf\u00e9"
+
+
+def test_a_sigkilled_write_leaves_no_complete_looking_files(tmp_path):
+    out = tmp_path / "out"
+    script = textwrap.dedent(f"""
+        import sys, time
+        from musicgen.output import save_tune_stream
+        from musicgen.tunebook import parse_tune
+        tune = parse_tune("X:1\\nT:A\\nK:C\\nCDEF|")
+        def batches():
+            yield [tune]
+            print("written", flush=True)
+            time.sleep(60)
+            yield [tune]
+        save_tune_stream(batches(), 2, {str(out)!r}, formats=("abc", "mid"))
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "written"
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not out.exists()
+    assert [p.name.startswith(".out.partial-") for p in tmp_path.iterdir()] == [True]
+
+
+@pytest.fixture()
+def cli():
+    from click.testing import CliRunner
+
+    from musicgen.cli import main
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def _one_line(result, code: int, fragment: str):
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == code and len(lines) == 1, result.output
+    assert lines[0].startswith("Error: ") and fragment in lines[0], result.output
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (("--meter", "7/0"), "M:7/0"), (("--meter", "abc"), "M:abc"), (("--key", "H"), "unknown key"),
+    (("--bpm", "0"), "--bpm"), (("--bpm", "nan"), "--bpm"), (("--bpm", "1e9"), "--bpm"),
+    (("-n", "0"), "-n must be"), (("--prime", "A" * 1001), "at most 1,000"),
+    (("--title", "a\x01b"), "one non-empty line"), (("--max-length", "0"), "max_length"),
+])
+def test_generate_answers_impossible_values_in_one_line_before_sampling(cli, tmp_path, tiny_run, options, fragment):
+    out = tmp_path / "g"
+    _one_line(cli("generate", "--model", tiny_run, "--out", out, *options), 2, fragment)
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_usage_and_value_errors_of_every_kind_are_one_line_with_status_2(cli):
+    _one_line(cli("train", "--hidden-size", "-3"), 2, "hidden_size must be positive")
+    _one_line(cli("generate", "--bogus"), 2, "No such option")
+    _one_line(cli("convert", "x.abc", "--bpm", "0"), 2, "--bpm")
+    _one_line(cli("play"), 2, "give a .abc or .mid file")
+
+
+def test_a_title_outside_latin_1_keeps_every_tune(cli, tmp_path):
+    book = tmp_path / "book.abc"
+    book.write_text("X:1\nT:\u0422\u0430\u043d\u0435\u0446\nK:C\nCDEF|\n\n"
+                    "X:2\nT:The \u201cCurly\u201d Reel \u2014 2\nK:G\nGABc|\n", encoding="utf-8")
+    result = cli("convert", book, "--to", "mid", "--out", tmp_path / "o")
+    assert result.exit_code == 0 and "converted 2 of 2" in result.output, result.output
+    names = [mido.MidiFile(p).tracks[0][0].name for p in sorted((tmp_path / "o").glob("*.mid"))]
+    assert names == ["?????", 'The "Curly" Reel - 2']
+
+
+def test_convert_refuses_a_fifo_and_skips_a_huge_tune(cli, tmp_path):
+    fifo = tmp_path / "pipe.abc"
+    os.mkfifo(fifo)
+    _one_line(cli("convert", fifo, "--out", tmp_path / "o"), 1, "not a regular file")
+    book = tmp_path / "book.abc"
+    book.write_text("X:1\nT:Huge\nK:C\n" + "CDEF|" * 30_000 + "\n\nX:2\nT:Small\nK:C\nCDEF|\n")
+    result = cli("convert", book, "--to", "mid", "--out", tmp_path / "o")
+    assert result.exit_code == 0, result.output
+    assert "longer than 100,000 characters" in result.output
+    assert [p.name for p in (tmp_path / "o").glob("*.mid")] == ["01-small.mid"]
+
+
+def test_generate_into_a_read_only_folder_is_one_line_and_leaves_it_empty(cli, tmp_path, tiny_run, monkeypatch):
+    import musicgen.output as output
+
+    out = tmp_path / "locked"
+    out.mkdir()
+    out.chmod(0o500)
+    try:
+        if os.access(out, os.W_OK):  # root writes anywhere: make the file system refuse instead
+            def read_only(*args, **kwargs):
+                raise OSError(30, "Read-only file system", str(out))
+
+            monkeypatch.setattr(output.tempfile, "mkdtemp", read_only)
+        _one_line(cli("generate", "--model", tiny_run, "-n", 1, "--out", out, "--max-length", 100), 1,
+                  "Read-only file system")
+        assert list(out.iterdir()) == []
+    finally:
+        out.chmod(0o700)
