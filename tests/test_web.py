@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import socket
 import threading
@@ -30,7 +31,9 @@ def bundled_model():
 
 @pytest.fixture()
 def client(bundled_model, tmp_path):
-    return TestClient(create_app(bundled_model, tmp_path / "serve"))
+    app = create_app(bundled_model, tmp_path / "serve")
+    yield TestClient(app, base_url="http://127.0.0.1:8000")
+    app.state.studio.close()  # no job left sampling on the shared model
 
 
 def _finish(client, job: dict, seconds: float = 120) -> dict:
@@ -74,8 +77,9 @@ def test_bad_generation_requests_are_refused(client, body, message):
 
 
 def test_bounds_on_bodies_and_tunes(client):
-    assert client.post("/api/render", content=b"x" * 70_000).status_code == 400
-    assert client.post("/api/render", content=b"not json").status_code == 400
+    as_json = {"content-type": "application/json"}
+    assert client.post("/api/render", content=b"x" * 70_000, headers=as_json).status_code == 413
+    assert client.post("/api/render", content=b"not json", headers=as_json).status_code == 400
     assert client.post("/api/render", json={"abc": "A" * 20_000}).status_code == 400
     assert client.get("/api/jobs/nope").status_code == 404
 
@@ -162,3 +166,114 @@ def test_page_end_to_end_in_chromium(live_server, tmp_path):
     midi = mido.MidiFile(saved)
     assert sum(m.type == "note_on" and m.velocity > 0 for m in midi) > 10
     assert problems == [], problems
+
+
+# --- hostile requests ---------------------------------------------------------------------------
+
+
+def test_foreign_hosts_origins_and_bodies_that_are_not_json_are_refused(client):
+    assert client.get("/", headers={"host": "evil.example"}).status_code == 421
+    assert client.get("/api/jobs/g1", headers={"host": "rebound.example:8000"}).status_code == 421
+    evil = {"origin": "http://evil.example"}
+    assert client.post("/api/render", json={"abc": TUNE}, headers=evil).status_code == 403
+    assert client.post("/api/generate", json={"n": 1}, headers={"origin": "null"}).status_code == 403
+    plain = {"content-type": "text/plain"}
+    assert client.post("/api/render", content=json.dumps({"abc": TUNE}), headers=plain).status_code == 415
+    assert client.post("/api/generate", data={"n": "1"}).status_code == 415
+    own = {"origin": "http://127.0.0.1:8000"}
+    assert client.post("/api/render", json={"abc": TUNE}, headers=own).status_code == 200
+
+
+_HOSTILE = ['{"n": 1e999}', '{"seed": 1e999}', '{"n": true}', '{"n": 16.9}', '{"n": "1_6"}', '{"n": "2"}',
+            '{"temperature": NaN}', '{"temperature": Infinity}', '{"title": "\\udfff"}', '{"meter": "0/0"}',
+            '{"meter": "7/0"}', '{"key": "H"}', '{"prime": "\\ud800"}']
+_EITHER = ['[' * 30_000 + ']' * 30_000, '{"n": ' + '9' * 5000 + '}', '"abc"', '{"a": 1}{']
+
+
+@pytest.mark.parametrize("url, raw", [("/api/generate", raw) for raw in _HOSTILE + _EITHER]
+                         + [("/api/render", raw) for raw in ['{"abc": "\\ud800"}', '{"abc": true}', '{"abc": 1e999}'] + _EITHER])
+def test_hostile_values_get_a_400_not_a_500(client, url, raw):
+    response = client.post(url, content=raw.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 400, (url, response.text)
+    assert "error" in response.json()
+
+
+def test_an_unknown_key_is_called_one(client):
+    response = client.post("/api/generate", json={"key": "H"})
+    assert response.status_code == 400 and response.json()["error"].startswith("K:H: unknown key")
+
+
+def test_a_huge_chunked_body_is_cut_off_at_the_bound(live_server):
+    """The server answers 413 after reading about the bound, not the 1 GB offered."""
+    host, port = live_server.removeprefix("http://").split(":")
+    chunk = b"x" * 65_536
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(f"POST /api/render HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+                           "Transfer-Encoding: chunked\r\n\r\n".encode())
+        try:
+            while sent < 1024**3:
+                connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+                connection.settimeout(0.0 if sent < 1024**2 else 0.05)
+                try:
+                    if connection.recv(1, socket.MSG_PEEK):
+                        break
+                except (BlockingIOError, TimeoutError):
+                    pass
+                connection.settimeout(10)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        connection.settimeout(10)
+        reply = connection.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:200]
+    assert sent < 64 * 1024**2, f"sent {sent:,} bytes before the answer"
+
+
+def test_the_queue_is_bounded_and_jobs_can_be_cancelled(tmp_path, monkeypatch):
+    from musicgen.web.studio import MAX_QUEUED, Busy, Studio
+
+    studio = Studio(None, tmp_path)
+    release = threading.Event()
+    monkeypatch.setattr(studio, "run_job", lambda job, options: (release.wait(10), job.finish()))
+    running = studio.submit(1, {})
+    deadline = time.monotonic() + 5
+    while studio.queue.qsize() and time.monotonic() < deadline:  # the worker takes the first job
+        time.sleep(0.01)
+    waiting = [studio.submit(1, {}) for _ in range(MAX_QUEUED)]
+    with pytest.raises(Busy):
+        studio.submit(1, {})
+    assert threading.active_count() < 20  # one worker, not a thread a request
+    studio.cancel(waiting[0].id)
+    assert waiting[0].finished and waiting[0].error == "cancelled"
+    assert all(job.id in studio.jobs for job in [running, *waiting])
+    release.set()
+    studio.close(10)
+    assert not studio.worker.is_alive() and all(job.finished for job in [running, *waiting])
+
+
+def test_unfinished_jobs_stay_in_the_table(tmp_path):
+    from musicgen.web.studio import MAX_JOBS_KEPT, Job, Studio
+
+    studio = Studio(None, tmp_path)
+    queued = Job("g0", 1)
+    studio._remember(queued)
+    for number in range(1, MAX_JOBS_KEPT + 20):
+        job = Job(f"g{number}", 1)
+        job.finish()
+        studio._remember(job)
+    assert "g0" in studio.jobs and len(studio.jobs) == MAX_JOBS_KEPT
+
+
+def test_disk_is_bounded_and_only_the_servers_own_files_are_served(bundled_model, tmp_path):
+    app = create_app(bundled_model, tmp_path / "serve", disk_limit_bytes=1)
+    client = TestClient(app, base_url="http://127.0.0.1:8000")
+    first = client.post("/api/render", json={"abc": TUNE}).json()
+    second = client.post("/api/render", json={"abc": TUNE.replace("Test Reel", "Second")}).json()
+    assert client.get(first["files"]["mid"]).status_code == 404
+    assert client.get(second["files"]["mid"]).status_code == 200
+    assert [p.name for p in (tmp_path / "serve").iterdir()] == [second["files"]["mid"].split("/")[2]]
+    planted = tmp_path / "serve" / "e9" / "secret.txt"
+    planted.parent.mkdir()
+    planted.write_text("not yours")
+    assert client.get("/files/e9/secret.txt").status_code == 404

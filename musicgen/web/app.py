@@ -9,172 +9,166 @@ and links the downloads. Editing the ABC re-renders it.
 
 Safety: user text only ever reaches the page as JSON put into the document
 with ``textContent``; SVGs are shown through ``<img>`` (which never runs
-scripts); a Content-Security-Policy allows only this server's own scripts;
-request bodies, tune counts and ABC lengths are bounded; files are served
-only from the output folder, by names the server made.
+scripts); a Content-Security-Policy allows only this server's own scripts.
+Every request must name an allowed host (no DNS rebinding), and a POST must
+be JSON from this server's own page (no cross-site requests: a foreign
+``Origin`` is refused). Bodies are read only up to their bound; tune counts,
+ABC lengths, queued jobs and disk used are bounded (see
+:mod:`musicgen.web.studio`); only files the server wrote are served.
 """
 
 from __future__ import annotations
 
-import itertools
+import ipaddress
 import json
 import logging
-import re
-import threading
-from dataclasses import dataclass, field
+import math
 from importlib import resources
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from musicgen.errors import MusicgenError
+from musicgen.limits import MAX_PRIME_CHARS
+from musicgen.web.studio import DISK_LIMIT_BYTES, Busy, Studio
 
 logger = logging.getLogger(__name__)
 
 MAX_TUNES = 16
 MAX_BODY_BYTES = 64_000
 MAX_ABC_CHARS = 10_000
-MAX_PRIME_CHARS = 1_000
-MAX_JOBS_KEPT = 100
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 STATIC = {"page.js": "text/javascript", "page.css": "text/css", "favicon.svg": "image/svg+xml"}
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$")
 _CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
         "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 
 
-@dataclass
-class Job:
-    """One generation request: progress and the finished tunes."""
+class BadRequest(Exception):
+    """A request the server refuses, with its HTTP status."""
 
-    id: str
-    total: int
-    phase: str = "sampling"
-    done: int = 0
-    tunes: list[dict] = field(default_factory=list)
-    error: str = ""
-    finished: bool = False
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "total": self.total, "phase": self.phase, "done": self.done,
-                "tunes": self.tunes, "error": self.error, "finished": self.finished}
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
 
 
-class Studio:
-    """The server's state: the model, the output folder and the jobs (one instance per app)."""
-
-    def __init__(self, model, out_dir: Path):
-        self.model, self.out_dir = model, Path(out_dir)
-        self.jobs: dict[str, Job] = {}
-        self.lock = threading.Lock()
-        self.model_lock = threading.Lock()  # one sampling at a time: the model is not reentrant
-        self.counter = itertools.count(1)
-
-    def new_id(self, prefix: str) -> str:
-        with self.lock:
-            return f"{prefix}{next(self.counter)}"
-
-    def render(self, folder: str, number: int, abc: str) -> dict:
-        """Write one tune's files under ``folder``; the tune's JSON for the page."""
-        from musicgen.convert import render_tune
-        from musicgen.output import slugify
-        from musicgen.tunebook import parse_tune
-
-        try:
-            title = parse_tune(abc).title
-        except MusicgenError:
-            title = ""
-        stem = f"{number:02d}-{slugify(title)}"
-        result = render_tune(abc, ("abc", "mid", "wav", "svg"))
-        target = self.out_dir / folder
-        target.mkdir(parents=True, exist_ok=True)
-        files = {}
-        for extension, data in result.files.items():
-            (target / f"{stem}.{extension}").write_bytes(data)
-            files[extension] = f"/files/{folder}/{stem}.{extension}"
-        return {"number": number, "title": title, "abc": abc, "files": files, "error": result.error}
-
-    def run_job(self, job: Job, options: dict) -> None:
-        """Sample, then render each tune, updating ``job`` as it goes (in a worker thread)."""
-        from musicgen.sample import generate
-
-        try:
-            with self.model_lock:
-                tunes = generate(self.model, n=job.total, **options)
-            job.phase = "rendering"
-            for tune in tunes:
-                job.tunes.append(self.render(job.id, tune.number, tune.abc))
-                job.done += 1
-        except MusicgenError as error:
-            job.error = str(error)
-        except Exception as error:  # a worker must always finish its job
-            logger.exception("generation failed")
-            job.error = f"generation failed: {error}"
-        job.finished = True
-
-    def remember(self, job: Job) -> None:
-        with self.lock:
-            self.jobs[job.id] = job
-            while len(self.jobs) > MAX_JOBS_KEPT:
-                self.jobs.pop(next(iter(self.jobs)))
-
-
-def _bad(message: str, status: int = 400):
-    from starlette.responses import JSONResponse
-
-    return JSONResponse({"error": message}, status_code=status)
-
-
-async def _json_body(request) -> dict:
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise ValueError(f"request too large (at most {MAX_BODY_BYTES:,} bytes)")
+def is_loopback(host: str) -> bool:
+    """True for an address or name that only this computer can reach."""
+    if host == "localhost":
+        return True
     try:
-        data = json.loads(body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ValueError("request body is not JSON") from None
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _host_name(authority: str) -> str:
+    """``example.org`` from ``example.org:8000``, ``::1`` from ``[::1]:8000``."""
+    try:
+        return (urlsplit(f"//{authority}").hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def check_request_origin(headers, allowed_hosts: set[str], post: bool) -> None:
+    """Refuse a foreign ``Host`` (DNS rebinding) and, for a POST, a foreign ``Origin`` or a body that is not JSON.
+
+    Raises:
+        BadRequest: 421 for the host, 403 for the origin, 415 for the type.
+    """
+    if _host_name(headers.get("host", "")) not in allowed_hosts:
+        raise BadRequest("this server answers only to its own address", 421)
+    if not post:
+        return
+    origin = headers.get("origin")
+    if origin is not None and (urlsplit(origin).scheme not in ("http", "https")
+                               or _host_name(urlsplit(origin).netloc) not in allowed_hosts):
+        raise BadRequest("cross-site requests are refused", 403)
+    if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise BadRequest("send the request as application/json", 415)
+
+
+async def read_json_body(request) -> dict:
+    """The request's JSON object, reading no more than :data:`MAX_BODY_BYTES` of it.
+
+    Raises:
+        BadRequest: 413 for a body over the bound (declared or sent), 400 for one that is not a JSON object.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise BadRequest(f"request too large (at most {MAX_BODY_BYTES:,} bytes)", 413)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(f"request too large (at most {MAX_BODY_BYTES:,} bytes)", 413)
+    try:
+        data = json.loads(bytes(body) or b"{}")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("request body is not JSON") from None
     if not isinstance(data, dict):
-        raise ValueError("request body must be a JSON object")
+        raise BadRequest("request body must be a JSON object")
     return data
+
+
+def _whole(data: dict, name: str, default, low: int, high: int):
+    value = data.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be a whole number in range {low}..{high}")
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be in range {low}..{high}")
+    return value
+
+
+def _real(data: dict, name: str, default: float, low: float, high: float) -> float:
+    value = data.get(name)
+    if value is None or value == "":
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadRequest(f"{name} must be a number in range {low:g}..{high:g}")
+    if not (math.isfinite(value) and low <= value <= high):
+        raise BadRequest(f"{name} must be in range {low:g}..{high:g}")
+    return float(value)
+
+
+def _text(data: dict, name: str, limit: int) -> str | None:
+    value = data.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise BadRequest(f"{name} must be text of at most {limit:,} characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest(f"{name} must be text (it holds a lone surrogate)") from None
+    return value
 
 
 def generation_options(data: dict) -> tuple[int, dict]:
     """The tune count and :func:`musicgen.generate` options from a request, checked.
 
     Raises:
-        ValueError: a value is missing its type or out of range.
+        BadRequest: a value of the wrong type or out of range.
+        MusicgenError: a header value (key, meter...) the sampler refuses.
     """
     from musicgen.sample import header_fields
 
-    def number(name, kind, default, low, high):
-        value = data.get(name, default)
-        if value in (None, ""):
-            return default
-        try:
-            value = kind(value)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a number") from None
-        if not low <= value <= high:
-            raise ValueError(f"{name} must be in range {low}..{high}")
-        return value
-
-    def text(name, limit):
-        value = data.get(name)
-        if value in (None, ""):
-            return None
-        if not isinstance(value, str) or len(value) > limit:
-            raise ValueError(f"{name} must be text of at most {limit} characters")
-        return value
-
-    count = number("n", int, 1, 1, MAX_TUNES)
-    header = header_fields(key=text("key", 20), meter=text("meter", 20), title=text("title", 200),
-                           tune_type=text("type", 40))
-    prime = text("prime", MAX_PRIME_CHARS)
-    return count, {"temperature": number("temperature", float, 0.85, 0.05, 3.0),
-                   "seed": number("seed", int, None, 0, 2**31 - 1),
+    count = _whole(data, "n", 1, 1, MAX_TUNES)
+    header = header_fields(key=_text(data, "key", 20), meter=_text(data, "meter", 20),
+                           title=_text(data, "title", 200), tune_type=_text(data, "type", 40))
+    prime = _text(data, "prime", MAX_PRIME_CHARS)
+    return count, {"temperature": _real(data, "temperature", 0.85, 0.05, 3.0),
+                   "seed": _whole(data, "seed", None, 0, 2**31 - 1),
                    "prime": prime.replace("\\n", "\n") if prime else None,
                    "header": header, "max_length": 1500}
 
 
-def create_app(model=None, out_dir: Path | str = Path("outputs/serve")):
-    """The Starlette application; ``model`` None loads the bundled model."""
+def create_app(model=None, out_dir: Path | str = Path("outputs/serve"), host: str = "127.0.0.1",
+               disk_limit_bytes: int = DISK_LIMIT_BYTES):
+    """The Starlette application; ``model`` None loads the bundled model.
+
+    ``host`` is the address served: requests must name it or a loopback name.
+    """
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import FileResponse, JSONResponse, Response
@@ -182,9 +176,26 @@ def create_app(model=None, out_dir: Path | str = Path("outputs/serve")):
 
     from musicgen.sample import load_model
 
-    studio = Studio(model if model is not None else load_model(), out_dir)
+    studio = Studio(model if model is not None else load_model(), out_dir, disk_limit_bytes)
+    allowed = {*LOOPBACK_NAMES, _host_name(host) or host.lower()}
     headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff",
                "Referrer-Policy": "no-referrer"}
+
+    def bad(message: str, status: int = 400):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    def guarded(handler):
+        async def endpoint(request):
+            try:
+                check_request_origin(request.headers, allowed, request.method == "POST")
+                return await handler(request)
+            except BadRequest as error:
+                return bad(str(error), error.status)
+            except Busy as error:
+                return bad(str(error), 429)
+            except MusicgenError as error:
+                return bad(str(error))
+        return endpoint
 
     def asset(name: str) -> bytes:
         return (resources.files("musicgen.web") / name).read_bytes()
@@ -195,55 +206,53 @@ def create_app(model=None, out_dir: Path | str = Path("outputs/serve")):
     async def static(request):
         name = request.path_params.get("name", "favicon.svg")
         if name not in STATIC:
-            return _bad("no such file", 404)
+            return bad("no such file", 404)
         return Response(asset(name), media_type=STATIC[name], headers=headers)
 
     async def start(request):
-        try:
-            count, options = generation_options(await _json_body(request))
-        except (ValueError, MusicgenError) as error:
-            return _bad(str(error))
-        job = Job(studio.new_id("g"), count)
-        studio.remember(job)
-        threading.Thread(target=studio.run_job, args=(job, options), daemon=True).start()
+        count, options = generation_options(await read_json_body(request))
+        job = studio.submit(count, options)
         return JSONResponse(job.to_dict(), status_code=202, headers=headers)
 
     async def status(request):
         job = studio.jobs.get(request.path_params["job"])
         if job is None:
-            return _bad("no such job", 404)
+            return bad("no such job", 404)
+        return JSONResponse(job.to_dict(), headers=headers)
+
+    async def cancel(request):
+        job = studio.cancel(request.path_params["job"])
+        if job is None:
+            return bad("no such job", 404)
         return JSONResponse(job.to_dict(), headers=headers)
 
     async def render(request):
-        try:
-            abc = (await _json_body(request)).get("abc")
-        except ValueError as error:
-            return _bad(str(error))
-        if not isinstance(abc, str) or not abc.strip() or len(abc) > MAX_ABC_CHARS:
-            return _bad(f"abc must be a tune of 1 to {MAX_ABC_CHARS:,} characters")
-        tune = await run_in_threadpool(studio.render, studio.new_id("e"), 1, abc)
+        abc = _text(await read_json_body(request), "abc", MAX_ABC_CHARS)
+        if abc is None or not abc.strip():
+            raise BadRequest(f"abc must be a tune of 1 to {MAX_ABC_CHARS:,} characters")
+        tune = await run_in_threadpool(studio.render_edit, abc)
         return JSONResponse(tune, headers=headers)
 
     async def files(request):
-        folder, name = request.path_params["folder"], request.path_params["name"]
-        if not (_SAFE_NAME.match(folder) and _SAFE_NAME.match(name)) or ".." in folder + name:
-            return _bad("no such file", 404)
-        root = studio.out_dir.resolve()
-        path = (root / folder / name).resolve()
-        if root not in path.parents or not path.is_file():
-            return _bad("no such file", 404)
+        path = studio.served_path(request.path_params["folder"], request.path_params["name"])
+        if path is None or not path.is_file():
+            return bad("no such file", 404)
+        name = request.path_params["name"]
         return FileResponse(path, headers=headers, filename=name if request.query_params.get("download") else None)
 
-    routes = [Route("/", page), Route("/static/{name}", static), Route("/favicon.ico", static), Route("/api/generate", start, methods=["POST"]),
-              Route("/api/jobs/{job}", status), Route("/api/render", render, methods=["POST"]),
-              Route("/files/{folder}/{name}", files)]
+    routes = [Route("/", guarded(page)), Route("/static/{name}", guarded(static)),
+              Route("/favicon.ico", guarded(static)), Route("/api/generate", guarded(start), methods=["POST"]),
+              Route("/api/jobs/{job}", guarded(status)),
+              Route("/api/jobs/{job}/cancel", guarded(cancel), methods=["POST"]),
+              Route("/api/render", guarded(render), methods=["POST"]),
+              Route("/files/{folder}/{name}", guarded(files))]
     app = Starlette(routes=routes)
     app.state.studio = studio
     return app
 
 
 def serve(model_path: Path | None = None, host: str = "127.0.0.1", port: int = 8000,
-          out_dir: Path | str = Path("outputs/serve")) -> None:
+          out_dir: Path | str = Path("outputs/serve"), disk_limit_bytes: int = DISK_LIMIT_BYTES) -> None:
     """Run the page's server until Ctrl-C.
 
     Raises:
@@ -256,5 +265,8 @@ def serve(model_path: Path | None = None, host: str = "127.0.0.1", port: int = 8
         raise MusicgenError("musicgen serve needs the web extra: pip install 'musicgen[web]'") from None
     from musicgen.sample import load_model
 
-    app = create_app(load_model(model_path), out_dir)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    app = create_app(load_model(model_path), out_dir, host, disk_limit_bytes)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:  # a job still sampling when the process exits would take the process down with it
+        app.state.studio.close()

@@ -54,10 +54,11 @@ function addCard(tune) {
   $(".update", card).addEventListener("click", async () => {
     setStatus("Rendering your changes...");
     try {
-      fill(card, await postJson("/api/render", { abc: $(".abc", card).value }));
-      setStatus("Updated.");
+      const tune = await postJson("/api/render", { abc: $(".abc", card).value });
+      fill(card, tune);
+      setStatus(tune.error ? "Not all of your changes could be rendered (see the tune)." : "Updated.");
     } catch (error) {
-      setStatus(error.message);
+      setStatus(`Not updated: ${error.message}`);
     }
   });
   $("#tunes").appendChild(card);
@@ -66,18 +67,23 @@ function addCard(tune) {
 function formOptions(form) {
   const options = {};
   for (const [name, value] of new FormData(form).entries()) {
-    if (value !== "") options[name] = value;
+    if (value === "") continue;
+    const numeric = form.elements[name].type === "number";
+    options[name] = numeric ? Number(value) : value;
   }
   return options;
 }
 
+let running = null;
+
 async function follow(job) {
   let shown = 0;
   for (;;) {
+    if (shown === 0 && job.tunes.length > 0) $("#tunes").replaceChildren();  // keep old tunes until new ones come
     while (shown < job.tunes.length) addCard(job.tunes[shown++]);
     if (job.error) throw new Error(job.error);
     if (job.finished) return job;
-    const phase = job.phase === "sampling" ? "Composing" : "Rendering";
+    const phase = { queued: "Waiting for the server", sampling: "Composing" }[job.phase] || "Rendering";
     setStatus(`${phase}... ${job.done} of ${job.total} tunes ready`, job.done, job.total);
     await new Promise((resolve) => setTimeout(resolve, 400));
     const response = await fetch(`/api/jobs/${encodeURIComponent(job.id)}`);
@@ -90,18 +96,26 @@ async function generate(event) {
   event.preventDefault();
   const button = $("#generate");
   button.disabled = true;
-  $("#tunes").replaceChildren();
   setStatus("Composing...", 0, 1);
   try {
-    const job = await follow(await postJson("/api/generate", formOptions(event.target)));
+    running = await postJson("/api/generate", formOptions(event.target));
+    $("#stop").hidden = false;
+    const job = await follow(running);
     setStatus(`${job.tunes.length} tune(s) ready.`);
   } catch (error) {
-    setStatus(error.message);
+    setStatus(`Not generated: ${error.message}`);
   } finally {
+    running = null;
+    $("#stop").hidden = true;
     button.disabled = false;
   }
 }
 
+async function stop() {
+  if (running) await postJson(`/api/jobs/${encodeURIComponent(running.id)}/cancel`, {}).catch(() => {});
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   $("#options").addEventListener("submit", generate);
+  $("#stop").addEventListener("click", stop);
 });
