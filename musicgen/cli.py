@@ -81,16 +81,19 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
                    "so every tune ends on the same note; new tunes are moved to the tonics training had. "
                    "'none' keeps each tune's key as written.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--force", is_flag=True, help="Replace a run already in --out (its model.pt, last.pt and log).")
 @click.pass_context
 @_user_errors
-def train(ctx, paths, run_dir, resume, quiet, **options) -> None:
+def train(ctx, paths, run_dir, resume, quiet, force, **options) -> None:
     """Train a character-level model on ABC tunes.
 
     PATHS are .abc files or folders; without any, the default corpus is used
     (training split only; validation bits/char is measured on the valid split).
     Ctrl-C stops after the batch under way and saves last.pt; --resume
-    continues from it with the run's own settings, changed only by the
-    training options given (model options are ignored).
+    continues from it with the run's own corpus and settings, changed only by
+    the paths and training options given (model options are ignored). An
+    --out folder that already holds a run is refused without --resume or
+    --force. Validation runs at every multiple of --eval-interval steps.
     """
     from musicgen.config import ModelConfig, TrainConfig
     from musicgen.output import new_run_dir
@@ -113,7 +116,7 @@ def train(ctx, paths, run_dir, resume, quiet, **options) -> None:
         run_dir = resume if resume is not None and resume.is_dir() else new_run_dir(Path("outputs"), "train")
     click.echo(f"training in {run_dir}", err=True)
     result = train_model(list(paths) or None, run_dir, model_config, train_config,
-                         resume=resume, progress=not quiet)
+                         resume=resume, progress=not quiet, force=force)
     click.echo(f"{result.stopped} at step {result.step}: best validation "
                f"{result.best_valid_bpc:.4f} bits/char; model in {result.run_dir / 'model.pt'}")
 

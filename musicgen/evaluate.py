@@ -7,10 +7,8 @@ default the training split of the default corpus).
 
 from __future__ import annotations
 
+import logging
 import re
-import shutil
-import subprocess
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,6 +18,8 @@ from musicgen.keys import key_signature, parse_meter
 from musicgen.melody import MAX_BODY_CHARS, Melody
 from musicgen.transpose import move_tunes
 from musicgen.tunebook import Tune
+
+logger = logging.getLogger(__name__)
 
 _STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _BAR_SPLIT = re.compile(r":*\|[\]|:]*[0-9]?|:*\[\|:*|::+|\[[0-9]")
@@ -100,15 +100,19 @@ def _structure(tune: Tune, score: TuneScore) -> None:
 
 
 def abc2midi_error_count(abc: str) -> int | None:
-    """Errors abc2midi reports for a tune, or None where abc2midi is not installed."""
-    if not shutil.which("abc2midi"):
+    """Errors abc2midi reports for a tune, or None where abc2midi is not installed.
+
+    abc2midi runs bounded (see :mod:`musicgen.abc2midi`); a crash or a
+    time-out counts as an error of the tune.
+    """
+    from musicgen.abc2midi import available, run_abc2midi
+
+    if not available():
         return None
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "tune.abc"
-        path.write_text(abc, encoding="utf-8")
-        result = subprocess.run(["abc2midi", str(path), "-c"], capture_output=True, text=True,
-                                errors="replace", cwd=folder, timeout=30)
-    return len(re.findall(r"^Error", result.stdout + result.stderr, re.MULTILINE))
+    run = run_abc2midi(abc, "-c")
+    if run.failure:
+        logger.warning("%s", run.failure)
+    return run.errors
 
 
 def score_tune(tune: Tune, use_abc2midi: bool = True) -> TuneScore:

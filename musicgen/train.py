@@ -95,8 +95,9 @@ class Trainer:
     """One training run: model, optimizer, data and the loop over them."""
 
     def __init__(self, corpus: Corpus, run_dir: Path, model_config: ModelConfig | None,
-                 config: TrainConfig, resume: dict | None = None):
+                 config: TrainConfig, resume: dict | None = None, corpus_paths: list[str] | None = None):
         self.run_dir = Path(run_dir)
+        self.corpus_paths = corpus_paths  # kept in checkpoints: a resumed run reads the same tunes
         self.config = config
         self.place = placement()
         self.device = device_for(self.place, pick_device(config.device))
@@ -157,6 +158,7 @@ class Trainer:
             "train_config": self.config.to_dict(),
             "vocab": self.model.vocab.chars,
             "tonics": self.tonics.to_dict() if self.tonics else None,
+            "corpus_paths": self.corpus_paths,
             "step": self.step,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict() if with_optimizer else None,
@@ -167,8 +169,12 @@ class Trainer:
             },
         }
 
-    def _train_batch(self, tunes: list) -> tuple[float, float]:
-        """One batch, window by window; under torchrun this process's share of its tunes."""
+    def _train_batch(self, tunes: list, after_step=None) -> tuple[float, float]:
+        """One batch, window by window; under torchrun this process's share of its tunes.
+
+        ``after_step(bits, chars)`` is called after each optimizer step; the
+        batch stops early where it returns True.
+        """
         lengths = [len(t) for t in tunes]
         ids, mask = pad_batch(tunes[self.place.rank::self.place.world], max(lengths))
         ids, mask = ids.to(self.device), mask.to(self.device)
@@ -198,12 +204,19 @@ class Trainer:
             self.optimizer.step()
             state = detach_state(state)
             self.step += 1
-            batch_bits += bits.item() * self.place.world  # an estimate from this process's share
+            step_bits = bits.item() * self.place.world  # an estimate from this process's share
+            batch_bits += step_bits
             batch_chars += total
+            if after_step is not None and after_step(step_bits, total):
+                break
         return batch_bits, batch_chars
 
-    def _validate(self, train_bpc: float, chars_per_s: float) -> bool:
-        """Validate, log, checkpoint; True when training should stop early."""
+    def _validate(self, train_bpc: float, chars_per_s: float, save_last: bool = True) -> bool:
+        """Validate, log, checkpoint; True when training should stop early.
+
+        ``save_last`` False leaves last.pt to the end of the batch under way,
+        so that it always resumes from a batch boundary.
+        """
         valid_bpc = evaluate_bpc(self.model, self.valid_tunes, self.config.batch_size, self.config.seq_len)
         improved = valid_bpc < self.best_bpc
         if improved:
@@ -221,7 +234,8 @@ class Trainer:
         self._plot_curves()
         if improved:
             save_checkpoint(self.run_dir / "model.pt", self._payload(with_optimizer=False))
-        save_checkpoint(self.run_dir / "last.pt", self._payload())
+        if save_last:
+            save_checkpoint(self.run_dir / "last.pt", self._payload())
         return bool(self.config.patience) and self.bad_evals >= self.config.patience
 
     def _plot_curves(self) -> None:
@@ -244,38 +258,48 @@ class Trainer:
         lengths = [len(t) for t in self.train_tunes]
         bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress or not self.place.leader,
                    unit="step", dynamic_ncols=True)
-        next_eval = (self.step // self.config.eval_interval + 1) * self.config.eval_interval
-        window_bits, window_chars, window_start = 0.0, 0.0, time.perf_counter()
+        window = {"bits": 0.0, "chars": 0.0, "start": time.perf_counter()}
+        outcome: dict[str, str] = {}
         stopped = "finished"
         self.stop_requested = False
         previous_handler = _catch_interrupt(self)
+
+        def after_step(bits: float, chars: float) -> bool:
+            """Validate at every multiple of eval_interval, at max_steps and at the time limit."""
+            window["bits"] += bits
+            window["chars"] += chars
+            out_of_time = bool(self.config.time_limit) and any_rank(
+                self.elapsed + time.perf_counter() - started >= self.config.time_limit * 60, self.place)
+            if not (self.step % self.config.eval_interval == 0 or self.step >= self.config.max_steps or out_of_time):
+                return False
+            rate = window["chars"] / max(time.perf_counter() - window["start"], 1e-9)
+            outcome["validated"] = "yes"
+            if self._validate(window["bits"] / max(window["chars"], 1), rate, save_last=False):
+                outcome["stopped"] = "early stopping"
+            elif out_of_time:
+                outcome["stopped"] = "time limit"
+            window.update(bits=0.0, chars=0.0, start=time.perf_counter())
+            return "stopped" in outcome
+
         try:
             while self.step < self.config.max_steps:
                 batches = epoch_batches(lengths, self.config.batch_size, self.config.seed, self.epoch)
                 while self.batch_index < len(batches) and self.step < self.config.max_steps:
                     started, before = time.perf_counter(), self.step
-                    bits, chars = self._train_batch([self.train_tunes[i] for i in batches[self.batch_index]])
+                    bits, chars = self._train_batch([self.train_tunes[i] for i in batches[self.batch_index]],
+                                                    after_step)
                     self.batch_index += 1
-                    now = time.perf_counter()
-                    self.elapsed += now - started
-                    window_bits += bits
-                    window_chars += chars
-                    rate = window_chars / max(now - window_start, 1e-9)
+                    self.elapsed += time.perf_counter() - started
                     bar.update(self.step - before)
+                    if outcome.pop("validated", None) and self.place.leader:
+                        save_checkpoint(self.run_dir / "last.pt", self._payload())
+                    if "stopped" in outcome:
+                        return self._result(outcome["stopped"])
                     if self.stop_requested:
                         raise KeyboardInterrupt
+                    rate = window["chars"] / max(time.perf_counter() - window["start"], 1e-9)
                     bar.set_postfix(bpc=f"{bits / max(chars, 1):.3f}", valid=f"{self.best_bpc:.3f}",
                                     chars_s=f"{rate:,.0f}", epoch=self.epoch)
-                    out_of_time = bool(self.config.time_limit) and any_rank(
-                        self.elapsed >= self.config.time_limit * 60, self.place)
-                    if self.step >= next_eval or self.step >= self.config.max_steps or out_of_time:
-                        next_eval += self.config.eval_interval
-                        if self._validate(window_bits / max(window_chars, 1), rate):
-                            stopped = "early stopping"
-                            return self._result(stopped)
-                        if out_of_time:
-                            return self._result("time limit")
-                        window_bits, window_chars, window_start = 0.0, 0.0, time.perf_counter()
                 if self.batch_index >= len(batches):
                     self.epoch, self.batch_index = self.epoch + 1, 0
         except KeyboardInterrupt:
@@ -312,9 +336,13 @@ def _catch_interrupt(trainer: Trainer):
     return previous
 
 
+#: What a run folder holds; a new run refuses a folder with any of them unless forced.
+RUN_FILES = ("model.pt", "last.pt", "log.jsonl", "curves.png")
+
+
 def train(corpus_paths: list[Path] | None = None, run_dir: Path = Path("outputs/train"),
           model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
-          resume: Path | None = None, progress: bool = True) -> TrainResult:
+          resume: Path | None = None, progress: bool = True, force: bool = False) -> TrainResult:
     """Train a character language model and write its checkpoints.
 
     Args:
@@ -323,8 +351,11 @@ def train(corpus_paths: list[Path] | None = None, run_dir: Path = Path("outputs/
         model_config: the model's shape (ignored when resuming).
         train_config: training settings; when resuming, None keeps the
             checkpoint's settings.
-        resume: a ``last.pt`` checkpoint (or its run folder) to continue from.
+        resume: a ``last.pt`` checkpoint (or its run folder) to continue from;
+            without ``corpus_paths`` it reads the corpus the run was trained on.
         progress: show a progress bar on stderr.
+        force: replace a run already in ``run_dir`` (without it, and without
+            ``resume``, such a folder is refused).
 
     Returns:
         A :class:`TrainResult` with the best validation bits/char.
@@ -333,11 +364,21 @@ def train(corpus_paths: list[Path] | None = None, run_dir: Path = Path("outputs/
         MusicgenError: bad corpus, checkpoint or options, or a diverged run.
     """
     state = None
+    earlier = [name for name in RUN_FILES if (Path(run_dir) / name).exists()]
+    if earlier and resume is None:
+        if not force:
+            raise MusicgenError(f"{run_dir} already holds a run ({', '.join(earlier)}): use --resume to continue "
+                                "it, --force to replace it, or another --out")
+        for name in earlier:  # a new run starts its own log
+            (Path(run_dir) / name).unlink()
     if resume is not None:
         resume = Path(resume)
         state = load_checkpoint(resume / "last.pt" if resume.is_dir() else resume)
         if train_config is None and state.get("train_config"):
             train_config = TrainConfig.from_dict(state["train_config"])
+    if corpus_paths is None and state is not None and state.get("corpus_paths"):
+        corpus_paths = [Path(p) for p in state["corpus_paths"]]  # the run's own corpus
     corpus = load_corpus(corpus_paths)
-    trainer = Trainer(corpus, run_dir, model_config, train_config or TrainConfig(), resume=state)
+    kept = [str(Path(p).resolve()) for p in corpus_paths] if corpus_paths else None
+    trainer = Trainer(corpus, run_dir, model_config, train_config or TrainConfig(), resume=state, corpus_paths=kept)
     return trainer.run(progress=progress)

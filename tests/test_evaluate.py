@@ -1,6 +1,7 @@
 """The evaluation metrics, on small hand-made tunebooks whose answers are known."""
 
 import json
+import os
 
 import pytest
 from click.testing import CliRunner
@@ -10,6 +11,8 @@ from musicgen.melody import abc_to_melody
 from musicgen.evaluate import NoveltyIndex, bar_texts, evaluate_tunes, last_note_is_tonic, overlap, score_tune
 from musicgen.tunebook import parse_tune, parse_tunebook
 from collections import Counter
+
+from helpers import needs_abc2midi
 
 GOOD = "X:1\nT:Good\nM:4/4\nL:1/8\nK:G\n|:G2AB c2BA|GABc d4|efga b2ag|fedc B2G2:|\n"
 # pickup, a short bar in the middle, ends on A in G, an F natural outside the scale
@@ -105,3 +108,30 @@ def test_novelty_in_any_key_counts_a_tune_copied_into_another_key():
     assert as_written["verbatim_bars"] == 0.0 and as_written["copies_whole_tune"] == 0.0
     figures = novelty_in_any_key([copied], any_key_index([training]))
     assert figures == {"verbatim_bars": 1.0, "shares_4_bars": 1.0, "copies_whole_tune": 1.0}
+
+
+@needs_abc2midi
+def test_abc2midi_runs_bounded_and_a_failure_counts_against_the_tune(monkeypatch, tmp_path):
+    import resource
+
+    import musicgen.abc2midi as runner
+    from musicgen.evaluate import abc2midi_error_count
+
+    hostile = "X:1\nL:1/8\nK:C\n" + "Z999999|" * 150 + "\n"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    run = runner.run_abc2midi(hostile, "-c")
+    assert run.failure and run.errors >= 1
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss <= max(before, 600 * 1024)  # KB
+    assert abc2midi_error_count(hostile) >= 1
+    assert abc2midi_error_count("X:1\nM:4/4\nL:1/8\nK:C\nCDEF GABc|\n") == 0
+    stalled = tmp_path / "bin" / "abc2midi"  # an abc2midi that hangs, then one that crashes
+    stalled.parent.mkdir()
+    stalled.write_text("#!/bin/sh\nsleep 30\n")
+    stalled.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{stalled.parent}:{os.environ['PATH']}")
+    monkeypatch.setattr(runner, "ABC2MIDI_SECONDS", 0.5)
+    slow = runner.run_abc2midi("X:1\nK:C\nCDEF|\n", "-c")
+    assert "ran past" in slow.failure and slow.errors == 1
+    stalled.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crashed = runner.run_abc2midi("X:1\nK:C\nCDEF|\n", "-c")
+    assert "signal 11" in crashed.failure and abc2midi_error_count("X:1\nK:C\nCDEF|\n") == 1

@@ -51,8 +51,8 @@ def test_interrupted_and_resumed_run_ends_with_the_same_weights(corpus, tmp_path
     interrupted = Trainer(corpus, tmp_path / "cut", SMALL, quick())
     real_batch = interrupted._train_batch
 
-    def batch_then_ctrl_c(tunes):
-        result = real_batch(tunes)
+    def batch_then_ctrl_c(tunes, *rest):
+        result = real_batch(tunes, *rest)
         if interrupted.step >= 10:
             interrupted.stop_requested = True  # what the SIGINT handler sets
         return result
@@ -102,7 +102,7 @@ def test_sigkill_after_a_checkpoint_leaves_a_loadable_one_and_resume_finishes(tm
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "musicgen", "train", str(small_corpus), "--out", str(run_dir),
                "--hidden-size", "32", "--num-layers", "1", "--batch-size", "8", "--seq-len", "32",
-               "--max-steps", "400", "--eval-interval", "4", "--quiet", "--seed", "1"]
+               "--max-steps", "400", "--eval-interval", "4", "--patience", "0", "--quiet", "--seed", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not (run_dir / "last.pt").exists() and time.monotonic() < deadline and process.poll() is None:
@@ -191,3 +191,43 @@ def test_a_run_resumes_only_with_the_tonic_it_started_with(corpus, tmp_path, ton
         Trainer(corpus, tmp_path, SMALL, quick(tonic=""), resume=load_checkpoint(tonic_run / "last.pt"))
     with pytest.raises(ValueError, match="tonic must be a note name"):
         quick(tonic="H")
+
+
+def _cli_train(*args):
+    from click.testing import CliRunner
+
+    from musicgen.cli import main
+
+    return CliRunner().invoke(main, ["train", *map(str, args)], catch_exceptions=False)
+
+
+TINY = ("--hidden-size", 16, "--num-layers", 1, "--embedding-size", 8, "--batch-size", 4, "--seq-len", 16,
+        "--quiet", "--patience", 0)
+
+
+def test_an_existing_run_is_refused_without_resume_or_force(tmp_path, small_corpus):
+    import json
+
+    run_dir = tmp_path / "run"
+    assert _cli_train(small_corpus, "--out", run_dir, "--max-steps", 10, "--eval-interval", 5, *TINY).exit_code == 0
+    before = {name: (run_dir / name).read_bytes() for name in ("model.pt", "last.pt", "log.jsonl")}
+    again = _cli_train(small_corpus, "--out", run_dir, "--max-steps", 10, "--eval-interval", 5, *TINY)
+    assert again.exit_code == 1 and "already holds a run" in again.output and "--force" in again.output
+    assert {name: (run_dir / name).read_bytes() for name in before} == before
+    forced = _cli_train(small_corpus, "--out", run_dir, "--max-steps", 6, "--eval-interval", 3, "--force", *TINY)
+    assert forced.exit_code == 0, forced.output
+    steps = [json.loads(line)["step"] for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    assert steps == [3, 6]  # a fresh log, not the old one appended to
+
+
+def test_validation_runs_at_exact_multiples_and_resume_keeps_the_runs_corpus(tmp_path, small_corpus):
+    import json
+
+    run_dir = tmp_path / "run"
+    # seq-len 16 splits a batch into several windows: steps advance several per batch
+    assert _cli_train(small_corpus, "--out", run_dir, "--max-steps", 30, "--eval-interval", 10, *TINY).exit_code == 0
+    steps = [json.loads(line)["step"] for line in (run_dir / "log.jsonl").read_text().splitlines()]
+    assert steps == [10, 20, 30]
+    resumed = _cli_train("--resume", run_dir, "--max-steps", 40, "--quiet")  # no paths: the run's own corpus
+    assert resumed.exit_code == 0, resumed.output
+    assert load_checkpoint(run_dir / "last.pt")["step"] == 40
