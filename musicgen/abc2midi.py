@@ -10,14 +10,13 @@ the tune's failure, never as "no errors".
 from __future__ import annotations
 
 import re
-import resource
 import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from musicgen.limits import ABC2MIDI_MEMORY_BYTES, ABC2MIDI_SECONDS
+from musicgen.limits import ABC2MIDI_MEMORY_BYTES, ABC2MIDI_SECONDS, child_limits
 
 #: Most of abc2midi's report read, and largest file it may write.
 MAX_REPORT_BYTES = 1024 * 1024
@@ -42,13 +41,6 @@ def available() -> bool:
     return shutil.which("abc2midi") is not None
 
 
-def _limit_child() -> None:  # runs in the child, before abc2midi starts
-    resource.setrlimit(resource.RLIMIT_AS, (ABC2MIDI_MEMORY_BYTES, ABC2MIDI_MEMORY_BYTES))
-    seconds = int(ABC2MIDI_SECONDS) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
-
-
 def run_abc2midi(abc: str, *options: str, work: Path | None = None) -> Abc2midiRun:
     """Run ``abc2midi tune.abc OPTIONS`` on one tune in ``work`` (a temporary folder if None).
 
@@ -66,7 +58,8 @@ def run_abc2midi(abc: str, *options: str, work: Path | None = None) -> Abc2midiR
         try:
             result = subprocess.run(["abc2midi", source.name, *options], stdout=output, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL, cwd=work, timeout=ABC2MIDI_SECONDS,
-                                    preexec_fn=_limit_child)
+                                    preexec_fn=child_limits(ABC2MIDI_MEMORY_BYTES, ABC2MIDI_SECONDS,
+                                                            MAX_FILE_BYTES))
             if result.returncode < 0:
                 failure = f"abc2midi was killed by signal {-result.returncode}"
             elif result.returncode > 0:

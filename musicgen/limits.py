@@ -37,6 +37,23 @@ ABC2MIDI_SECONDS = 10.0
 ABC2MIDI_MEMORY_BYTES = 512 * 1024 * 1024
 
 
+#: verovio, engraving one tune in a child process: address space.
+VEROVIO_MEMORY_BYTES = 2 * 1024 * 1024 * 1024
+
+
+def child_limits(memory_bytes: int, cpu_seconds: float, file_bytes: int | None = None):
+    """A ``preexec_fn`` that caps a child process's address space, CPU time and file size."""
+    import resource
+
+    def limit() -> None:  # runs in the child, before the program starts
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+        resource.setrlimit(resource.RLIMIT_CPU, (int(cpu_seconds) + 1, int(cpu_seconds) + 1))
+        if file_bytes is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (file_bytes, file_bytes))
+
+    return limit
+
+
 def check_tempo(qpm: float | None, name: str = "tempo") -> float | None:
     """A tempo in quarter notes per minute, checked (None passes: the tune's own Q: is used).
 

@@ -13,9 +13,12 @@ import json
 import math
 import subprocess
 import sys
+import unicodedata
+import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from musicgen.errors import ConversionError, MusicgenError
+from musicgen.limits import VEROVIO_MEMORY_BYTES, child_limits
 
 #: verovio's page width in its units (tenths of a millimetre at scale 100).
 PAGE_WIDTH = 2100
@@ -37,9 +40,11 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
     from musicgen.melody import abc_to_melody
 
     abc_to_melody(abc)  # raises ConversionError for what musicgen cannot read
+    text = _printable(abc)  # verovio writes control characters as &#01;, which no XML reader takes
     try:
-        child = subprocess.run([sys.executable, "-m", "musicgen.pictures", str(scale)], input=abc.encode("utf-8"),
-                               capture_output=True, timeout=timeout_s, check=False)
+        child = subprocess.run([sys.executable, "-m", "musicgen.pictures", str(scale)], input=text.encode("utf-8"),
+                               capture_output=True, timeout=timeout_s, check=False,
+                               preexec_fn=child_limits(VEROVIO_MEMORY_BYTES, timeout_s))
     except subprocess.TimeoutExpired:
         raise ConversionError(f"verovio took longer than {timeout_s:.0f} s to engrave this tune") from None
     if child.returncode != 0:
@@ -47,7 +52,18 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
         if child.returncode < 0:
             reason = [f"verovio crashed (signal {-child.returncode})"]
         raise ConversionError(f"cannot engrave this tune: {reason[0][:200]}")
-    return child.stdout.decode("utf-8")
+    svg = child.stdout.decode("utf-8", "replace")
+    try:
+        ElementTree.fromstring(svg)
+    except ElementTree.ParseError as error:
+        raise ConversionError(f"verovio wrote an SVG that is not well-formed ({error})") from None
+    return svg
+
+
+def _printable(abc: str) -> str:
+    """The tune without control characters (tabs become spaces; line breaks stay)."""
+    return "".join(" " if c == "\t" else c for c in abc
+                   if c == "\n" or c == "\t" or unicodedata.category(c) not in ("Cc", "Cs"))
 
 
 def engrave(abc: str, scale: int = 40) -> str:

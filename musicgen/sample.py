@@ -61,7 +61,7 @@ from pathlib import Path
 
 import torch
 
-from musicgen.checkpoint import bundled_model_path, load_checkpoint
+from musicgen.checkpoint import build_from_checkpoint, bundled_model_path, load_checkpoint
 from musicgen.config import ModelConfig, SampleConfig
 from musicgen.core import select_state
 from musicgen.errors import (
@@ -152,11 +152,11 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
         raise CheckpointError(f"{path}: a {data['task']} checkpoint, not a music model")
     try:
         vocab = Vocabulary(data["vocab"])
-        model = CharLM(ModelConfig.from_dict(data["model_config"]), vocab)
-        model.load_state_dict({k: v.float() for k, v in data["model"].items()})
-        model.tonics = TonicTable.from_dict(data["tonics"]) if data.get("tonics") else None
-    except (TypeError, ValueError, RuntimeError, KeyError) as error:
-        raise CheckpointError(f"{path}: weights do not fit the model ({str(error)[:160]})") from None
+        tonics = TonicTable.from_dict(data["tonics"]) if data.get("tonics") else None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise CheckpointError(f"{path}: its vocabulary or tonics are not valid ({str(error)[:160]})") from None
+    model = build_from_checkpoint(path, data, lambda: CharLM(ModelConfig.from_dict(data["model_config"]), vocab))
+    model.tonics = tonics
     model.eval()
     return model.to(device)
 

@@ -46,3 +46,19 @@ def tiny_run(tmp_path_factory, small_corpus) -> Path:
 def tonic_run(tmp_path_factory, small_corpus) -> Path:
     """Like ``tiny_run``, trained the way ``musicgen train`` trains: every tune moved to C."""
     return _train_small(tmp_path_factory.mktemp("tonic-run"), small_corpus, tonic="C")
+
+
+@pytest.fixture()
+def full_disk(tmp_path):
+    """A 64 KB file system (tmpfs), for writes that run out of space; skips where mounting is not allowed."""
+    import subprocess
+
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)

@@ -194,3 +194,31 @@ def test_generate_into_a_read_only_folder_is_one_line_and_leaves_it_empty(cli, t
         assert list(out.iterdir()) == []
     finally:
         out.chmod(0o700)
+
+
+def _cli_process(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "musicgen", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, cwd=cwd)
+
+
+def _one_line_process(result, fragment: str):
+    lines = (result.stdout + result.stderr).strip().splitlines()
+    assert result.returncode == 1 and lines[-1].startswith("Error: ") and fragment in lines[-1], lines
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+
+
+def test_a_full_disk_is_one_line_for_every_writer(full_disk, tmp_path):
+    sentences = tmp_path / "s.txt"
+    sentences.write_text("".join(f"{'good' if i % 2 else 'bad'} film number {i}\t{i % 2}\n" for i in range(60)))
+    pairs = tmp_path / "p.txt"
+    pairs.write_text("".join(f"the cat {i}\tle chat {i}\n" for i in range(60)))
+    small = ("--hidden-size", 64, "--embedding-size", 64, "--epochs", 1, "--quiet")  # over 64 KB of weights
+    _one_line_process(_cli_process("sentiment", "train", sentences, "--out", full_disk / "s.pt", *small),
+                      "cannot write")
+    _one_line_process(_cli_process("translate", "train", "--pairs", pairs, "--out", full_disk / "t.pt",
+                                   "--min-freq", 1, *small), "cannot write")
+    book = tmp_path / "book.abc"  # enough tunes to convert on a process pool
+    book.write_text("".join(f"X:{i}\nT:T{i}\nM:4/4\nL:1/8\nK:G\n|:GABc dBGB|c2ec BGBd:|\n\n" for i in range(1, 13)))
+    _one_line_process(_cli_process("convert", book, "--to", "mid,wav", "--out", full_disk / "c"),
+                      "No space left on device")
+    assert [p.name for p in full_disk.iterdir()] == []

@@ -110,3 +110,14 @@ def test_generate_with_sheet_music(tiny_run, tmp_path):
     svgs = sorted((tmp_path / "g").glob("*.svg"))
     failed = result.output.count("not converted")
     assert len(svgs) + failed == 2 and len(list((tmp_path / "g").glob("*.png"))) == len(svgs)
+
+
+def test_control_characters_in_a_title_still_give_well_formed_svg_and_png():
+    import xml.etree.ElementTree as ElementTree
+
+    from musicgen.pictures import abc_to_svg, svg_to_png
+
+    svg = abc_to_svg("X:1\nT:a\x01b\x1b[31m\x7f\nK:C\nCDEF|GABc|\n")
+    ElementTree.fromstring(svg)
+    assert "&#1;" not in svg and "&#01;" not in svg
+    assert svg_to_png(svg)[:8] == b"\x89PNG\r\n\x1a\n"

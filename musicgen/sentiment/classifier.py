@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from musicgen.checkpoint import bundled_model_path, load_task_checkpoint, save_checkpoint
+from musicgen.checkpoint import build_from_checkpoint, bundled_model_path, load_task_checkpoint, save_checkpoint
 from musicgen.core import pad_sequences
 from musicgen.errors import CheckpointError
 from musicgen.text import WordVocab, subword_ids, tokenize_words
@@ -136,13 +136,11 @@ def load_sentiment_model(path: Path | str | None = None) -> SentimentModel:
 
     path = Path(path) if path is not None else bundled_model_path(BUNDLED_SENTIMENT_MODEL)
     data = load_task_checkpoint(path, TASK, "sentiment model")
+    net = build_from_checkpoint(path, data, lambda: build_classifier(SentimentConfig.from_dict(data["model_config"])))
     try:
-        config = SentimentConfig.from_dict(data["model_config"])
-        net = build_classifier(config)
-        net.load_state_dict(data["model"])
         vocab = WordVocab(data["vocab"])
-    except (TypeError, ValueError, RuntimeError, KeyError) as error:
-        raise CheckpointError(f"{path}: sentiment checkpoint does not fit its model ({str(error)[:160]})") from None
+        train_config = SentimentTrainConfig.from_dict(data["train_config"]) if data.get("train_config") else None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise CheckpointError(f"{path}: its vocabulary or settings are not valid ({str(error)[:160]})") from None
     net.eval()
-    train_config = SentimentTrainConfig.from_dict(data["train_config"]) if data.get("train_config") else None
     return SentimentModel(net, vocab, train_config, data.get("metrics"))

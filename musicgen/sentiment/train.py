@@ -17,6 +17,7 @@ from torch.nn import functional as F
 
 from musicgen.config import _check_positive, _Settings
 from musicgen.data import shuffled_batches
+from musicgen.errors import CorpusError
 from musicgen.sentiment.classifier import SentimentModel
 from musicgen.sentiment.data import Example
 from musicgen.sentiment.model import SentimentConfig, build_classifier
@@ -126,7 +127,8 @@ def train_classifier(train: list[Example], valid: list[Example], config: Sentime
 
     train_config = train_config or SentimentTrainConfig()
     if not train or not valid:
-        raise ValueError("training and validation sentences are both needed")
+        raise CorpusError(f"training needs sentences in both splits (train {len(train)}, validation {len(valid)}): "
+                          "give more sentences, or a validation file")
     torch.manual_seed(train_config.seed)
     vocab = WordVocab.build((tokenize_words(e.text) for e in train), min_freq=train_config.min_freq)
     settings = (config or SentimentConfig(vocab_size=len(vocab))).to_dict()

@@ -18,6 +18,7 @@ from torch.nn import functional as F
 from musicgen.config import _check_positive, _Settings
 from musicgen.core import pad_sequences
 from musicgen.data import shuffled_batches
+from musicgen.errors import CorpusError
 from musicgen.text import WordVocab
 from musicgen.train import pick_device
 from musicgen.translate.data import Pair, tokenize
@@ -117,7 +118,8 @@ def train_translator(train: list[Pair], valid: list[Pair], languages: tuple[str,
 
     train_config = train_config or TranslateTrainConfig()
     if not train or not valid:
-        raise ValueError("training and validation pairs are both needed")
+        raise CorpusError(f"training needs pairs in both splits (train {len(train)}, validation {len(valid)}): "
+                          "give more pairs, or a validation file")
     torch.manual_seed(train_config.seed)
     tokens = _encode(train, languages, train_config.max_words)
     limit = train_config.max_vocab or None

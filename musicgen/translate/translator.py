@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from musicgen.checkpoint import bundled_model_path, load_task_checkpoint, save_checkpoint
+from musicgen.checkpoint import build_from_checkpoint, bundled_model_path, load_task_checkpoint, save_checkpoint
 from musicgen.core import pad_sequences
 from musicgen.errors import CheckpointError
 from musicgen.text import WordVocab
@@ -148,15 +148,13 @@ def load_translation_model(path: Path | str | None = None) -> TranslationModel:
 
     path = Path(path) if path is not None else bundled_model_path(BUNDLED_TRANSLATION_MODEL)
     data = load_task_checkpoint(path, TASK, "translation model")
+    net = build_from_checkpoint(path, data, lambda: Translator(TranslatorConfig.from_dict(data["model_config"])),
+                                may_lack=(TIED,))
     try:
-        net = Translator(TranslatorConfig.from_dict(data["model_config"]))
-        missing, unexpected = net.load_state_dict(data["model"], strict=False)
-        if unexpected or set(missing) - {TIED}:
-            raise RuntimeError(f"weights do not match: missing {missing}, unexpected {unexpected}")
         vocabs = WordVocab(data["vocab"]["source"]), WordVocab(data["vocab"]["target"])
         source_language, target_language = data["languages"]
-    except (TypeError, ValueError, RuntimeError, KeyError) as error:
-        raise CheckpointError(f"{path}: translation checkpoint does not fit its model ({str(error)[:160]})") from None
+        train_config = TranslateTrainConfig.from_dict(data["train_config"]) if data.get("train_config") else None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise CheckpointError(f"{path}: its vocabulary or settings are not valid ({str(error)[:160]})") from None
     net.eval()
-    train_config = TranslateTrainConfig.from_dict(data["train_config"]) if data.get("train_config") else None
     return TranslationModel(net, *vocabs, source_language, target_language, train_config, data.get("metrics"))
