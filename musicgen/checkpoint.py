@@ -112,7 +112,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types for a bad file
-        raise CheckpointError(f"{path}: {_unreadable_reason(error)}") from None
+        raise CheckpointError(f"{path}: {_unreadable_reason(path, error)}") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path}: not a musicgen checkpoint")
     if data.get("version") != VERSION:
@@ -165,17 +165,21 @@ def _check_unpacked_size(path: Path) -> None:
                               f"{MAX_CHECKPOINT_BYTES:,}")
 
 
-def _unreadable_reason(error: Exception) -> str:
-    """What is wrong with a file torch.load refused, in a user's words."""
+def _unreadable_reason(path: Path, error: Exception) -> str:
+    """What is wrong with a file torch.load refused, in a user's words (from the file's own shape)."""
     text = str(error)
-    if "weights_only" in text or "Unsupported global" in text or "Unsupported operand" in text:
+    if "weights_only" in text or "Unsupported global" in text or "Weights only load failed" in text:
         return ("holds objects other than weights and settings (it could run code), so it was not loaded; "
                 "only load checkpoints from people you trust, with musicgen's own tools")
-    if isinstance(error, (zipfile.BadZipFile, EOFError)) or "zip archive" in text or "central directory" in text:
-        return "not a readable checkpoint (truncated, or not a file torch.save wrote)"
-    if "magic number" in text or "invalid load key" in text or isinstance(error, UnicodeDecodeError):
-        return "not a checkpoint (another kind of file)"
-    return f"not a readable checkpoint ({type(error).__name__})"
+    with open(path, "rb") as file:
+        start = file.read(4)
+    if zipfile.is_zipfile(path):
+        return "a damaged checkpoint (its archive opens but its contents do not read)"
+    if start == b"PK\x03\x04":
+        return "not a readable checkpoint (truncated, or not a file torch.save wrote: its archive's end is missing)"
+    if start[:1] == b"\x80":
+        return "a damaged checkpoint in PyTorch's old format"
+    return "not a checkpoint (another kind of file: musicgen checkpoints are written by 'musicgen train')"
 
 
 def build_from_checkpoint(path: Path, data: dict, build, may_lack: tuple[str, ...] = ()) -> torch.nn.Module:
