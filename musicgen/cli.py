@@ -209,6 +209,8 @@ def lab(experiment, out_dir, quick, data, seed, force) -> None:
                       "memory": {"distances": (2, 8), "steps": 60}, "temperature": {"temperatures": (0.5, 1.5),
                                                                                     "tunes": 4}}
     settings = dict(quick_settings[experiment]) if quick else {}
+    if experiment == "gradients":
+        settings["progress"] = True
     if data is not None:
         settings["data"] = data
     result = run_experiment(experiment, out_dir, seed=seed, **settings)
@@ -297,7 +299,7 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
     batches = generate_batches(model, count, batch_size, seed, temperature=temperature, prime=prime,
                                top_k=top_k, top_p=top_p, max_length=max_length, header=header,
                                header_drafts=header_drafts, end_drafts=end_drafts, bar_tries=bar_tries,
-                               int8=int8)
+                               int8=int8, progress=True)
     shown, cut = [], 0
 
     def noted(batches):
@@ -458,9 +460,10 @@ def evaluate(tunebook, against, novelty, train_paths, use_abc2midi, per_tune, as
     if novelty:
         from musicgen.corpus import load_corpus
 
+        click.echo("reading the training tunes for novelty...", err=True)
         corpus = load_corpus(list(train_paths) or None)
-        index = NoveltyIndex(corpus.split("train") if not train_paths else corpus.tunes)
-    result = evaluate_tunes(tunes, reference, index, use_abc2midi)
+        index = NoveltyIndex(corpus.split("train") if not train_paths else corpus.tunes, progress=True)
+    result = evaluate_tunes(tunes, reference, index, use_abc2midi, progress=True)
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:

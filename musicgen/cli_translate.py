@@ -17,6 +17,8 @@ class _DefaultToText(click.Group):
     def parse_args(self, ctx, args):
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["text", *args]
+        elif not args and not click.get_text_stream("stdin").isatty():
+            args = ["text"]  # 'printf ... | musicgen translate' translates what it is given
         return super().parse_args(ctx, args)
 
 
@@ -24,7 +26,8 @@ class _DefaultToText(click.Group):
 def translate() -> None:
     """Translate sentences with an encoder-decoder with attention.
 
-    'musicgen translate "I am cold."' uses the bundled English-to-French model
+    'musicgen translate "I am cold."' uses the bundled English-to-French model;
+    without text (or with '-') it translates the lines on stdin
     (trained on Tatoeba pairs from tatoeba.org via manythings.org, CC-BY 2.0 FR).
     The subcommands train and evaluate your own models.
     """

@@ -79,8 +79,8 @@ def check_new_file(path: Path, force: bool) -> None:
 
 
 def input_lines(texts: tuple[str, ...], file: click.File | None) -> list[str]:
-    """Sentences from arguments, else from --file (``-`` is stdin), else from stdin."""
-    if texts:
+    """Sentences from arguments, else from --file (``-`` is stdin), else from stdin (also for a lone ``-``)."""
+    if texts and tuple(texts) != ("-",):
         return list(texts)
     stream = file if file is not None else click.get_text_stream("stdin")
     return [line.rstrip("\n") for line in stream]

@@ -146,15 +146,20 @@ def score_tune(tune: Tune, use_abc2midi: bool = True) -> TuneScore:
 class NoveltyIndex:
     """The bars of reference tunes, to find what a tune copies."""
 
-    def __init__(self, tunes: list[Tune]):
+    def __init__(self, tunes: list[Tune], progress: bool = False):
+        from tqdm import tqdm
+
         self.tunes = tunes
-        self.bars = [bar_texts(t.body) for t in tunes]
+        self.bars, self.grams = [], []
         self.where: dict[str, list[tuple[int, int]]] = {}
-        for index, bars in enumerate(self.bars):
+        for index, tune in enumerate(tqdm(tunes, desc="indexing training tunes", unit="tune",
+                                          disable=not progress, dynamic_ncols=True)):
+            bars = bar_texts(tune.body)
+            self.bars.append(bars)
             for position, bar in enumerate(bars):
                 if len(bar) >= MIN_BAR_CHARS:
                     self.where.setdefault(bar, []).append((index, position))
-        self.grams = [_grams(t.body) for t in tunes]
+            self.grams.append(_grams(tune.body))
 
     def score(self, tune: Tune, score: TuneScore) -> None:
         bars = bar_texts(tune.body)
@@ -239,7 +244,8 @@ def overlap(a: Counter, b: Counter) -> float | None:
 
 
 def evaluate_tunes(tunes: list[Tune], reference: list[Tune] | None = None,
-                   novelty: NoveltyIndex | None = None, use_abc2midi: bool = True) -> dict:
+                   novelty: NoveltyIndex | None = None, use_abc2midi: bool = True,
+                   progress: bool = False) -> dict:
     """Per-tune scores and the book's summary.
 
     Args:
@@ -247,12 +253,15 @@ def evaluate_tunes(tunes: list[Tune], reference: list[Tune] | None = None,
         reference: tunes for the population comparison (``--against``).
         novelty: an index of training tunes for the novelty figures.
         use_abc2midi: count abc2midi errors where it is installed.
+        progress: show a progress bar of scored tunes on stderr.
 
     Returns:
         ``{"tunes": [TuneScore as dict...], "summary": {...}}``.
     """
+    from tqdm import tqdm
+
     scores = []
-    for tune in tunes:
+    for tune in tqdm(tunes, desc="scoring", unit="tune", disable=not progress, dynamic_ncols=True):
         score = score_tune(tune, use_abc2midi)
         if novelty is not None:
             novelty.score(tune, score)

@@ -91,8 +91,12 @@ class OutputFolder:
         return target
 
     def open_stream(self, name: str):
-        """A text file written bit by bit, appearing under ``name`` when the folder is finished."""
-        target = self._check_new(name)
+        """A text file written bit by bit, appearing under ``name`` when the folder is finished.
+
+        A file already under ``name`` is checked when the stream closes: the
+        same text is no error, another is refused (without ``force``).
+        """
+        target = self.path / name
         try:
             handle = open(self.staging / name, "w", encoding="utf-8")
         except OSError as error:
@@ -110,6 +114,7 @@ class OutputFolder:
         finally:
             handle.close()
         self.streams = [(h, t) for h, t in self.streams if h is not handle]
+        self._check_new(target.name, (self.staging / target.name).read_bytes() if target.exists() else None)
         self.written.append(target)
         return target
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -20,14 +21,28 @@ from musicgen.errors import MusicgenError
 _PLAYERS = (["paplay"], ["aplay", "-q"], ["afplay"])
 
 
+#: Where Linux's MIDI ports live; without it (containers, servers) ALSA has none to offer.
+ALSA_SEQUENCER = Path("/dev/snd/seq")
+
+
 def list_ports() -> list[str]:
-    """Names of the MIDI output ports (needs python-rtmidi)."""
+    """Names of the MIDI output ports (needs python-rtmidi).
+
+    Raises:
+        MusicgenError: python-rtmidi is missing, or this computer has no
+            MIDI system (on Linux, no ALSA sequencer at /dev/snd/seq).
+    """
     import mido
 
+    if sys.platform.startswith("linux") and not ALSA_SEQUENCER.exists():
+        raise MusicgenError(f"this computer has no MIDI system ({ALSA_SEQUENCER} is missing, as in most "
+                            "containers and servers): play with --audio")
     try:
         return mido.get_output_names()
     except ImportError:
         raise MusicgenError("MIDI ports need python-rtmidi: pip install python-rtmidi") from None
+    except OSError as error:  # rtmidi's errors: no MIDI system it can open
+        raise MusicgenError(f"cannot reach this computer's MIDI system ({error}): play with --audio") from None
 
 
 def all_notes_off(port) -> None:
@@ -116,7 +131,11 @@ def _port_names(required: bool) -> list[str]:
 def _play_port(midi, name: str, on_start) -> float:
     import mido
 
-    with mido.open_output(name) as port:
+    try:
+        port = mido.open_output(name)
+    except OSError as error:
+        raise MusicgenError(f"cannot open MIDI port {name!r} ({error})") from None
+    with port:
         if on_start:
             on_start(f"MIDI port {name}", midi.length)
         send_midi(midi, port)
@@ -130,13 +149,16 @@ def _play_audio(midi_path: Path, work: Path, seconds: float, on_start) -> float:
     wav = work / "tune.wav"
     midi_to_wav(midi_path, wav)
     player = next((p for p in _PLAYERS if shutil.which(p[0])), None)
+    missing = ""
     try:
         import sounddevice
-    except (ImportError, OSError):  # OSError: the PortAudio library is missing
-        sounddevice = None
+    except ImportError:
+        sounddevice, missing = None, "pip install sounddevice"
+    except OSError:  # sounddevice is there; the PortAudio library it needs is not
+        sounddevice, missing = None, "install the PortAudio library (apt-get install libportaudio2)"
     if sounddevice is None and player is None:
-        raise MusicgenError("no MIDI port and no audio player: pip install python-rtmidi or "
-                            "sounddevice, or install aplay (alsa-utils)")
+        raise MusicgenError(f"no MIDI port and no audio player: {missing}, or install aplay (alsa-utils); "
+                            "or open the .wav with any player")
     if on_start:
         on_start("the sound card", seconds)
     if sounddevice is not None:

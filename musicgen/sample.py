@@ -312,7 +312,7 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     from tqdm import tqdm
 
     bar = tqdm(total=n * endings, disable=not progress, unit="tune" if endings == 1 else "draft",
-               dynamic_ncols=True)
+               desc=f"composing {first_number}-{first_number + n - 1}", dynamic_ncols=True, leave=False)
     for _ in range(MAX_STEPS_PER_CHAR * (max_length - len(prime))):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)

@@ -48,17 +48,27 @@ def tonic_run(tmp_path_factory, small_corpus) -> Path:
     return _train_small(tmp_path_factory.mktemp("tonic-run"), small_corpus, tonic="C")
 
 
-@pytest.fixture()
-def full_disk(tmp_path):
-    """A 64 KB file system (tmpfs), for writes that run out of space; skips where mounting is not allowed."""
+def _mounted(folder: Path, options: str):
+    """A small tmpfs mounted at ``folder`` with ``options``; skips where mounting is not allowed."""
     import subprocess
 
-    folder = tmp_path / "full"
     folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)], capture_output=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True)
     if mounted.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         yield folder
     finally:
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+@pytest.fixture()
+def full_disk(tmp_path):
+    """A 64 KB file system (tmpfs), for writes that run out of space."""
+    yield from _mounted(tmp_path / "full", "size=64k")
+
+
+@pytest.fixture()
+def read_only_disk(tmp_path):
+    """A read-only file system (tmpfs), for writes that are refused even to root."""
+    yield from _mounted(tmp_path / "read-only", "ro,size=64k")

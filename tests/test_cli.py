@@ -225,3 +225,16 @@ def test_train_refuses_a_tonic_that_is_not_a_note(run, tmp_path, small_corpus):
     result = run("train", small_corpus, "--tonic", "H", "--out", tmp_path / "r")
     assert result.exit_code == 2 and "tonic must be a note name" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_the_readme_convert_examples_run_in_order(run, tmp_path, tiny_book):
+    book = tmp_path / "book.abc"
+    book.write_bytes(tiny_book.read_bytes())
+    first = run("convert", book, "--instrument", "fiddle", "--bpm", 110, "--to", "mid")
+    assert first.exit_code == 0, first.output
+    second = run("convert", book, "--to", "svg,roll")  # adds files beside the first run's
+    assert second.exit_code == 0, second.output
+    names = {p.suffix for p in (tmp_path / "book").iterdir()}
+    assert {".mid", ".svg", ".png", ".abc"} <= names
+    changed = run("convert", book, "--instrument", "flute", "--to", "mid")  # different files: not replaced
+    one_line_error(changed, "already exists", "--force")

@@ -222,3 +222,16 @@ def test_a_full_disk_is_one_line_for_every_writer(full_disk, tmp_path):
     _one_line_process(_cli_process("convert", book, "--to", "mid,wav", "--out", full_disk / "c"),
                       "No space left on device")
     assert [p.name for p in full_disk.iterdir()] == []
+
+
+def test_every_writer_into_a_read_only_place_is_one_line(read_only_disk, tmp_path, tiny_run, small_corpus):
+    tiny = ("--hidden-size", 16, "--num-layers", 1, "--max-steps", 4, "--eval-interval", 2, "--quiet")
+    _one_line_process(_cli_process("train", small_corpus, "--out", read_only_disk / "run", *tiny),
+                      "Read-only file system")
+    _one_line_process(_cli_process("lab", "gradients", "--quick", "--out", read_only_disk / "lab"),
+                      "Read-only file system")
+    _one_line_process(_cli_process("plot", tiny_run, "--out", read_only_disk / "c.png"), "Read-only file system")
+    _one_line_process(_cli_process("generate", "--model", tiny_run, "-n", 1, "--max-length", 100, "--out",
+                                   read_only_disk / "g"), "Read-only file system")
+    _one_line_process(_cli_process("generate", "--model", tiny_run, "-n", 1, "--max-length", 100, "--out",
+                                   read_only_disk), "Read-only file system")

@@ -62,3 +62,47 @@ def test_missing_file_and_unknown_port(tmp_path, midi):
     midi.save(path)
     with pytest.raises(MusicgenError):
         play(path, port="No Such Port")
+
+
+def test_no_midi_system_is_one_clear_error(tmp_path, midi, monkeypatch):
+    import musicgen.playback as playback
+    from musicgen.playback import list_ports
+
+    monkeypatch.setattr(playback, "ALSA_SEQUENCER", tmp_path / "no-seq")
+    monkeypatch.setattr(playback.sys, "platform", "linux")
+    with pytest.raises(MusicgenError, match="no MIDI system .* --audio"):
+        list_ports()
+    monkeypatch.setattr(playback, "ALSA_SEQUENCER", tmp_path)  # there, but rtmidi cannot open it
+
+    def rtmidi_fails():
+        raise OSError("MidiOutAlsa::initialize: error creating ALSA sequencer client object.")
+
+    monkeypatch.setattr(mido, "get_output_names", rtmidi_fails)
+    with pytest.raises(MusicgenError, match="cannot reach this computer's MIDI system"):
+        list_ports()
+    path = tmp_path / "t.mid"
+    midi.save(path)
+    with pytest.raises(MusicgenError, match="MIDI system"):
+        play(path, port="Some Port")
+
+
+def test_a_missing_portaudio_library_is_named(tmp_path, midi, monkeypatch):
+    import importlib.abc
+    import sys
+
+    import musicgen.playback as playback
+
+    class NoPortAudio(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "sounddevice":
+                raise OSError("PortAudio library not found")
+            return None
+
+    monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [NoPortAudio(), *sys.meta_path])
+    monkeypatch.setattr(playback, "_PLAYERS", ())
+    path = tmp_path / "t.mid"
+    midi.save(path)
+    with pytest.raises(MusicgenError, match="PortAudio library") as error:
+        play(path, use_port=False)
+    assert "pip install sounddevice" not in str(error.value)

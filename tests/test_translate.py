@@ -188,3 +188,14 @@ def test_bundled_model_translates_english_to_french():
     assert station.text == "Où est la gare ?"
     result = CliRunner().invoke(main, ["translate", "I am cold."])
     assert result.exit_code == 0 and result.output.strip() == cold.text
+
+
+def test_stdin_is_read_for_a_dash_and_for_no_text():
+    runner = CliRunner()
+    for args in (["translate"], ["translate", "-"], ["translate", "text", "-"]):
+        result = runner.invoke(main, args, input="I am cold.\nWhere is the station?\n")
+        assert result.exit_code == 0, result.output
+        assert len(result.output.strip().splitlines()) == 2 and "gare" in result.output
+    result = runner.invoke(main, ["sentiment", "predict", "-"], input="A wonderful film.\nAn awful film.\n")
+    assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 2
+    assert "\t-" not in result.output

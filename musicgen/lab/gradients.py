@@ -72,9 +72,18 @@ def clipping_run(clip: float | None, steps: int, seed: int = 0) -> list[float]:
     return losses
 
 
-def run(out_dir: Path, steps: int = 300, train_steps: int = 200, seed: int = 0) -> LabResult:
-    """Gradient norms against distance for each cell, and a run with and without clipping."""
-    norms = {name: gradient_norms(cell, steps, seed=seed) for name, cell in CELLS.items()}
+def run(out_dir: Path, steps: int = 300, train_steps: int = 200, seed: int = 0, progress: bool = False) -> LabResult:
+    """Gradient norms against distance for each cell, and a run with and without clipping.
+
+    ``progress`` shows a bar on stderr that moves with each cell and run.
+    """
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(CELLS) + 2, desc="gradients", unit="run", disable=not progress, dynamic_ncols=True)
+    norms = {}
+    for name, cell in CELLS.items():
+        norms[name] = gradient_norms(cell, steps, seed=seed)
+        bar.update(1)
     fig, (left, right) = figure(12, 4.2, columns=2)
     for name, values in norms.items():
         left.semilogy(range(steps), [max(v, 1e-30) for v in values], label=name)
@@ -82,7 +91,11 @@ def run(out_dir: Path, steps: int = 300, train_steps: int = 200, seed: int = 0) 
     left.set_ylabel("|d loss / d h_(T-k)|")
     left.set_title("How far back the gradient reaches")
     left.legend(fontsize=8)
-    runs = {f"clip {clip}" if clip else "no clipping": clipping_run(clip, train_steps, seed) for clip in (None, 1.0)}
+    runs = {}
+    for clip in (None, 1.0):
+        runs[f"clip {clip}" if clip else "no clipping"] = clipping_run(clip, train_steps, seed)
+        bar.update(1)
+    bar.close()
     for name, losses in runs.items():  # a loss that overflowed is drawn at the top, 1e12
         right.semilogy([loss if math.isfinite(loss) and loss < 1e12 else 1e12 for loss in losses], label=name)
     right.set_xlabel("step")
