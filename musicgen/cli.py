@@ -261,7 +261,9 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--sheet", is_flag=True, help="Also engrave sheet music (.svg and .png); same as adding svg,png.")
 @click.option("--instrument", default="piano", show_default=True,
               help="General MIDI instrument for .mid/.wav: a name (fiddle, flute...) or 0-127.")
-@click.option("--bpm", type=float, default=None, help="Tempo in quarter notes per minute [default: the tune's Q: or 120].")
+@click.option("--bpm", type=float, default=None,
+              help="Tempo in quarter notes per minute, 4 to 1000 [default: the tune's Q: or 120]; a tune that "
+                   "would sound longer than 10 minutes is not converted.")
 @click.option("--batch-size", type=int, default=64, show_default=True,
               help="Tunes sampled together; larger -n runs are written batch by batch.")
 @click.option("--int8/--float32", "int8", default=None,
@@ -331,7 +333,8 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
               help="Folder for the files [default: beside SOURCE, in SOURCE-STEM/ for a tunebook].")
 @click.option("--instrument", default="piano", show_default=True,
               help="General MIDI instrument: a name (fiddle, flute, whistle...) or 0-127.")
-@click.option("--bpm", type=float, default=None, help="Tempo in quarter notes per minute [default: Q: or 120].")
+@click.option("--bpm", type=float, default=None,
+              help="Tempo in quarter notes per minute, 4 to 1000 [default: Q: or 120].")
 @click.option("--renderer", type=click.Choice(["auto", "soundfont", "additive"]), default="auto", show_default=True,
               help="Audio: SoundFont synthesis (midirenderer), or pure-numpy additive synthesis.")
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
@@ -340,8 +343,14 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
     """Convert an ABC tunebook to MIDI, WAV and pictures, or a MIDI file to WAV.
 
     Every tune of a tunebook becomes NN-title.mid and .wav (and .svg, .png,
-    .roll.png with --to), converted on every core; a tune that cannot be converted is reported with its reason and the
-    others still convert. A .mid SOURCE is rendered to a .wav beside it.
+    .roll.png with --to), converted on every core; a tune that cannot be
+    converted is reported with its reason and the others still convert. A
+    .mid SOURCE is rendered to a .wav beside it.
+
+    \b
+    Bounds, checked before any work: tunebooks of at most 256 MB, tunes of
+    at most 100,000 characters, MIDI files of at most 4 MB and 100,000
+    notes, and at most 10 minutes of sound per tune or MIDI file.
     """
     from musicgen.convert import check_formats
     from musicgen.limits import check_tempo
@@ -447,7 +456,9 @@ def evaluate(tunebook, against, novelty, train_paths, use_abc2midi, per_tune, as
     Works on generated and real tunebooks alike. Novelty is measured against
     the training split of the default corpus: the share of bars (6+
     characters) found verbatim there, the longest run of consecutive bars
-    shared with one training tune, and the nearest training tune.
+    shared with one training tune, and the nearest training tune. abc2midi
+    runs on each tune with at most 512 MB and 10 s; a crash or time-out
+    counts as an error of that tune.
     """
     import json
 

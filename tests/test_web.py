@@ -157,10 +157,25 @@ def test_page_end_to_end_in_chromium(live_server, tmp_path):
                                arg=old_source, timeout=60_000)
         assert card.locator(".title").text_content() == "Edited Tune"
 
+
         with page.expect_download() as download:
             card.locator(".mid-link").click()
         saved = tmp_path / "download.mid"
         download.value.save_as(saved)
+
+        card.locator(".abc").fill("X:1\nT:Broken\nL:1\nQ:1/4=4\nK:C\n" + "z64|" * 40 + "\n")
+        card.locator(".update").click()  # an edit that cannot sound: said so, the old audio gone
+        page.wait_for_function("() => document.querySelector('#message').textContent.startsWith('Not all')",
+                               timeout=60_000)
+        assert card.locator(".error").is_visible() and card.locator(".audio").get_attribute("src") is None
+        page.fill("input[name=key]", "H")
+        page.click("#generate")  # a refused request keeps the tunes already shown
+        page.wait_for_function("() => document.querySelector('#message').textContent.includes('unknown key')",
+                               timeout=20_000)
+        assert page.locator(".tune").count() == 1
+        problems.remove(next(p for p in problems if p.startswith("400 ")))  # the refused request, as expected
+        problems[:] = [p for p in problems if "400 (Bad Request)" not in p]
+        page.fill("input[name=key]", "")
         page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
         browser.close()
     midi = mido.MidiFile(saved)
