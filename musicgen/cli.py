@@ -348,7 +348,7 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
     .mid SOURCE is rendered to a .wav beside it.
 
     \b
-    Bounds, checked before any work: tunebooks of at most 256 MB, tunes of
+    Bounds, checked before any work: tunebooks of at most 128 MB, tunes of
     at most 100,000 characters, MIDI files of at most 4 MB and 100,000
     notes, and at most 10 minutes of sound per tune or MIDI file.
     """

@@ -24,7 +24,7 @@ MIN_TEMPO_QPM, MAX_TEMPO_QPM = 4.0, 1000.0
 MAX_MIDI_BYTES = 4 * 1024 * 1024
 MAX_MIDI_NOTES = 100_000
 #: Largest ABC file read (a 103 MB tunebook of 297,275 tunes loads in 25 s).
-MAX_ABC_FILE_BYTES = 256 * 1024 * 1024
+MAX_ABC_FILE_BYTES = 128 * 1024 * 1024
 #: Longest tune, header and body, in characters (the corpus's longest is about 2,600).
 MAX_TUNE_CHARS = 100_000
 #: Longest prime a tune may start with, in characters.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from musicgen.errors import ConversionError
 from musicgen.keys import ACCIDENTAL, STAFF_SETTINGS
+from musicgen.limits import MAX_TUNE_CHARS
 from musicgen.melody import DECORATION
 from musicgen.tunebook import Tune
 
@@ -151,9 +152,12 @@ def transpose_tune(tune: Tune, tonic: str) -> Tune:
     """The same tune moved so that its K: names ``tonic`` (mode kept).
 
     Raises:
-        ConversionError: the tune's key has no plain tonic, or a note cannot
-            be spelled after the move.
+        ConversionError: the tune's key has no plain tonic, a note cannot
+            be spelled after the move, or the tune is longer than
+            :data:`musicgen.limits.MAX_TUNE_CHARS`.
     """
+    if len(tune.body) > MAX_TUNE_CHARS:
+        raise ConversionError(f"the tune is longer than {MAX_TUNE_CHARS:,} characters")
     source = tonic_of(tune.key)
     if source is None:
         raise ConversionError(f"K:{tune.key}: a key without a plain tonic cannot be transposed")

@@ -235,3 +235,40 @@ def test_every_writer_into_a_read_only_place_is_one_line(read_only_disk, tmp_pat
                                    read_only_disk / "g"), "Read-only file system")
     _one_line_process(_cli_process("generate", "--model", tiny_run, "-n", 1, "--max-length", 100, "--out",
                                    read_only_disk), "Read-only file system")
+
+
+def test_long_tunes_and_large_files_are_refused_before_the_work(tmp_path, monkeypatch):
+    import musicgen.limits as limits
+    from musicgen.errors import CorpusError
+    from musicgen.transpose import transpose_tune
+    from musicgen.tunebook import Tune, read_abc_file
+
+    with pytest.raises(ConversionError, match="longer than 100,000 characters"):
+        transpose_tune(Tune(1, {"K": "G"}, "GABc|" * 200_001, ""), "C")
+    book = tmp_path / "big.abc"
+    book.write_text("X:1\nK:C\n" + "CDEF|" * 300_000 + "\n")
+    monkeypatch.setattr(limits, "MAX_ABC_FILE_BYTES", 1024 * 1024)
+    with pytest.raises(CorpusError, match="a tunebook may have at most 1,048,576"):
+        read_abc_file(book)
+
+
+def test_serve_warns_when_it_listens_beyond_this_computer(cli, monkeypatch):
+    import musicgen.web.app as app
+
+    calls = []
+    monkeypatch.setattr(app, "serve", lambda *args: calls.append(args))
+    result = cli("serve", "--host", "0.0.0.0", "--port", 8123)
+    assert result.exit_code == 0 and "Warning: --host 0.0.0.0 lets other computers" in result.output
+    assert calls and calls[0][1:3] == ("0.0.0.0", 8123)
+    quiet = cli("serve", "--host", "127.0.0.1")
+    assert quiet.exit_code == 0 and "Warning" not in quiet.output
+    assert app.is_loopback("::1") and app.is_loopback("localhost") and not app.is_loopback("192.168.1.2")
+
+
+def test_long_work_shows_progress_that_moves(cli, tmp_path, tiny_run, tiny_book):
+    generated = cli("generate", "--model", tiny_run, "-n", 2, "--out", tmp_path / "g", "--max-length", 100,
+                    "--formats", "abc")
+    assert generated.exit_code == 0 and "composing 1-2" in generated.output
+    scored = cli("evaluate", tiny_book, "--train", tiny_book, "--no-abc2midi")
+    assert scored.exit_code == 0
+    assert "indexing training tunes" in scored.output and "scoring: 100%" in scored.output

@@ -228,3 +228,10 @@ def test_cli_bad_input_gives_one_line_and_keeps_existing_files(tmp_path):
     assert result.exit_code == 2 and "dropout" in result.output
     result = runner.invoke(main, ["sentiment", "predict"], input="\n  \n")
     assert result.exit_code == 2 and "no sentences" in result.output
+
+
+def test_an_empty_validation_split_is_one_line(tmp_path):
+    data = _write_data(tmp_path / "two.txt", order_dataset(2))
+    result = CliRunner().invoke(main, ["sentiment", "train", str(data), "--out", str(tmp_path / "m.pt"), "--quiet"])
+    assert result.exit_code == 1 and "validation 0" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "m.pt").exists()

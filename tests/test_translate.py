@@ -199,3 +199,11 @@ def test_stdin_is_read_for_a_dash_and_for_no_text():
     result = runner.invoke(main, ["sentiment", "predict", "-"], input="A wonderful film.\nAn awful film.\n")
     assert result.exit_code == 0 and len(result.output.strip().splitlines()) == 2
     assert "\t-" not in result.output
+
+
+def test_an_empty_validation_split_is_one_line(tmp_path):
+    (tmp_path / "p.txt").write_text("hello\tbonjour\n")
+    result = CliRunner().invoke(main, ["translate", "train", "--pairs", str(tmp_path / "p.txt"), "--quiet",
+                                       "--out", str(tmp_path / "t.pt")])
+    assert result.exit_code == 1 and "validation 0" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "t.pt").exists()

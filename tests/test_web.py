@@ -292,3 +292,10 @@ def test_disk_is_bounded_and_only_the_servers_own_files_are_served(bundled_model
     planted.parent.mkdir()
     planted.write_text("not yours")
     assert client.get("/files/e9/secret.txt").status_code == 404
+
+
+def test_a_tune_asking_for_hours_of_sound_is_refused_without_rendering(client):
+    abc = "X:1\nT:Bomb\nL:1\nQ:1/4=4\nK:C\n" + "z64|" * 312 + "C|\n"
+    assert len(abc) < 1400
+    tune = client.post("/api/render", json={"abc": abc}).json()
+    assert "plays for" in tune["error"] and "wav" not in tune["files"] and "mid" not in tune["files"]
