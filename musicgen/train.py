@@ -258,7 +258,7 @@ class Trainer:
         lengths = [len(t) for t in self.train_tunes]
         bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress or not self.place.leader,
                    unit="step", dynamic_ncols=True)
-        window = {"bits": 0.0, "chars": 0.0, "start": time.perf_counter()}
+        window = {"bits": 0.0, "chars": 0.0, "start": time.perf_counter(), "mark": time.perf_counter()}
         outcome: dict[str, str] = {}
         stopped = "finished"
         self.stop_requested = False
@@ -268,8 +268,10 @@ class Trainer:
             """Validate at every multiple of eval_interval, at max_steps and at the time limit."""
             window["bits"] += bits
             window["chars"] += chars
+            now = time.perf_counter()
+            self.elapsed, window["mark"] = self.elapsed + now - window["mark"], now  # training time, to this step
             out_of_time = bool(self.config.time_limit) and any_rank(
-                self.elapsed + time.perf_counter() - started >= self.config.time_limit * 60, self.place)
+                self.elapsed >= self.config.time_limit * 60, self.place)
             if not (self.step % self.config.eval_interval == 0 or self.step >= self.config.max_steps or out_of_time):
                 return False
             rate = window["chars"] / max(time.perf_counter() - window["start"], 1e-9)
@@ -278,18 +280,18 @@ class Trainer:
                 outcome["stopped"] = "early stopping"
             elif out_of_time:
                 outcome["stopped"] = "time limit"
-            window.update(bits=0.0, chars=0.0, start=time.perf_counter())
+            window.update(bits=0.0, chars=0.0, start=time.perf_counter(), mark=time.perf_counter())  # validation is not training time
             return "stopped" in outcome
 
         try:
             while self.step < self.config.max_steps:
                 batches = epoch_batches(lengths, self.config.batch_size, self.config.seed, self.epoch)
                 while self.batch_index < len(batches) and self.step < self.config.max_steps:
-                    started, before = time.perf_counter(), self.step
+                    window["mark"], before = time.perf_counter(), self.step
                     bits, chars = self._train_batch([self.train_tunes[i] for i in batches[self.batch_index]],
                                                     after_step)
                     self.batch_index += 1
-                    self.elapsed += time.perf_counter() - started
+                    self.elapsed += time.perf_counter() - window["mark"]
                     bar.update(self.step - before)
                     if outcome.pop("validated", None) and self.place.leader:
                         save_checkpoint(self.run_dir / "last.pt", self._payload())

@@ -88,7 +88,7 @@ def test_cli_table_json_and_errors(tmp_path):
     runner = CliRunner()
     table = runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--no-abc2midi", "--per-tune"])
     assert table.exit_code == 0 and "ends on the tonic" in table.output and "50.0%" in table.output
-    data = json.loads(runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--json"]).output)
+    data = json.loads(runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--json"]).stdout)  # the progress bar goes to stderr
     assert data["summary"]["tunes"] == 2 and len(data["tunes"]) == 2
     missing = runner.invoke(main, ["evaluate", str(tmp_path / "none.abc")])
     assert missing.exit_code == 1 and "no such file" in missing.output
