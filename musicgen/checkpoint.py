@@ -31,7 +31,8 @@ BUNDLED_MODEL = "default.pt"
 _TEMPORARY_SUFFIX = ".tmp"  # atomic_write's temporaries: .NAME.RANDOM.tmp beside NAME
 
 
-def _umask() -> int:
+def current_umask() -> int:
+    """The process's file-mode creation mask (read without changing it for long)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -47,7 +48,7 @@ def atomic_write(path: Path, write) -> None:
             write(file)
             file.flush()
             os.fsync(file.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, 0o666 & ~current_umask())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

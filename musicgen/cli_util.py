@@ -11,6 +11,9 @@ import click
 from musicgen.errors import MusicgenError, OptionError
 
 
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.2 and newer
+
+
 class OneLineGroup(click.Group):
     """A command group whose every error is one line on stderr.
 
@@ -23,6 +26,9 @@ class OneLineGroup(click.Group):
         kwargs.pop("standalone_mode", None)
         try:
             code = super().main(*args, standalone_mode=False, **kwargs)
+        except _NO_ARGS_IS_HELP as error:  # a bare 'musicgen' or 'musicgen sentiment': the help, as click shows it
+            error.show()
+            sys.exit(error.exit_code)
         except click.UsageError as error:
             _fail(error.format_message(), 2)
         except click.ClickException as error:

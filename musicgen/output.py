@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicgen.checkpoint import atomic_write
+from musicgen.checkpoint import current_umask, atomic_write
 from musicgen.errors import MusicgenError
 
 #: Longest file-name stem made from a title.
@@ -65,6 +65,8 @@ class OutputFolder:
         try:
             home.mkdir(parents=True, exist_ok=True)
             self.staging = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.partial-", dir=home))
+            if self.created:  # it becomes the folder: the permissions a plain mkdir gives, not mkdtemp's 0700
+                self.staging.chmod(0o777 & ~current_umask())
         except OSError as error:
             raise MusicgenError(f"{self.path}: cannot create folder ({error.strerror or error})") from None
         return self

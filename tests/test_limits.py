@@ -153,6 +153,9 @@ def test_usage_and_value_errors_of_every_kind_are_one_line_with_status_2(cli):
     _one_line(cli("generate", "--bogus"), 2, "No such option")
     _one_line(cli("convert", "x.abc", "--bpm", "0"), 2, "--bpm")
     _one_line(cli("play"), 2, "give a .abc or .mid file")
+    for bare in ((), ("sentiment",)):  # no command at all: click's help, not an error line
+        result = cli(*bare)
+        assert "Usage:" in result.output and "Commands:" in result.output and "Error" not in result.output
 
 
 def test_a_title_outside_latin_1_keeps_every_tune(cli, tmp_path):

@@ -108,3 +108,15 @@ def test_batches_are_written_before_the_next_is_asked_for(tmp_path, tunes):
     assert [len(names) for names in seen] == [0, 1, 2]
     assert len([p for p in saved.paths if p.name != "tunebook.abc"]) == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stream"]
+
+
+def test_a_new_folder_gets_ordinary_permissions(tmp_path, tunes):
+    import os
+    import stat
+
+    out = tmp_path / "perm"
+    save_tunes(tunes, out)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~mask
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o666 & ~mask for p in out.iterdir())
