@@ -41,7 +41,7 @@ class NGram:
             chars.update(framed)
             for i in range(order - 1, len(framed)):
                 for n in range(order):
-                    self.counts[n][framed[i - n:i]][framed[i]] += 1
+                    self.counts[n][framed[i - n : i]][framed[i]] += 1
         self.vocab_size = len(chars) + 1
         self.totals = [{h: sum(c.values()) for h, c in level.items()} for level in self.counts]
 
@@ -49,7 +49,7 @@ class NGram:
         unigram = self.counts[0][""]
         p = (unigram.get(char, 0) + 1) / (self.totals[0][""] + self.vocab_size)
         for n in range(1, self.order):
-            h = history[len(history) - n:]
+            h = history[len(history) - n :]
             following = self.counts[n].get(h)
             if not following:
                 continue
@@ -62,7 +62,7 @@ class NGram:
         for text in texts:
             framed = START * (self.order - 1) + text + END
             for i in range(self.order - 1, len(framed)):
-                bits -= math.log2(self.probability(framed[i - self.order + 1:i], framed[i]))
+                bits -= math.log2(self.probability(framed[i - self.order + 1 : i], framed[i]))
                 chars += 1
         return bits / chars
 
@@ -84,8 +84,10 @@ def print_as_written(model, train: list, held_out: list, args) -> None:
     bits += sum(model.tonics.tonic_bits(t.key) for t in held_out)
     ours = bits / sum(len(t.text) + 1 for t in held_out)
     baseline = NGram([t.text for t in train], args.order).bits_per_char([t.text for t in held_out])
-    print(f"on the tunes as written ({len(held_out)} with a tonic): {args.order}-gram {baseline:.4f}, "
-          f"musicgen {ours:.4f} bits/char ({1 - ours / baseline:.1%} lower)")
+    print(
+        f"on the tunes as written ({len(held_out)} with a tonic): {args.order}-gram {baseline:.4f}, "
+        f"musicgen {ours:.4f} bits/char ({1 - ours / baseline:.1%} lower)"
+    )
 
 
 def main() -> None:
@@ -108,8 +110,10 @@ def main() -> None:
     started = time.perf_counter()
     ngram = NGram(train, args.order)
     baseline = ngram.bits_per_char(held_out)
-    print(f"{args.order}-gram baseline: {baseline:.4f} bits/char on the {args.split} split "
-          f"({len(held_out)} tunes, {time.perf_counter() - started:.0f} s)")
+    print(
+        f"{args.order}-gram baseline: {baseline:.4f} bits/char on the {args.split} split "
+        f"({len(held_out)} tunes, {time.perf_counter() - started:.0f} s)"
+    )
     ours = model_bits_per_char(model, held_out)
     print(f"musicgen model:   {ours:.4f} bits/char")
     print(f"improvement:      {1 - ours / baseline:.1%} lower than the n-gram (target: at least 15%)")

@@ -81,8 +81,8 @@ def note_f1(ours: list, theirs: list) -> float:
         return 1.0
     remaining, matched = list(theirs), 0
     for onset, pitch, length in ours:
-        for index, (o, p, l) in enumerate(remaining):
-            if p == pitch and abs(o - onset) <= TOLERANCE and abs(l - length) <= TOLERANCE:
+        for index, (o, p, other_length) in enumerate(remaining):
+            if p == pitch and abs(o - onset) <= TOLERANCE and abs(other_length - length) <= TOLERANCE:
                 matched += 1
                 del remaining[index]
                 break
@@ -101,8 +101,12 @@ def compare(abc: str, work: Path) -> tuple[str, float, float, str]:
         return "crash", 0.0, time.perf_counter() - started, f"{type(error).__name__}: {error}"
     seconds = time.perf_counter() - started
     source.write_text(plain_for_abc2midi(abc), encoding="utf-8")
-    subprocess.run(["abc2midi", str(source), "-o", str(theirs_path), "-NGRA", "-NGUI", "-NFER", "-NFNP", "-silent"],
-                   capture_output=True, cwd=work, timeout=30)
+    subprocess.run(
+        ["abc2midi", str(source), "-o", str(theirs_path), "-NGRA", "-NGUI", "-NFER", "-NFNP", "-silent"],
+        capture_output=True,
+        cwd=work,
+        timeout=30,
+    )
     if not theirs_path.exists():
         return "abc2midi failed", 0.0, seconds, ""
     ours, theirs = midi_notes(ours_path), midi_notes(theirs_path)
@@ -148,12 +152,18 @@ def main() -> None:
     for collection, row in sorted(rows.items()):
         for key, value in row.items():
             total[key] += value
-        print(f"{collection:<16}{row['tunes']:>6}{row['agree'] / row['tunes']:>8.1%}{row['differ']:>8}"
-              f"{row['error']:>8}{row['crash']:>8}")
-    print(f"{'all':<16}{total['tunes']:>6}{total['agree'] / total['tunes']:>8.1%}{total['differ']:>8}"
-          f"{total['error']:>8}{total['crash']:>8}")
-    print(f"mean note F1 {statistics.mean(f1s):.3f}; median conversion time "
-          f"{statistics.median(times) * 1000:.1f} ms per tune (p90 {sorted(times)[int(len(times) * 0.9)] * 1000:.1f} ms)")
+        print(
+            f"{collection:<16}{row['tunes']:>6}{row['agree'] / row['tunes']:>8.1%}{row['differ']:>8}"
+            f"{row['error']:>8}{row['crash']:>8}"
+        )
+    print(
+        f"{'all':<16}{total['tunes']:>6}{total['agree'] / total['tunes']:>8.1%}{total['differ']:>8}"
+        f"{total['error']:>8}{total['crash']:>8}"
+    )
+    print(
+        f"mean note F1 {statistics.mean(f1s):.3f}; median conversion time "
+        f"{statistics.median(times) * 1000:.1f} ms per tune (p90 {sorted(times)[int(len(times) * 0.9)] * 1000:.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -22,15 +22,15 @@ Each run writes its figures to ``--out/RECIPE.json`` (``musicgen-T1.0.json``
 for another temperature, ``-bars0`` added for ``--bar-tries 0``: bars as
 the model first draws them, ``-drafts1`` for ``--end-drafts 1``: each tune
 as first drafted); ``--reuse`` samples again from a finished
-musicgen run instead of training; ``--table`` prints the comparison. Held-out bits/char count every tune character plus the cost of
-ending the tune (the end marker, or the lab's two newlines), divided by the
-tune's characters, so both models pay for the same text. A model that moves
-keys pays for the tune moved to C plus the bits of picking its tonic among
-those training had for its mode (``TonicTable.tonic_bits``), which is the
-cost of the tune as written, since the move is exact both ways. Sampled tunes are
-scored with ``musicgen evaluate``'s metrics, novelty against the training
-90% as written and again with every tune moved to C (a bar copied into
-another key then counts); unreadable samples count as failures.
+musicgen run instead of training; ``--table`` prints the comparison.
+Held-out bits/char count every tune character plus the cost of ending the tune (the end
+marker, or the lab's two newlines), divided by the tune's characters, so both models pay
+for the same text. A model that moves keys pays for the tune moved to C plus the bits of
+picking its tonic among those training had for its mode (``TonicTable.tonic_bits``),
+which is the cost of the tune as written, since the move is exact both ways. Sampled
+tunes are scored with ``musicgen evaluate``'s metrics, novelty against the training 90%
+as written and again with every tune moved to C (a bar copied into another key then
+counts); unreadable samples count as failures.
 
     python benchmarks/lab_vs_musicgen.py --recipe lab --threads 1
     python benchmarks/lab_vs_musicgen.py --recipe musicgen --minutes 17.5 --threads 1
@@ -72,9 +72,20 @@ from musicgen.vocab import Vocabulary
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "abc" / "irish.abc"
 SEPARATOR = "\n\n"
-FIGURES = ["held_out_bpc", "readable", "converts", "no_abc2midi_errors", "bar_consistency", "ends_on_tonic",
-           "verbatim_bars", "shares_4_bars", "copies_whole_tune", "verbatim_bars_any_key", "shares_4_bars_any_key",
-           "cpu_minutes"]
+FIGURES = [
+    "held_out_bpc",
+    "readable",
+    "converts",
+    "no_abc2midi_errors",
+    "bar_consistency",
+    "ends_on_tonic",
+    "verbatim_bars",
+    "shares_4_bars",
+    "copies_whole_tune",
+    "verbatim_bars_any_key",
+    "shares_4_bars_any_key",
+    "cpu_minutes",
+]
 
 
 class HeldOutCorpus(Corpus):
@@ -100,7 +111,7 @@ def tune_bits(model: CharLM, ids: list[int], skip: int) -> float:
     with torch.no_grad():
         logits, _ = model(tensor[:, :-1])
     loss = F.cross_entropy(logits[0], tensor[0, 1:], reduction="none")
-    return float(loss[skip - 1:].sum()) / math.log(2)
+    return float(loss[skip - 1 :].sum()) / math.log(2)
 
 
 def held_out_bpc(model: CharLM, tunes: list[Tune], lab: bool) -> float:
@@ -124,16 +135,20 @@ def train_lab(corpus: HeldOutCorpus, out: Path, iterations: int, seed: int) -> t
     vocab = Vocabulary.from_texts(corpus.texts())
     data = torch.tensor(vocab.encode(SEPARATOR.join(t.text for t in corpus.split("all_train"))))
     torch.manual_seed(seed)
-    model = CharLM(ModelConfig(vocab_size=len(vocab), embedding_size=256, hidden_size=1024, num_layers=1,
-                               dropout=0.0), vocab)
+    model = CharLM(
+        ModelConfig(vocab_size=len(vocab), embedding_size=256, hidden_size=1024, num_layers=1, dropout=0.0), vocab
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
     rng = np.random.default_rng(seed)
     losses, started = [], time.process_time()
     for step in range(1, iterations + 1):
         losses.append(lab_step(model, optimizer, data, rng) / math.log(2))
         if step % 250 == 0:
-            print(f"  lab iteration {step}: train {np.mean(losses[-100:]):.3f} bits/char, "
-                  f"{(time.process_time() - started) / 60:.1f} CPU min", flush=True)
+            print(
+                f"  lab iteration {step}: train {np.mean(losses[-100:]):.3f} bits/char, "
+                f"{(time.process_time() - started) / 60:.1f} CPU min",
+                flush=True,
+            )
     cpu = time.process_time() - started
     torch.save(model.state_dict(), out / "lab-model.pt")
     return model, {"cpu_minutes": cpu / 60, "train_bpc_last_100": float(np.mean(losses[-100:]))}
@@ -163,9 +178,18 @@ def train_musicgen(corpus: HeldOutCorpus, out: Path, minutes: float, seed: int, 
     """``musicgen train``'s recipe under a CPU-time budget."""
     from musicgen.sample import load_model
 
-    config = TrainConfig(batch_size=32, seq_len=128, max_steps=1500, warmup_steps=100, eval_interval=50,
-                         patience=0, seed=seed, device="cpu", time_limit=minutes,
-                         tonic="" if tonic == "none" else tonic)
+    config = TrainConfig(
+        batch_size=32,
+        seq_len=128,
+        max_steps=1500,
+        warmup_steps=100,
+        eval_interval=50,
+        patience=0,
+        seed=seed,
+        device="cpu",
+        time_limit=minutes,
+        tonic="" if tonic == "none" else tonic,
+    )
     started = time.process_time()
     trainer = Trainer(corpus, out / "musicgen-run", ModelConfig(vocab_size=1, dropout=0.3), config)
     result = trainer.run(progress=False)
@@ -200,8 +224,11 @@ def any_key_figures(tunes: list[Tune], corpus: HeldOutCorpus) -> dict:
 
 def run(recipe: str, args: argparse.Namespace) -> None:
     corpus = HeldOutCorpus(load_corpus([args.data]).tunes)
-    print(f"{len(corpus.split('all_train'))} training tunes ({len(corpus.split('valid'))} of them musicgen's "
-          f"validation), {len(corpus.split('test'))} held out", flush=True)
+    print(
+        f"{len(corpus.split('all_train'))} training tunes ({len(corpus.split('valid'))} of them musicgen's "
+        f"validation), {len(corpus.split('test'))} held out",
+        flush=True,
+    )
     args.out.mkdir(parents=True, exist_ok=True)
     name = recipe if recipe == "lab" or args.temperature == 0.85 else f"{recipe}-T{args.temperature}"
     if recipe != "lab" and args.bar_tries != 8:
@@ -218,8 +245,14 @@ def run(recipe: str, args: argparse.Namespace) -> None:
             model, figures = load_model(args.out / "musicgen-run"), json.loads((args.out / "musicgen.json").read_text())
         else:
             model, figures = train_musicgen(corpus, args.out, args.minutes, args.seed, args.tonic)
-        sampled = generate(model, n=args.tunes, seed=args.seed, temperature=args.temperature,
-                           bar_tries=args.bar_tries, end_drafts=args.end_drafts)
+        sampled = generate(
+            model,
+            n=args.tunes,
+            seed=args.seed,
+            temperature=args.temperature,
+            bar_tries=args.bar_tries,
+            end_drafts=args.end_drafts,
+        )
         texts = [t.abc.split("\n", 1)[1] for t in sampled]  # in their final keys, without X:
     figures["held_out_bpc"] = held_out_bpc(model, corpus.split("test"), lab=recipe == "lab")
     figures.update(score(texts, corpus))
@@ -231,8 +264,9 @@ def run(recipe: str, args: argparse.Namespace) -> None:
 def table(args: argparse.Namespace) -> None:
     corpus = HeldOutCorpus(load_corpus([args.data]).tunes)
     real = evaluate_tunes(corpus.split("test"), corpus.split("test"), NoveltyIndex(corpus.split("all_train")))
-    rows = {"held-out real tunes": {**real["summary"], "readable": 1.0,
-                                    **any_key_figures(corpus.split("test"), corpus)}}
+    rows = {
+        "held-out real tunes": {**real["summary"], "readable": 1.0, **any_key_figures(corpus.split("test"), corpus)}
+    }
     for path in sorted(args.out.glob("*.json")):
         rows[path.stem] = json.loads(path.read_text())
     print("| | " + " | ".join(FIGURES) + " |")
@@ -250,10 +284,15 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=3000, help="the lab's training iterations")
     parser.add_argument("--minutes", type=float, default=24.0, help="musicgen's training-time budget")
     parser.add_argument("--temperature", type=float, default=0.85, help="musicgen's sampling temperature")
-    parser.add_argument("--bar-tries", type=int, default=8,
-                        help="musicgen's bar redraws (the CLI's default; 0: bars as first drawn)")
-    parser.add_argument("--end-drafts", type=int, default=4,
-                        help="musicgen's whole drafts per tune (the CLI's default; 1: each tune as first drafted)")
+    parser.add_argument(
+        "--bar-tries", type=int, default=8, help="musicgen's bar redraws (the CLI's default; 0: bars as first drawn)"
+    )
+    parser.add_argument(
+        "--end-drafts",
+        type=int,
+        default=4,
+        help="musicgen's whole drafts per tune (the CLI's default; 1: each tune as first drafted)",
+    )
     parser.add_argument("--tonic", default="C", help="musicgen's --tonic (none: keys as written)")
     parser.add_argument("--reuse", action="store_true", help="sample from the finished musicgen run, no training")
     parser.add_argument("--tunes", type=int, default=200)

@@ -36,9 +36,22 @@ from musicgen.evaluate import (
 from musicgen.sample import generate, header_fields, load_model
 from musicgen.stepper import int8_available
 
-KEYS = ["well_formed", "converts", "no_abc2midi_errors", "bar_consistency", "ends_on_tonic", "in_scale",
-        "repeats", "verbatim_bars", "shares_4_bars", "copies_whole_tune", "overlap_meters", "overlap_keys",
-        "overlap_note_lengths", "overlap_pitch_ranges"]
+KEYS = [
+    "well_formed",
+    "converts",
+    "no_abc2midi_errors",
+    "bar_consistency",
+    "ends_on_tonic",
+    "in_scale",
+    "repeats",
+    "verbatim_bars",
+    "shares_4_bars",
+    "copies_whole_tune",
+    "overlap_meters",
+    "overlap_keys",
+    "overlap_note_lengths",
+    "overlap_pitch_ranges",
+]
 PAIRS = [("Dmix", "6/8"), ("G", "4/4"), ("Ador", "9/8"), ("D", "3/4")]
 
 
@@ -72,7 +85,12 @@ def main() -> None:
     parser.add_argument("--float32", action="store_true", help="sample with float32 weights, not the CLI's int8")
     parser.add_argument("--header-drafts", type=int, default=16, help="for the key/meter pairs (the CLI's default)")
     parser.add_argument("--end-drafts", type=int, default=4, help="whole drafts per tune (the CLI's default)")
-    parser.add_argument("--bar-tries", type=int, default=8, help="times a bar that does not fill its meter is redrawn (the CLI's default)")
+    parser.add_argument(
+        "--bar-tries",
+        type=int,
+        default=8,
+        help="times a bar that does not fill its meter is redrawn (the CLI's default)",
+    )
     parser.add_argument("--pairs-only", action="store_true", help="only the key/meter pairs")
     args = parser.parse_args()
     int8 = not args.float32 and int8_available()
@@ -93,8 +111,15 @@ def print_unconditioned(args, model, int8: bool) -> None:
     if not args.skip_held_out:
         print(row(f"held-out real ({len(held_out)})", evaluate_tunes(held_out, held_out, index)["summary"]), flush=True)
     started = time.perf_counter()
-    sampled = generate(model, n=args.tunes, seed=args.seed, temperature=args.temperature, int8=int8,
-                       end_drafts=args.end_drafts, bar_tries=args.bar_tries)
+    sampled = generate(
+        model,
+        n=args.tunes,
+        seed=args.seed,
+        temperature=args.temperature,
+        int8=int8,
+        end_drafts=args.end_drafts,
+        bar_tries=args.bar_tries,
+    )
     seconds = time.perf_counter() - started
     parsed = tunes_of(sampled)
     summary = evaluate_tunes(parsed, held_out, index)["summary"]
@@ -113,9 +138,17 @@ def print_pairs(args, model, int8: bool) -> None:
     print("\n| key, meter | in key and meter | " + " | ".join(KEYS[:7]) + " |")
     print("|---" * 9 + "|")
     for key, meter in PAIRS:
-        sampled = generate(model, n=args.tunes_per_pair, seed=args.seed, temperature=args.temperature,
-                           header=header_fields(key=key, meter=meter), header_drafts=args.header_drafts,
-                           end_drafts=args.end_drafts, bar_tries=args.bar_tries, int8=int8)
+        sampled = generate(
+            model,
+            n=args.tunes_per_pair,
+            seed=args.seed,
+            temperature=args.temperature,
+            header=header_fields(key=key, meter=meter),
+            header_drafts=args.header_drafts,
+            end_drafts=args.end_drafts,
+            bar_tries=args.bar_tries,
+            int8=int8,
+        )
         parsed = tunes_of(sampled)
         hits = sum(t.key == key and t.fields.get("M") == meter for t in parsed) / len(sampled)
         pair_summary = evaluate_tunes(parsed, None, None)["summary"]

@@ -85,24 +85,32 @@ def main() -> None:
         plain = single_stream(model, args.steps, fast=False)
         fast = single_stream(model, args.steps, fast=True)
         int8 = single_stream(model, args.steps, fast=True, int8=True)
-    print(f"single stream ({torch.get_num_threads()} threads): nn.LSTM per step {plain:,.0f} chars/s; "
-          f"stepper {fast:,.0f} chars/s ({fast / plain:.2f}x); int8 stepper {int8:,.0f} chars/s "
-          f"({int8 / plain:.2f}x) (target 3x)", flush=True)
+    print(
+        f"single stream ({torch.get_num_threads()} threads): nn.LSTM per step {plain:,.0f} chars/s; "
+        f"stepper {fast:,.0f} chars/s ({fast / plain:.2f}x); int8 stepper {int8:,.0f} chars/s "
+        f"({int8 / plain:.2f}x) (target 3x)",
+        flush=True,
+    )
     chars, seconds = lab_style(model, args.lab_tunes, 0, args.max_length)
     lab_rate = args.lab_tunes / seconds
     print(f"lab-style loop: {lab_rate:.2f} tunes/s ({chars / seconds:,.0f} chars/s over {args.lab_tunes} tunes)")
     for name, use_int8 in (("float32", False), ("int8", True)):
         rate, char_rate = batched(model, args.tunes, args.max_length, use_int8)
-        print(f"batched generate, {name}: {rate:.2f} tunes/s ({char_rate:,.0f} chars/s over {args.tunes} tunes); "
-              f"ratio {rate / lab_rate:.1f}x (target 30x)", flush=True)
+        print(
+            f"batched generate, {name}: {rate:.2f} tunes/s ({char_rate:,.0f} chars/s over {args.tunes} tunes); "
+            f"ratio {rate / lab_rate:.1f}x (target 30x)",
+            flush=True,
+        )
     from musicgen.corpus import load_corpus
     from musicgen.transpose import as_learnt
 
     tunes = as_learnt(load_corpus().split("valid")[: args.valid_tunes], model.tonics)  # moved to C for such a model
     valid = encode_tunes([tune.text for tune in tunes], model.vocab)
     exact, quantized = stepper_bits_per_char(model, valid), stepper_bits_per_char(model, valid, int8=True)
-    print(f"bits/char on {len(valid)} validation tunes: float32 {exact:.4f}, int8 {quantized:.4f} "
-          f"({(quantized / exact - 1) * 100:+.2f}%, bar 1%)")
+    print(
+        f"bits/char on {len(valid)} validation tunes: float32 {exact:.4f}, int8 {quantized:.4f} "
+        f"({(quantized / exact - 1) * 100:+.2f}%, bar 1%)"
+    )
 
 
 if __name__ == "__main__":

@@ -55,7 +55,9 @@ def uci_table(folder: Path, config: SentimentConfig, train_config: SentimentTrai
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment")
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment"
+    )
     parser.add_argument("--skip-uci", action="store_true")
     parser.add_argument("--skip-sst", action="store_true")
     parser.add_argument("--threads", type=int, default=0)

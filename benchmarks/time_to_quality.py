@@ -45,14 +45,26 @@ def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path, p
     from musicgen.train import train
 
     shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a continued log
-    config = TrainConfig(batch_size=64, seq_len=128, learning_rate=3e-3, max_steps=5000, warmup_steps=200,
-                         eval_interval=eval_every, patience=0, time_limit=minutes, device="cpu",
-                         precision=precision)
+    config = TrainConfig(
+        batch_size=64,
+        seq_len=128,
+        learning_rate=3e-3,
+        max_steps=5000,
+        warmup_steps=200,
+        eval_interval=eval_every,
+        patience=0,
+        time_limit=minutes,
+        device="cpu",
+        precision=precision,
+    )
     train(None, out, ModelConfig(vocab_size=1, dropout=0.2), config, progress=False)
     for line in (out / "log.jsonl").read_text().splitlines():
         record = json.loads(line)
-        print(f"  musicgen step {record['step']}: valid {record['valid_bpc']:.3f} after "
-              f"{record['elapsed_s'] / 60:.1f} min", flush=True)
+        print(
+            f"  musicgen step {record['step']}: valid {record['valid_bpc']:.3f} after "
+            f"{record['elapsed_s'] / 60:.1f} min",
+            flush=True,
+        )
         if record["valid_bpc"] <= target:
             return record["elapsed_s"] / 60
     return None
@@ -61,7 +73,7 @@ def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path, p
 def lab_step(model: CharLM, optimizer: torch.optim.Optimizer, data: torch.Tensor, rng: np.random.Generator) -> float:
     """One step of the MIT lab's loop: 8 random 100-character windows of ``data``; returns the loss in nats."""
     starts = rng.integers(0, len(data) - 101, size=8)
-    batch = torch.stack([data[s:s + 101] for s in starts])  # (8, 101)
+    batch = torch.stack([data[s : s + 101] for s in starts])  # (8, 101)
     logits, _ = model(batch[:, :-1])
     loss = F.cross_entropy(logits.flatten(0, 1), batch[:, 1:].flatten())
     optimizer.zero_grad()
@@ -104,16 +116,21 @@ def main() -> None:
     parser.add_argument("--eval-every-lab", type=int, default=250)
     parser.add_argument("--out", type=Path, default=Path("outputs/time-to-quality"))
     parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                        help="musicgen recipe: bf16 autocast (fast on CPUs with AMX)")
+    parser.add_argument(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default="fp32",
+        help="musicgen recipe: bf16 autocast (fast on CPUs with AMX)",
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     assert START and END  # the markers frame every validation tune for both recipes
     results = {}
     if args.recipe in ("both", "musicgen"):
-        results["musicgen"] = musicgen_recipe(args.target, args.minutes, args.eval_every_musicgen, args.out,
-                                              args.precision)
+        results["musicgen"] = musicgen_recipe(
+            args.target, args.minutes, args.eval_every_musicgen, args.out, args.precision
+        )
     if args.recipe in ("both", "lab"):
         results["lab"] = lab_recipe(args.target, args.minutes, args.eval_every_lab)
     for name, value in results.items():

@@ -53,8 +53,9 @@ def flops_per_char(config: ModelConfig) -> float:
     return 3 * forward
 
 
-def training_rate(config: ModelConfig, batch_size: int, seq_len: int, steps: int, device: torch.device,
-                  bf16: bool = False) -> float:
+def training_rate(
+    config: ModelConfig, batch_size: int, seq_len: int, steps: int, device: torch.device, bf16: bool = False
+) -> float:
     """Characters per second of full training steps (after two warm-up steps)."""
     torch.manual_seed(0)
     vocab = Vocabulary(chr(32 + i) for i in range(config.vocab_size - 2))
@@ -92,8 +93,10 @@ def main() -> None:
     achieved = rate * flops_per_char(config) / 1e9
     print(f"device {device} ({torch.get_num_threads()} threads), torch {torch.__version__}")
     print(f"matrix-multiply peak ({'bf16' if args.bf16 else 'fp32'} 2048^2): {peak:,.0f} GFLOP/s")
-    print(f"training, default model, batch {args.batch_size} x {args.seq_len}: {rate:,.0f} characters/s, "
-          f"{achieved:,.0f} GFLOP/s = {achieved / peak:.0%} of the peak")
+    print(
+        f"training, default model, batch {args.batch_size} x {args.seq_len}: {rate:,.0f} characters/s, "
+        f"{achieved:,.0f} GFLOP/s = {achieved / peak:.0%} of the peak"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,13 @@ def main() -> None:
     pairs = read_parallel(args.source, args.target)
     print(f"{model!r}\n{len(pairs)} sentence pairs from {args.source.name} / {args.target.name}")
     if model.metrics.get("history"):
-        print("training: " + ", ".join(f"epoch {h['epoch']} {h['valid_bleu']:.1f} ({h['seconds'] / 60:.0f} min)"
-                                       for h in model.metrics["history"]))
+        print(
+            "training: "
+            + ", ".join(
+                f"epoch {h['epoch']} {h['valid_bleu']:.1f} ({h['seconds'] / 60:.0f} min)"
+                for h in model.metrics["history"]
+            )
+        )
     print("\n| decoding | BLEU | chrF | seconds |\n|---|---|---|---|")
     signature = None
     for beam in args.beams:

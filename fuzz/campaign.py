@@ -74,20 +74,37 @@ def run_files(args) -> dict:
 
     runner = CliRunner()
     work = Path(tempfile.mkdtemp(prefix="musicgen-campaign-"))
-    stats = {"cases": 0, "tracebacks": 0, "bad_errors": 0, "leftovers": 0, "hangs": 0, "slowest": 0.0,
-             "peak_disk": 0, "abc": 0, "mid": 0}
+    stats = {
+        "cases": 0,
+        "tracebacks": 0,
+        "bad_errors": 0,
+        "leftovers": 0,
+        "hangs": 0,
+        "slowest": 0.0,
+        "peak_disk": 0,
+        "abc": 0,
+        "mid": 0,
+    }
     examples: list[str] = []
 
     def on_alarm(signum, frame):
         raise Hang
 
     signal.signal(signal.SIGALRM, on_alarm)
-    case_kind = st.one_of(hostile_abc().map(lambda t: ("abc", t)), demanding_tune().map(lambda t: ("abc", t)),
-                          hostile_midi().map(lambda b: ("mid", b)))
+    case_kind = st.one_of(
+        hostile_abc().map(lambda t: ("abc", t)),
+        demanding_tune().map(lambda t: ("abc", t)),
+        hostile_midi().map(lambda b: ("mid", b)),
+    )
 
     @seed(args.seed)
-    @settings(max_examples=args.cases, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=args.cases,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case_kind)
     def case(kind_and_data):
         kind, data = kind_and_data
@@ -103,11 +120,19 @@ def run_files(args) -> dict:
         signal.setitimer(signal.ITIMER_REAL, args.bound)
         try:
             formats = "mid,wav,svg,png" if stats["cases"] % args.sheet_every == 0 else "mid,wav"
-            _check(runner.invoke(main, ["convert", str(source), "--to", formats, "--out", str(out)]),
-                   stats, f"convert {data[:200]!r}", examples)
+            _check(
+                runner.invoke(main, ["convert", str(source), "--to", formats, "--out", str(out)]),
+                stats,
+                f"convert {data[:200]!r}",
+                examples,
+            )
             if kind == "abc":
-                _check(runner.invoke(main, ["evaluate", str(source), "--no-novelty"]), stats,
-                       f"evaluate {data[:200]!r}", examples)
+                _check(
+                    runner.invoke(main, ["evaluate", str(source), "--no-novelty"]),
+                    stats,
+                    f"evaluate {data[:200]!r}",
+                    examples,
+                )
         except Hang:
             stats["hangs"] += 1
             examples.append(f"HANG: {data[:300]!r}")
@@ -155,9 +180,35 @@ def _request(port: int, raw: bytes, timeout: float) -> int:
 
 
 def _json_value(rng: random.Random, depth: int = 0):
-    choices = [None, True, False, 0, -1, 1, 16, 17, 2**31, 2**64, 0.5, -0.0, 1e308, "", "1_6", "x" * rng.randint(0, 3000),
-               "\\ud800", "Dmix", "6/8", "0/0", "7/0", "H", "C|", "reel", "\u0422\u0430\u043d\u0435\u0446",
-               "X:1\nK:C\nCDEF|", "X:1\nL:1\nQ:1/4=4\nK:C\n" + "z64|" * 300]
+    choices = [
+        None,
+        True,
+        False,
+        0,
+        -1,
+        1,
+        16,
+        17,
+        2**31,
+        2**64,
+        0.5,
+        -0.0,
+        1e308,
+        "",
+        "1_6",
+        "x" * rng.randint(0, 3000),
+        "\\ud800",
+        "Dmix",
+        "6/8",
+        "0/0",
+        "7/0",
+        "H",
+        "C|",
+        "reel",
+        "\u0422\u0430\u043d\u0435\u0446",
+        "X:1\nK:C\nCDEF|",
+        "X:1\nL:1\nQ:1/4=4\nK:C\n" + "z64|" * 300,
+    ]
     if depth < 3 and rng.random() < 0.15:
         return [_json_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
     if depth < 3 and rng.random() < 0.1:
@@ -171,8 +222,12 @@ def _hostile_request(rng: random.Random, port: int, abc_cases) -> bytes:
     path, content_type, extra, body = "/api/render", "application/json", "", b""
     if kind == "generate":
         path = "/api/generate"
-        fields = {k: _json_value(rng) for k in rng.sample(["n", "seed", "temperature", "key", "meter", "title",
-                                                             "type", "prime"], rng.randint(0, 5))}
+        fields = {
+            k: _json_value(rng)
+            for k in rng.sample(
+                ["n", "seed", "temperature", "key", "meter", "title", "type", "prime"], rng.randint(0, 5)
+            )
+        }
         if rng.random() < 0.3:  # a valid small request now and then: real work for the queue
             fields = {"n": 1, "seed": rng.randint(0, 99), "key": "G"}
         body = json.dumps(fields).encode()
@@ -180,8 +235,19 @@ def _hostile_request(rng: random.Random, port: int, abc_cases) -> bytes:
         body = json.dumps({"abc": next(abc_cases)}).encode("utf-8", "surrogatepass")
     elif kind == "json":
         path = rng.choice(["/api/generate", "/api/render"])
-        body = rng.choice([b"[" * 20000, b'{"n": 1e999}', b"\xff\xfe", b'{"n": ' + b"9" * 5000 + b"}", b"{}",
-                           b'{"abc": "\\ud800"}', b"null", b'"x"', b'{"a":1}{'])
+        body = rng.choice(
+            [
+                b"[" * 20000,
+                b'{"n": 1e999}',
+                b"\xff\xfe",
+                b'{"n": ' + b"9" * 5000 + b"}",
+                b"{}",
+                b'{"abc": "\\ud800"}',
+                b"null",
+                b'"x"',
+                b'{"a":1}{',
+            ]
+        )
     elif kind == "origin":
         extra = f"Origin: {rng.choice(['http://evil.example', 'null', 'file://', 'http://127.0.0.1.evil'])}\r\n"
         body = json.dumps({"abc": "X:1\nK:C\nCDEF|"}).encode()
@@ -194,11 +260,25 @@ def _hostile_request(rng: random.Random, port: int, abc_cases) -> bytes:
         path = f"/api/jobs/g{rng.randint(0, 50)}/cancel"
         body = b"{}"
     if kind in ("get", "path"):
-        path = rng.choice(["/", "/static/page.js", "/static/../app.py", "/files/g1/01-x.wav", "/files/../../etc/passwd",
-                           "/api/jobs/g1", "/api/jobs/" + "9" * 500, "/favicon.ico", "/%00", "/files/e1/" + "a" * 300])
+        path = rng.choice(
+            [
+                "/",
+                "/static/page.js",
+                "/static/../app.py",
+                "/files/g1/01-x.wav",
+                "/files/../../etc/passwd",
+                "/api/jobs/g1",
+                "/api/jobs/" + "9" * 500,
+                "/favicon.ico",
+                "/%00",
+                "/files/e1/" + "a" * 300,
+            ]
+        )
         return f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
-    return (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{extra}"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode() + body
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n{extra}"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+    ).encode() + body
 
 
 def run_serve(args) -> dict:
@@ -207,9 +287,23 @@ def run_serve(args) -> dict:
     log = out.parent / f"{out.name}.log"
     cap = args.memory_cap_mb * 1024 * 1024
     with open(log, "wb") as stderr:
-        server = subprocess.Popen([sys.executable, "-m", "musicgen", "serve", "--port", str(port), "--out",
-                                   str(out / "serve"), "--disk-limit", "64"], stdout=stderr, stderr=stderr,
-                                  preexec_fn=child_limits(cap, 10**6))
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "musicgen",
+                "serve",
+                "--port",
+                str(port),
+                "--out",
+                str(out / "serve"),
+                "--disk-limit",
+                "64",
+            ],
+            stdout=stderr,
+            stderr=stderr,
+            preexec_fn=child_limits(cap, 10**6),
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -248,8 +342,14 @@ def run_serve(args) -> dict:
         except subprocess.TimeoutExpired:
             server.kill()
     text = log.read_text(errors="replace")
-    stats.update(server_alive=alive, server_exit=server.returncode, server_peak_mb=peak_kb / 1024,
-                 tracebacks=text.count("Traceback"), examples=examples[:10], log_tail=text[-500:])
+    stats.update(
+        server_alive=alive,
+        server_exit=server.returncode,
+        server_peak_mb=peak_kb / 1024,
+        tracebacks=text.count("Traceback"),
+        examples=examples[:10],
+        log_tail=text[-500:],
+    )
     stats["failures"] = stats["5xx"] + stats["dropped"] + stats["tracebacks"] + (not alive)
     shutil.rmtree(out, ignore_errors=True)
     log.unlink()

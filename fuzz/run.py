@@ -73,8 +73,13 @@ def main() -> None:
     signal.signal(signal.SIGALRM, on_alarm)
 
     @seed(args.seed)
-    @settings(max_examples=args.cases, deadline=None, database=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=args.cases,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(hostile_abc())
     def case(text):
         stats["cases"] += 1
@@ -101,9 +106,11 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for example in examples[:10]:
         print(example)
-    print(f"{stats['cases']:,} cases in {time.perf_counter() - started:.0f} s: {stats['crashes']} unhandled "
-          f"exceptions, {stats['hangs']} hangs (bound {args.bound} s); slowest case "
-          f"{stats['slowest'] * 1000:.0f} ms; peak memory {peak_mb:.0f} MB")
+    print(
+        f"{stats['cases']:,} cases in {time.perf_counter() - started:.0f} s: {stats['crashes']} unhandled "
+        f"exceptions, {stats['hangs']} hangs (bound {args.bound} s); slowest case "
+        f"{stats['slowest'] * 1000:.0f} ms; peak memory {peak_mb:.0f} MB"
+    )
     sys.exit(1 if stats["crashes"] or stats["hangs"] else 0)
 
 

@@ -6,14 +6,62 @@ from hypothesis import strategies as st
 
 REAL_TUNES = [
     "X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA|\nGAG GAB|ABA ABd|edd gdB|AGF G3:|\n",
-    "X:2\nT:Drowsy Maggie\nR:reel\nM:4/4\nL:1/8\nQ:1/4=180\nP:AB\nK:Edor\nP:A\n|:E2BE dEBE|E2BE AFDF|1 E2BE dEBE:|2 BABc dAFD||\nP:B\n|:d2fd c2ec|defg afge|d2fd c2ec|BABc dAFA:|\n",
-    "X:3\nT:Tuplets\nM:3/4\nL:1/8\nK:Ador\n(3ABc d2 e2-|e2 ^f2 g2|(3:2:4agfe [CEG]2 {g}a2|\"Am\"A>B c<d !trill!e2|]\n",
+    "X:2\nT:Drowsy Maggie\nR:reel\nM:4/4\nL:1/8\nQ:1/4=180\nP:AB\nK:Edor\nP:A\n|:E2BE dEBE|E2BE AFDF|1 E2BE dEBE:|2 BABc dAFD||\nP:B\n|:d2fd c2ec|defg afge|d2fd c2ec|BABc dAFA:|\n",  # noqa: E501
+    'X:3\nT:Tuplets\nM:3/4\nL:1/8\nK:Ador\n(3ABc d2 e2-|e2 ^f2 g2|(3:2:4agfe [CEG]2 {g}a2|"Am"A>B c<d !trill!e2|]\n',
     "X:4\nT:Fields\nM:C|\nL:1/8\nK:D\nDEFG [K:Bb] ABcd|[L:1/16] ABcdefga [M:3/4]|Z2|x4 z4|y A2 &B2|]\n",
 ]
-PIECES = ["|", ":|", "|:", "::", "[1", "[2", "|1", ":|2", "(3", "(5:4:3", "(", ")", "[", "]", "{", "}",
-          "-", ">", "<", ">>>", "/", "//", "A99999999", "z999999", "Z99999", "^^", "__", "=", ",,,,",
-          "''''", "\"", "!", "+", "[K:Dmix]", "[L:0]", "[M:0/0]", "[Q:0]", "\nK:H\n", "\nL:1/0\n",
-          "\nM:0/0\n", "\nQ:0\n", "\nP:((A)\n", "\nK:\n", "\\", "%", "X:", "\x00", "\ufffd", "&", "[V:1]"]
+PIECES = [
+    "|",
+    ":|",
+    "|:",
+    "::",
+    "[1",
+    "[2",
+    "|1",
+    ":|2",
+    "(3",
+    "(5:4:3",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    "-",
+    ">",
+    "<",
+    ">>>",
+    "/",
+    "//",
+    "A99999999",
+    "z999999",
+    "Z99999",
+    "^^",
+    "__",
+    "=",
+    ",,,,",
+    "''''",
+    '"',
+    "!",
+    "+",
+    "[K:Dmix]",
+    "[L:0]",
+    "[M:0/0]",
+    "[Q:0]",
+    "\nK:H\n",
+    "\nL:1/0\n",
+    "\nM:0/0\n",
+    "\nQ:0\n",
+    "\nP:((A)\n",
+    "\nK:\n",
+    "\\",
+    "%",
+    "X:",
+    "\x00",
+    "\ufffd",
+    "&",
+    "[V:1]",
+]
 
 
 @st.composite
@@ -49,8 +97,17 @@ def hostile_abc():
 
 # --- what the hardening campaign adds: tunes that ask for too much, hostile MIDI files, titles -----
 
-TITLES = ["The \u201cCurly\u201d Reel \u2014 2", "\u0422\u0430\u043d\u0435\u0446", "a\x01b\x1b[31m", "\ud800x",
-          "<script>alert(1)</script>", "\u202eevil", "\x7f" * 40, "t" * 5000, "\u00e9\u00e8\u00ea"]
+TITLES = [
+    "The \u201cCurly\u201d Reel \u2014 2",
+    "\u0422\u0430\u043d\u0435\u0446",
+    "a\x01b\x1b[31m",
+    "\ud800x",
+    "<script>alert(1)</script>",
+    "\u202eevil",
+    "\x7f" * 40,
+    "t" * 5000,
+    "\u00e9\u00e8\u00ea",
+]
 
 
 @st.composite
@@ -66,6 +123,7 @@ def demanding_tune(draw) -> str:
 
 def _midi_bytes(events: list[tuple[int, bytes]], ticks_per_beat: int = 480, tracks: int = 1) -> bytes:
     """A type-1 MIDI file of ``tracks`` copies of one track of (delta, event bytes)."""
+
     def var_length(value: int) -> bytes:
         out = [value & 0x7F]
         value >>= 7
@@ -76,8 +134,13 @@ def _midi_bytes(events: list[tuple[int, bytes]], ticks_per_beat: int = 480, trac
 
     body = b"".join(var_length(delta) + event for delta, event in events) + b"\x00\xff\x2f\x00"
     track = b"MTrk" + len(body).to_bytes(4, "big") + body
-    header = b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big") + tracks.to_bytes(2, "big") \
+    header = (
+        b"MThd"
+        + (6).to_bytes(4, "big")
+        + (1).to_bytes(2, "big")
+        + tracks.to_bytes(2, "big")
         + ticks_per_beat.to_bytes(2, "big")
+    )
     return header + track * tracks
 
 

@@ -56,10 +56,15 @@ def run_abc2midi(abc: str, *options: str, work: Path | None = None) -> Abc2midiR
     failure = ""
     with open(report, "wb") as output:
         try:
-            result = subprocess.run(["abc2midi", source.name, *options], stdout=output, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, cwd=work, timeout=ABC2MIDI_SECONDS,
-                                    preexec_fn=child_limits(ABC2MIDI_MEMORY_BYTES, ABC2MIDI_SECONDS,
-                                                            MAX_FILE_BYTES))
+            result = subprocess.run(
+                ["abc2midi", source.name, *options],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=work,
+                timeout=ABC2MIDI_SECONDS,
+                preexec_fn=child_limits(ABC2MIDI_MEMORY_BYTES, ABC2MIDI_SECONDS, MAX_FILE_BYTES),
+            )
             if result.returncode < 0:
                 failure = f"abc2midi was killed by signal {-result.returncode}"
             elif result.returncode > 0:

@@ -114,8 +114,9 @@ def check_midi(midi_path: Path):
     if notes > MAX_MIDI_NOTES:
         raise ConversionError(f"{midi_path}: {notes:,} notes; musicgen plays at most {MAX_MIDI_NOTES:,}")
     if seconds > MAX_SOUND_SECONDS:
-        raise ConversionError(f"{midi_path}: plays for {seconds:,.0f} s; musicgen makes at most "
-                              f"{MAX_SOUND_SECONDS:g} s of sound")
+        raise ConversionError(
+            f"{midi_path}: plays for {seconds:,.0f} s; musicgen makes at most {MAX_SOUND_SECONDS:g} s of sound"
+        )
     return midi
 
 

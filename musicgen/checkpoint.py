@@ -131,10 +131,21 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
 
 
 #: The type each part of a checkpoint must have (None allowed where the tuple says so).
-_PARTS = {"model_config": (dict,), "model": (dict,), "vocab": (list, dict), "train_config": (dict, type(None)),
-          "task": (str,), "step": (int,), "tonics": (dict, type(None)), "metrics": (dict, type(None)),
-          "optimizer": (dict, type(None)), "progress": (dict, type(None)), "corpus_paths": (list, type(None)),
-          "model_sha256": (str,), "languages": (list, tuple)}
+_PARTS = {
+    "model_config": (dict,),
+    "model": (dict,),
+    "vocab": (list, dict),
+    "train_config": (dict, type(None)),
+    "task": (str,),
+    "step": (int,),
+    "tonics": (dict, type(None)),
+    "metrics": (dict, type(None)),
+    "optimizer": (dict, type(None)),
+    "progress": (dict, type(None)),
+    "corpus_paths": (list, type(None)),
+    "model_sha256": (str,),
+    "languages": (list, tuple),
+}
 
 
 def _check_parts(path: Path, data: dict) -> None:
@@ -162,16 +173,19 @@ def _check_unpacked_size(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise CheckpointError(f"{path}: not a readable checkpoint (a damaged archive: {error})") from None
     if unpacked > MAX_CHECKPOINT_BYTES:
-        raise CheckpointError(f"{path}: unpacks to {unpacked:,} bytes; a checkpoint may hold at most "
-                              f"{MAX_CHECKPOINT_BYTES:,}")
+        raise CheckpointError(
+            f"{path}: unpacks to {unpacked:,} bytes; a checkpoint may hold at most {MAX_CHECKPOINT_BYTES:,}"
+        )
 
 
 def _unreadable_reason(path: Path, error: Exception) -> str:
     """What is wrong with a file torch.load refused, in a user's words (from the file's own shape)."""
     text = str(error)
     if "weights_only" in text or "Unsupported global" in text or "Weights only load failed" in text:
-        return ("holds objects other than weights and settings (it could run code), so it was not loaded; "
-                "only load checkpoints from people you trust, with musicgen's own tools")
+        return (
+            "holds objects other than weights and settings (it could run code), so it was not loaded; "
+            "only load checkpoints from people you trust, with musicgen's own tools"
+        )
     with open(path, "rb") as file:
         start = file.read(4)
     if zipfile.is_zipfile(path):
@@ -207,8 +221,13 @@ def build_from_checkpoint(path: Path, data: dict, build, may_lack: tuple[str, ..
     unexpected = sorted(set(given) - set(expected))
     wrong = sorted(name for name in set(expected) & set(given) if expected[name] != given[name])
     if missing or unexpected or wrong:
-        first = (f"{wrong[0]} is {given[wrong[0]]}, the settings say {expected[wrong[0]]}" if wrong else
-                 f"missing {missing[0]}" if missing else f"unexpected {unexpected[0]}")
+        first = (
+            f"{wrong[0]} is {given[wrong[0]]}, the settings say {expected[wrong[0]]}"
+            if wrong
+            else f"missing {missing[0]}"
+            if missing
+            else f"unexpected {unexpected[0]}"
+        )
         raise CheckpointError(f"{path}: its weights do not fit the model its settings describe ({first})")
     module = build()
     module.load_state_dict({name: t.float() for name, t in data["model"].items()}, strict=not may_lack)

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from musicgen.cli_util import OneLineGroup, user_errors as _user_errors
+from musicgen.cli_util import OneLineGroup
+from musicgen.cli_util import user_errors as _user_errors
 from musicgen.errors import MusicgenError, OptionError
 
 
@@ -48,13 +49,23 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--out", "run_dir", type=click.Path(path_type=Path), default=None,
-              help="Run folder for model.pt, last.pt, log.jsonl and curves.png [default: outputs/train-DATE-TIME].")
-@click.option("--resume", type=click.Path(path_type=Path), default=None,
-              help="Continue from a run folder or its last.pt (model options are then ignored).")
+@click.option(
+    "--out",
+    "run_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Run folder for model.pt, last.pt, log.jsonl and curves.png [default: outputs/train-DATE-TIME].",
+)
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Continue from a run folder or its last.pt (model options are then ignored).",
+)
 @click.option("--cell", type=click.Choice(["lstm", "gru", "rnn"]), default="lstm", show_default=True)
-@click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), default="tanh", show_default=True,
-              help="For --cell rnn.")
+@click.option(
+    "--nonlinearity", type=click.Choice(["tanh", "relu"]), default="tanh", show_default=True, help="For --cell rnn."
+)
 @click.option("--identity-init", is_flag=True, help="For --cell rnn: recurrent weights start as the identity.")
 @click.option("--hidden-size", type=int, default=512, show_default=True)
 @click.option("--num-layers", type=int, default=2, show_default=True)
@@ -67,19 +78,38 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
 @click.option("--warmup-steps", type=int, default=200, show_default=True)
 @click.option("--clip-norm", type=float, default=1.0, show_default=True)
 @click.option("--eval-interval", type=int, default=300, show_default=True, help="Steps between validations.")
-@click.option("--patience", type=int, default=5, show_default=True,
-              help="Validations without improvement before stopping (0: never).")
+@click.option(
+    "--patience",
+    type=int,
+    default=5,
+    show_default=True,
+    help="Validations without improvement before stopping (0: never).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
-@click.option("--time-limit", type=float, default=0.0, show_default=True,
-              help="Minutes of training before stopping (validating and saving first); 0: no limit.")
-@click.option("--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
-              help="bf16: bfloat16 autocast (mixed precision), for GPUs and CPUs with bf16 units "
-                   "(2.5-2.9x faster on this project's AMX CPU).")
-@click.option("--tonic", default="C", show_default=True,
-              help="Move every tune to this tonic before training (mode kept: K:Ador becomes K:Cdor), "
-                   "so every tune ends on the same note; new tunes are moved to the tonics training had. "
-                   "'none' keeps each tune's key as written.")
+@click.option(
+    "--time-limit",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Minutes of training before stopping (validating and saving first); 0: no limit.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["fp32", "bf16"]),
+    default="fp32",
+    show_default=True,
+    help="bf16: bfloat16 autocast (mixed precision), for GPUs and CPUs with bf16 units "
+    "(2.5-2.9x faster on this project's AMX CPU).",
+)
+@click.option(
+    "--tonic",
+    default="C",
+    show_default=True,
+    help="Move every tune to this tonic before training (mode kept: K:Ador becomes K:Cdor), "
+    "so every tune ends on the same note; new tunes are moved to the tonics training had. "
+    "'none' keeps each tune's key as written.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--force", is_flag=True, help="Replace a run already in --out (its model.pt, last.pt and log).")
 @click.pass_context
@@ -99,14 +129,18 @@ def train(ctx, paths, run_dir, resume, quiet, force, **options) -> None:
     from musicgen.output import new_run_dir
     from musicgen.train import train as train_model
 
-    model_keys = ("cell", "nonlinearity", "identity_init", "hidden_size", "num_layers",
-                  "embedding_size", "dropout")
+    model_keys = ("cell", "nonlinearity", "identity_init", "hidden_size", "num_layers", "embedding_size", "dropout")
     try:
         model_config = ModelConfig(vocab_size=1, **{k: options.pop(k) for k in model_keys})
         if resume is not None:  # the run's own settings, changed only where an option is given
-            options = {**_resumed_settings(resume), **{
-                k: v for k, v in options.items()
-                if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}}
+            options = {
+                **_resumed_settings(resume),
+                **{
+                    k: v
+                    for k, v in options.items()
+                    if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT
+                },
+            }
         if options.get("tonic") == "none":
             options["tonic"] = ""
         train_config = TrainConfig(**options)
@@ -115,16 +149,23 @@ def train(ctx, paths, run_dir, resume, quiet, force, **options) -> None:
     if run_dir is None:
         run_dir = resume if resume is not None and resume.is_dir() else new_run_dir(Path("outputs"), "train")
     click.echo(f"training in {run_dir}", err=True)
-    result = train_model(list(paths) or None, run_dir, model_config, train_config,
-                         resume=resume, progress=not quiet, force=force)
-    click.echo(f"{result.stopped} at step {result.step}: best validation "
-               f"{result.best_valid_bpc:.4f} bits/char; model in {result.run_dir / 'model.pt'}")
+    result = train_model(
+        list(paths) or None, run_dir, model_config, train_config, resume=resume, progress=not quiet, force=force
+    )
+    click.echo(
+        f"{result.stopped} at step {result.step}: best validation "
+        f"{result.best_valid_bpc:.4f} bits/char; model in {result.run_dir / 'model.pt'}"
+    )
 
 
 @main.command()
 @click.argument("log", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="PNG to write [default: the run's own curves.png beside the log, redrawn].")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="PNG to write [default: the run's own curves.png beside the log, redrawn].",
+)
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @_user_errors
 def plot(log: Path, out: Path | None, force: bool) -> None:
@@ -146,16 +187,37 @@ def plot(log: Path, out: Path | None, force: bool) -> None:
 
 
 @main.command()
-@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
-              help="Checkpoint or run folder [default: the bundled model].")
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on; the default only accepts this computer. Requests must name this "
-                   "address or a loopback name in their Host header.")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Checkpoint or run folder [default: the bundled model].",
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; the default only accepts this computer. Requests must name this "
+    "address or a loopback name in their Host header.",
+)
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("outputs/serve"), show_default=True,
-              help="Folder for the tunes the page makes (only files the server wrote are served).")
-@click.option("--disk-limit", "disk_limit_mb", type=click.IntRange(16, 1_000_000), default=512, show_default=True,
-              help="MB of results kept under --out; the oldest results are removed past it (a tune is about 11 MB).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/serve"),
+    show_default=True,
+    help="Folder for the tunes the page makes (only files the server wrote are served).",
+)
+@click.option(
+    "--disk-limit",
+    "disk_limit_mb",
+    type=click.IntRange(16, 1_000_000),
+    default=512,
+    show_default=True,
+    help="MB of results kept under --out; the oldest results are removed past it (a tune is about 11 MB).",
+)
 @_user_errors
 def serve(model_path, host, port, out_dir, disk_limit_mb) -> None:
     """Open a local web page to compose, see, hear, edit and download tunes.
@@ -169,22 +231,35 @@ def serve(model_path, host, port, out_dir, disk_limit_mb) -> None:
     Bounds: 16 tunes a request, 8 requests waiting (then 429), 2 edits
     rendering at once, 64 KB request bodies, --disk-limit of results.
     """
-    from musicgen.web.app import is_loopback, serve as run_server
+    from musicgen.web.app import is_loopback
+    from musicgen.web.app import serve as run_server
 
     if not is_loopback(host):
-        click.echo(f"Warning: --host {host} lets other computers on the network use this page; it has no "
-                   "passwords. Use the default 127.0.0.1 unless you mean that.", err=True)
+        click.echo(
+            f"Warning: --host {host} lets other computers on the network use this page; it has no "
+            "passwords. Use the default 127.0.0.1 unless you mean that.",
+            err=True,
+        )
     click.echo(f"musicgen page on http://{host}:{port}/ (Ctrl-C stops)", err=True)
     run_server(model_path, host, port, out_dir, disk_limit_mb * 1024 * 1024)
 
 
 @main.command()
 @click.argument("experiment", type=click.Choice(["order", "gradients", "memory", "temperature"]))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for plot.png and table.md [default: outputs/lab/EXPERIMENT].")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for plot.png and table.md [default: outputs/lab/EXPERIMENT].",
+)
 @click.option("--quick", is_flag=True, help="Tiny settings: seconds instead of minutes, rougher figures.")
-@click.option("--data", type=click.Path(path_type=Path), default=None,
-              help="order: a labelled sentence file instead of the word-order sentences made here.")
+@click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="order: a labelled sentence file instead of the word-order sentences made here.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--force", is_flag=True, help="Replace an earlier run's plot.png and table.md.")
 @_user_errors
@@ -205,9 +280,12 @@ def lab(experiment, out_dir, quick, data, seed, force) -> None:
     folder = out_dir or Path("outputs") / "lab" / experiment
     for name in ("plot.png", "table.md"):  # before minutes of training, not after
         check_new_file(folder / name, force)
-    quick_settings = {"order": {"epochs": 3}, "gradients": {"steps": 60, "train_steps": 30},
-                      "memory": {"distances": (2, 8), "steps": 60}, "temperature": {"temperatures": (0.5, 1.5),
-                                                                                    "tunes": 4}}
+    quick_settings = {
+        "order": {"epochs": 3},
+        "gradients": {"steps": 60, "train_steps": 30},
+        "memory": {"distances": (2, 8), "steps": 60},
+        "temperature": {"temperatures": (0.5, 1.5), "tunes": 4},
+    }
     settings = dict(quick_settings[experiment]) if quick else {}
     if experiment == "gradients":
         settings["progress"] = True
@@ -226,13 +304,30 @@ def _resumed_settings(resume: Path) -> dict:
 
 
 @main.command()
-@click.option("-n", "count", type=int, default=4, show_default=True, help="How many tunes (sampled --batch-size at a time).")
-@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
-              help="Checkpoint or training run folder [default: the bundled model].")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for the tunes [default: outputs/generate-DATE-TIME].")
-@click.option("--temperature", type=float, default=0.85, show_default=True,
-              help="Below 1 is safer (better-formed tunes), above 1 wilder; the library default is 1.0.")
+@click.option(
+    "-n", "count", type=int, default=4, show_default=True, help="How many tunes (sampled --batch-size at a time)."
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Checkpoint or training run folder [default: the bundled model].",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the tunes [default: outputs/generate-DATE-TIME].",
+)
+@click.option(
+    "--temperature",
+    type=float,
+    default=0.85,
+    show_default=True,
+    help="Below 1 is safer (better-formed tunes), above 1 wilder; the library default is 1.0.",
+)
 @click.option("--top-k", type=int, default=0, show_default=True, help="0 keeps every character.")
 @click.option("--top-p", type=float, default=1.0, show_default=True, help="1 keeps every character.")
 @click.option("--seed", type=int, default=None, help="Same seed, same tunes.")
@@ -241,39 +336,101 @@ def _resumed_settings(resume: Path) -> dict:
 @click.option("--meter", default=None, help="Write M: for you, e.g. 6/8.")
 @click.option("--title", default=None, help="Write T: for you.")
 @click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel.")
-@click.option("--header-drafts", type=int, default=16, show_default=True,
-              help="With --key/--meter/--type/--title: headers drafted per tune; one is kept, drawn by how "
-                   "well the lines the model chose fit the ones written for it (1: no drafts).")
-@click.option("--end-drafts", type=int, default=4, show_default=True,
-              help="Whole drafts per tune. The one kept converts, has no D.C./D.S. jump back in its last bar and ends "
-                   "on its key's tonic where a draft does; among those, it is the one the model is surest has "
-                   "ended where it ended, so tunes close their last section instead of stopping mid-phrase "
-                   "(1: no drafts).")
-@click.option("--bar-tries", type=int, default=8, show_default=True,
-              help="Times a bar whose notes do not fill the meter, or that abc2midi would report an error in, "
-                   "is drawn again (a short bar may still end a section or the tune; 0: bars as the model "
-                   "first writes them).")
-@click.option("--max-length", type=int, default=1500, show_default=True,
-              help="Characters per tune at most (99.9% of corpus tunes are under 950).")
-@click.option("--formats", default="abc,mid,wav", show_default=True,
-              help="Files to write for each tune: any of abc, mid, wav, svg and png (sheet music), "
-                   "roll (piano roll, .roll.png).")
+@click.option(
+    "--header-drafts",
+    type=int,
+    default=16,
+    show_default=True,
+    help="With --key/--meter/--type/--title: headers drafted per tune; one is kept, drawn by how "
+    "well the lines the model chose fit the ones written for it (1: no drafts).",
+)
+@click.option(
+    "--end-drafts",
+    type=int,
+    default=4,
+    show_default=True,
+    help="Whole drafts per tune. The one kept converts, has no D.C./D.S. jump back in its last bar and ends "
+    "on its key's tonic where a draft does; among those, it is the one the model is surest has "
+    "ended where it ended, so tunes close their last section instead of stopping mid-phrase "
+    "(1: no drafts).",
+)
+@click.option(
+    "--bar-tries",
+    type=int,
+    default=8,
+    show_default=True,
+    help="Times a bar whose notes do not fill the meter, or that abc2midi would report an error in, "
+    "is drawn again (a short bar may still end a section or the tune; 0: bars as the model "
+    "first writes them).",
+)
+@click.option(
+    "--max-length",
+    type=int,
+    default=1500,
+    show_default=True,
+    help="Characters per tune at most (99.9% of corpus tunes are under 950).",
+)
+@click.option(
+    "--formats",
+    default="abc,mid,wav",
+    show_default=True,
+    help="Files to write for each tune: any of abc, mid, wav, svg and png (sheet music), roll (piano roll, .roll.png).",
+)
 @click.option("--sheet", is_flag=True, help="Also engrave sheet music (.svg and .png); same as adding svg,png.")
-@click.option("--instrument", default="piano", show_default=True,
-              help="General MIDI instrument for .mid/.wav: a name (fiddle, flute...) or 0-127.")
-@click.option("--bpm", type=float, default=None,
-              help="Tempo in quarter notes per minute, 4 to 1000 [default: the tune's Q: or 120]; a tune that "
-                   "would sound longer than 10 minutes is not converted.")
-@click.option("--batch-size", type=int, default=64, show_default=True,
-              help="Tunes sampled together; larger -n runs are written batch by batch.")
-@click.option("--int8/--float32", "int8", default=None,
-              help="Weights for sampling: int8 (1.3x faster batches, +0.02% bits/char; the default on "
-                   "CPUs with PyTorch's int8 kernels) or float32 (the model exactly).")
+@click.option(
+    "--instrument",
+    default="piano",
+    show_default=True,
+    help="General MIDI instrument for .mid/.wav: a name (fiddle, flute...) or 0-127.",
+)
+@click.option(
+    "--bpm",
+    type=float,
+    default=None,
+    help="Tempo in quarter notes per minute, 4 to 1000 [default: the tune's Q: or 120]; a tune that "
+    "would sound longer than 10 minutes is not converted.",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=64,
+    show_default=True,
+    help="Tunes sampled together; larger -n runs are written batch by batch.",
+)
+@click.option(
+    "--int8/--float32",
+    "int8",
+    default=None,
+    help="Weights for sampling: int8 (1.3x faster batches, +0.02% bits/char; the default on "
+    "CPUs with PyTorch's int8 kernels) or float32 (the model exactly).",
+)
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
-def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime, key, meter,
-             title, tune_type, header_drafts, end_drafts, bar_tries, max_length, formats, sheet, instrument, bpm, batch_size, int8,
-             force) -> None:
+def generate(
+    count,
+    model_path,
+    out_dir,
+    temperature,
+    top_k,
+    top_p,
+    seed,
+    prime,
+    key,
+    meter,
+    title,
+    tune_type,
+    header_drafts,
+    end_drafts,
+    bar_tries,
+    max_length,
+    formats,
+    sheet,
+    instrument,
+    bpm,
+    batch_size,
+    int8,
+    force,
+) -> None:
     """Compose new tunes in ABC notation, with MIDI and audio of each.
 
     Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
@@ -298,10 +455,23 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
         from musicgen.stepper import int8_available
 
         int8 = int8_available()
-    batches = generate_batches(model, count, batch_size, seed, temperature=temperature, prime=prime,
-                               top_k=top_k, top_p=top_p, max_length=max_length, header=header,
-                               header_drafts=header_drafts, end_drafts=end_drafts, bar_tries=bar_tries,
-                               int8=int8, progress=True)
+    batches = generate_batches(
+        model,
+        count,
+        batch_size,
+        seed,
+        temperature=temperature,
+        prime=prime,
+        top_k=top_k,
+        top_p=top_p,
+        max_length=max_length,
+        header=header,
+        header_drafts=header_drafts,
+        end_drafts=end_drafts,
+        bar_tries=bar_tries,
+        int8=int8,
+        progress=True,
+    )
     shown, cut = [], 0
 
     def noted(batches):
@@ -312,8 +482,16 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
             yield tunes
 
     out_dir = out_dir or new_run_dir(Path("outputs"), "generate")
-    saved = save_tune_stream(noted(batches), count, out_dir, force=force, formats=formats,
-                             instrument=instrument, tempo_qpm=bpm, progress=True)
+    saved = save_tune_stream(
+        noted(batches),
+        count,
+        out_dir,
+        force=force,
+        formats=formats,
+        instrument=instrument,
+        tempo_qpm=bpm,
+        progress=True,
+    )
     for number, title in shown:
         click.echo(f"  {number:>3}  {title or '(untitled)'}")
     if count > len(shown):
@@ -327,16 +505,36 @@ def generate(count, model_path, out_dir, temperature, top_k, top_p, seed, prime,
 
 @main.command()
 @click.argument("source", type=click.Path(path_type=Path))
-@click.option("--to", "formats", default="mid,wav", show_default=True,
-              help="Any of mid, wav, svg and png (sheet music), roll (piano roll, .roll.png), abc.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Folder for the files [default: beside SOURCE, in SOURCE-STEM/ for a tunebook].")
-@click.option("--instrument", default="piano", show_default=True,
-              help="General MIDI instrument: a name (fiddle, flute, whistle...) or 0-127.")
-@click.option("--bpm", type=float, default=None,
-              help="Tempo in quarter notes per minute, 4 to 1000 [default: Q: or 120].")
-@click.option("--renderer", type=click.Choice(["auto", "soundfont", "additive"]), default="auto", show_default=True,
-              help="Audio: SoundFont synthesis (midirenderer), or pure-numpy additive synthesis.")
+@click.option(
+    "--to",
+    "formats",
+    default="mid,wav",
+    show_default=True,
+    help="Any of mid, wav, svg and png (sheet music), roll (piano roll, .roll.png), abc.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the files [default: beside SOURCE, in SOURCE-STEM/ for a tunebook].",
+)
+@click.option(
+    "--instrument",
+    default="piano",
+    show_default=True,
+    help="General MIDI instrument: a name (fiddle, flute, whistle...) or 0-127.",
+)
+@click.option(
+    "--bpm", type=float, default=None, help="Tempo in quarter notes per minute, 4 to 1000 [default: Q: or 120]."
+)
+@click.option(
+    "--renderer",
+    type=click.Choice(["auto", "soundfont", "additive"]),
+    default="auto",
+    show_default=True,
+    help="Audio: SoundFont synthesis (midirenderer), or pure-numpy additive synthesis.",
+)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @_user_errors
 def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
@@ -377,8 +575,9 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
     if not tunes:
         raise MusicgenError(f"{source}: no usable tune")
     out_dir = out_dir or source.parent / source.stem
-    saved = save_tunes(tunes, out_dir, force=force, formats=formats, instrument=instrument,
-                       tempo_qpm=bpm, progress=True)
+    saved = save_tunes(
+        tunes, out_dir, force=force, formats=formats, instrument=instrument, tempo_qpm=bpm, progress=True
+    )
     for stem, reason in saved.failed:
         click.echo(f"  not converted: {stem}: {reason}", err=True)
     converted = len(tunes) - len(saved.failed)
@@ -400,7 +599,8 @@ def play(source, port, list_ports, audio) -> None:
     Sends the notes to a MIDI output port (needs python-rtmidi) or, without
     one, plays rendered audio on the sound card. Ctrl-C stops and silences.
     """
-    from musicgen.playback import list_ports as port_names, play as play_file
+    from musicgen.playback import list_ports as port_names
+    from musicgen.playback import play as play_file
 
     if list_ports:
         names = port_names()
@@ -439,14 +639,32 @@ def export(source, target, half, force) -> None:
 
 @main.command()
 @click.argument("tunebook", type=click.Path(path_type=Path))
-@click.option("--against", type=click.Path(path_type=Path), default=None,
-              help="A reference tunebook for the population comparison.")
-@click.option("--novelty/--no-novelty", default=True, show_default=True,
-              help="Compare with the training split of the default corpus (or --train).")
-@click.option("--train", "train_paths", type=click.Path(path_type=Path), multiple=True,
-              help="Training tunes for the novelty figures (repeatable) [default: default corpus, train split].")
-@click.option("--abc2midi/--no-abc2midi", "use_abc2midi", default=True, show_default=True,
-              help="Count abc2midi's errors, where it is installed.")
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A reference tunebook for the population comparison.",
+)
+@click.option(
+    "--novelty/--no-novelty",
+    default=True,
+    show_default=True,
+    help="Compare with the training split of the default corpus (or --train).",
+)
+@click.option(
+    "--train",
+    "train_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Training tunes for the novelty figures (repeatable) [default: default corpus, train split].",
+)
+@click.option(
+    "--abc2midi/--no-abc2midi",
+    "use_abc2midi",
+    default=True,
+    show_default=True,
+    help="Count abc2midi's errors, where it is installed.",
+)
 @click.option("--per-tune", is_flag=True, help="Also print a line per tune.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (per tune and summary) instead of a table.")
 @_user_errors

@@ -47,13 +47,22 @@ def _read_pairs(source, target, pairs, reverse):
 
 @translate.command("text")
 @click.argument("texts", nargs=-1)
-@click.option("--file", "file", type=click.File("r", encoding="utf-8"), default=None,
-              help="Translate this file, one sentence per line ('-' is stdin). Without TEXTS or --file, "
-                   "stdin is read.")
+@click.option(
+    "--file",
+    "file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    help="Translate this file, one sentence per line ('-' is stdin). Without TEXTS or --file, stdin is read.",
+)
 @click.option("--model", "model_path", type=click.Path(path_type=Path), default=None, help=_MODEL_HELP)
 @click.option("--beam", type=click.IntRange(1, 50), default=5, show_default=True, help="Beam size (1: greedy).")
-@click.option("--attention", "attention_png", type=click.Path(path_type=Path), default=None,
-              help="Draw the first sentence's attention as a heat map (PNG).")
+@click.option(
+    "--attention",
+    "attention_png",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Draw the first sentence's attention as a heat map (PNG).",
+)
 @click.option("--force", is_flag=True, help="Replace the --attention file if it exists.")
 @user_errors
 def text_command(texts, file, model_path, beam, attention_png, force):
@@ -87,17 +96,38 @@ def text_command(texts, file, model_path, beam, attention_png, force):
 @click.option("--reverse", is_flag=True, help="--pairs: translate from the second column to the first.")
 @click.option("--valid-source", type=click.Path(path_type=Path), help="Validation sentences.")
 @click.option("--valid-target", type=click.Path(path_type=Path), help="Their translations.")
-@click.option("--valid-fraction", type=float, default=0.05, show_default=True,
-              help="Without validation files: held-out share, grouped by the English side.")
-@click.option("--languages", nargs=2, default=("de", "en"), show_default=True, metavar="SRC TGT",
-              help="Language codes for the tokenizers.")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("outputs/translate/model.pt"),
-              show_default=True, help="Checkpoint to write.")
+@click.option(
+    "--valid-fraction",
+    type=float,
+    default=0.05,
+    show_default=True,
+    help="Without validation files: held-out share, grouped by the English side.",
+)
+@click.option(
+    "--languages",
+    nargs=2,
+    default=("de", "en"),
+    show_default=True,
+    metavar="SRC TGT",
+    help="Language codes for the tokenizers.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("outputs/translate/model.pt"),
+    show_default=True,
+    help="Checkpoint to write.",
+)
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--cell", type=click.Choice(["lstm", "gru", "rnn"]), default="gru", show_default=True)
-@click.option("--attention", type=click.Choice(["additive", "dot", "general"]), default="additive",
-              show_default=True, help="additive: Bahdanau; dot, general: Luong.")
+@click.option(
+    "--attention",
+    type=click.Choice(["additive", "dot", "general"]),
+    default="additive",
+    show_default=True,
+    help="additive: Bahdanau; dot, general: Luong.",
+)
 @click.option("--embedding-size", type=int, default=256, show_default=True)
 @click.option("--hidden-size", type=int, default=256, show_default=True, help="Encoder units per direction.")
 @click.option("--num-layers", type=int, default=1, show_default=True)
@@ -110,23 +140,43 @@ def text_command(texts, file, model_path, beam, attention_png, force):
 @click.option("--label-smoothing", type=float, default=0.1, show_default=True)
 @click.option("--min-freq", type=int, default=2, show_default=True, help="Rarer training words become <unk>.")
 @click.option("--max-vocab", type=int, default=0, show_default=True, help="Words kept per language (0: all).")
-@click.option("--max-words", type=int, default=60, show_default=True,
-              help="Training pairs with a longer side (in tokens) are skipped.")
+@click.option(
+    "--max-words",
+    type=int,
+    default=60,
+    show_default=True,
+    help="Training pairs with a longer side (in tokens) are skipped.",
+)
 @click.option("--half", is_flag=True, help="Store the weights as float16 (half the file size).")
 @click.option("--time-limit", type=float, default=0.0, show_default=True, help="Minutes (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
 @user_errors
-def train_command(source, target, pairs, reverse, valid_source, valid_target, valid_fraction, languages, out,
-                  force, quiet, threads, half, **options):
+def train_command(
+    source,
+    target,
+    pairs,
+    reverse,
+    valid_source,
+    valid_target,
+    valid_fraction,
+    languages,
+    out,
+    force,
+    quiet,
+    threads,
+    half,
+    **options,
+):
     """Train a translator; the best epoch by validation BLEU (greedy) is saved."""
     from musicgen.translate.data import read_parallel, split_pairs
     from musicgen.translate.model import TranslatorConfig
     from musicgen.translate.train import TranslateTrainConfig, train_translator
 
     model_keys = ("cell", "attention", "embedding_size", "hidden_size", "num_layers", "dropout", "embedding_dropout")
-    config = build_config(TranslatorConfig, source_vocab_size=1, target_vocab_size=1,
-                          **{k: options.pop(k) for k in model_keys})
+    config = build_config(
+        TranslatorConfig, source_vocab_size=1, target_vocab_size=1, **{k: options.pop(k) for k in model_keys}
+    )
     train_config = build_config(TranslateTrainConfig, **options)
     check_new_file(out, force)
     set_threads(threads)
@@ -140,8 +190,10 @@ def train_command(source, target, pairs, reverse, valid_source, valid_target, va
         train, valid = split_pairs(train, valid_fraction, train_config.seed, key=english)
     result = train_translator(train, valid, tuple(languages), config, train_config, progress=not quiet)
     result.model.save(out, half=half)
-    click.echo(f"{result.stopped} after {result.epochs} epochs ({result.seconds / 60:.1f} min): "
-               f"best validation BLEU {result.best_bleu:.2f} (greedy); model in {out}")
+    click.echo(
+        f"{result.stopped} after {result.epochs} epochs ({result.seconds / 60:.1f} min): "
+        f"best validation BLEU {result.best_bleu:.2f} (greedy); model in {out}"
+    )
 
 
 @translate.command("evaluate")

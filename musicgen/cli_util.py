@@ -10,7 +10,6 @@ import click
 
 from musicgen.errors import MusicgenError, OptionError
 
-
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())  # click 8.2 and newer
 
 
@@ -94,8 +93,13 @@ def input_lines(texts: tuple[str, ...], file: click.File | None) -> list[str]:
 
 def threads_option(command):
     """A --threads option for commands that train (0 leaves torch's default)."""
-    return click.option("--threads", type=click.IntRange(0, 256), default=0, show_default=True,
-                        help="CPU threads for torch (0: torch's default, one per core).")(command)
+    return click.option(
+        "--threads",
+        type=click.IntRange(0, 256),
+        default=0,
+        show_default=True,
+        help="CPU threads for torch (0: torch's default, one per core).",
+    )(command)
 
 
 def set_threads(threads: int) -> None:

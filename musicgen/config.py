@@ -178,5 +178,11 @@ class SampleConfig:
 
 #: Largest sampling settings: a tune longer than 10,000 characters cannot be converted, and
 #: drafts multiply the rows sampled together (64 tunes x 16 x 4 is the CLI's 4,096).
-SAMPLE_BOUNDS = {"temperature": 100.0, "max_length": 10_000, "header_drafts": 64, "end_drafts": 16,
-                 "bar_tries": 64, "top_k": 100_000}
+SAMPLE_BOUNDS = {
+    "temperature": 100.0,
+    "max_length": 10_000,
+    "header_drafts": 64,
+    "end_drafts": 16,
+    "bar_tries": 64,
+    "top_k": 100_000,
+}

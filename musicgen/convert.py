@@ -41,8 +41,13 @@ def check_formats(formats) -> tuple[str, ...]:
     return formats
 
 
-def render_tune(abc: str, formats: tuple[str, ...] = ("abc", "mid", "wav"), instrument: str | int = "piano",
-                tempo_qpm: float | None = None, renderer: str = "auto") -> Rendered:
+def render_tune(
+    abc: str,
+    formats: tuple[str, ...] = ("abc", "mid", "wav"),
+    instrument: str | int = "piano",
+    tempo_qpm: float | None = None,
+    renderer: str = "auto",
+) -> Rendered:
     """Files for one tune; a conversion failure is returned, not raised."""
     result = Rendered()
     if "abc" in formats:
@@ -56,8 +61,7 @@ def render_tune(abc: str, formats: tuple[str, ...] = ("abc", "mid", "wav"), inst
     return result
 
 
-def _render_sound(abc: str, formats: tuple[str, ...], instrument, tempo_qpm, renderer: str,
-                  result: Rendered) -> None:
+def _render_sound(abc: str, formats: tuple[str, ...], instrument, tempo_qpm, renderer: str, result: Rendered) -> None:
     """MIDI (and WAV) into ``result``."""
     from musicgen.melody import abc_to_melody
     from musicgen.midi import instrument_program, melody_to_midi_file
@@ -94,8 +98,14 @@ def _render_job(job) -> Rendered:
     return render_tune(*job)
 
 
-def render_tunes(abcs: list[str], formats: tuple[str, ...], instrument="piano", tempo_qpm=None,
-                 renderer="auto", jobs: int | None = None):
+def render_tunes(
+    abcs: list[str],
+    formats: tuple[str, ...],
+    instrument="piano",
+    tempo_qpm=None,
+    renderer="auto",
+    jobs: int | None = None,
+):
     """Render many tunes, on ``jobs`` processes (default: every core); yields in order."""
     work = [(abc, formats, instrument, tempo_qpm, renderer) for abc in abcs]
     jobs = jobs or os.cpu_count() or 1

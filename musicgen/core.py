@@ -72,8 +72,13 @@ class RecurrentCore(nn.Module):
             return (zeros, zeros.clone())
         return zeros
 
-    def forward(self, ids: torch.Tensor, state: State | None = None, lengths: torch.Tensor | None = None,
-                extra: torch.Tensor | None = None) -> tuple[torch.Tensor, State]:
+    def forward(
+        self,
+        ids: torch.Tensor,
+        state: State | None = None,
+        lengths: torch.Tensor | None = None,
+        extra: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, State]:
         """Features for each position.
 
         Args:
@@ -108,7 +113,7 @@ def pad_sequences(sequences: list[list[int]]) -> tuple[torch.Tensor, torch.Tenso
     lengths = torch.tensor([len(s) for s in sequences])
     ids = torch.zeros(len(sequences), int(lengths.max()), dtype=torch.long)
     for row, sequence in enumerate(sequences):
-        ids[row, :len(sequence)] = torch.tensor(sequence, dtype=torch.long)
+        ids[row, : len(sequence)] = torch.tensor(sequence, dtype=torch.long)
     return ids, lengths
 
 

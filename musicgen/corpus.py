@@ -126,9 +126,7 @@ def load_corpus(paths: list[Path] | None = None) -> Corpus:
         for tune in tunes:
             earlier = first_copy.get(tune.text)
             if earlier is not None:
-                corpus.skipped.append(
-                    Skipped(source, str(tune.number), tune.title, f"duplicate (of {earlier})")
-                )
+                corpus.skipped.append(Skipped(source, str(tune.number), tune.title, f"duplicate (of {earlier})"))
                 continue
             first_copy[tune.text] = f"{source} X:{tune.number}"
             corpus.tunes.append(tune)

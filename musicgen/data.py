@@ -21,10 +21,7 @@ _BUCKET_BATCHES = 50
 
 def encode_tunes(texts: list[str], vocab: Vocabulary) -> list[np.ndarray]:
     """Each text as start marker + characters + end marker, as int64 arrays."""
-    return [
-        np.array([vocab.start_id, *vocab.encode(text), vocab.end_id], dtype=np.int64)
-        for text in texts
-    ]
+    return [np.array([vocab.start_id, *vocab.encode(text), vocab.end_id], dtype=np.int64) for text in texts]
 
 
 def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -49,15 +46,17 @@ def shuffled_batches(sort_keys: list, batch_size: int, generator: torch.Generato
     Used by the sentence tasks, whose batches are small enough to sort whole.
     """
     order = sorted(range(len(sort_keys)), key=sort_keys.__getitem__)
-    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     return [chunks[c] for c in torch.randperm(len(chunks), generator=generator).tolist()]
 
 
 def window_counts(lengths: list[int], seq_len: int) -> list[int]:
     """Target characters in each window that :func:`windows` cuts from a batch of these lengths."""
     total = max(lengths) - 1
-    return [sum(max(0, min(length - 1, begin + seq_len) - begin) for length in lengths)
-            for begin in range(0, total, seq_len)]
+    return [
+        sum(max(0, min(length - 1, begin + seq_len) - begin) for length in lengths)
+        for begin in range(0, total, seq_len)
+    ]
 
 
 def pad_batch(tunes: list[np.ndarray], width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

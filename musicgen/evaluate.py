@@ -11,7 +11,6 @@ import logging
 import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 
 from musicgen.errors import MusicgenError
 from musicgen.keys import key_signature, parse_meter
@@ -152,8 +151,9 @@ class NoveltyIndex:
         self.tunes = tunes
         self.bars, self.grams = [], []
         self.where: dict[str, list[tuple[int, int]]] = {}
-        for index, tune in enumerate(tqdm(tunes, desc="indexing training tunes", unit="tune",
-                                          disable=not progress, dynamic_ncols=True)):
+        for index, tune in enumerate(
+            tqdm(tunes, desc="indexing training tunes", unit="tune", disable=not progress, dynamic_ncols=True)
+        ):
             bars = bar_texts(tune.body)
             self.bars.append(bars)
             for position, bar in enumerate(bars):
@@ -187,17 +187,20 @@ class NoveltyIndex:
         grams = _grams(tune.body)
         if not grams or not self.tunes:
             return None, None
-        ranked = sorted(range(len(self.tunes)),
-                        key=lambda i: -len(grams & self.grams[i]) / (len(grams | self.grams[i]) or 1))[:3]
-        scored = [(_edit_distance(tune.body, self.tunes[i].body) / max(len(tune.body), len(self.tunes[i].body), 1), i)
-                  for i in ranked]
+        ranked = sorted(
+            range(len(self.tunes)), key=lambda i: -len(grams & self.grams[i]) / (len(grams | self.grams[i]) or 1)
+        )[:3]
+        scored = [
+            (_edit_distance(tune.body, self.tunes[i].body) / max(len(tune.body), len(self.tunes[i].body), 1), i)
+            for i in ranked
+        ]
         distance, index = min(scored)
         return self.tunes[index], distance
 
 
 def _grams(text: str, size: int = 4) -> set[str]:
     text = re.sub(r"\s+", "", text)
-    return {text[i:i + size] for i in range(len(text) - size + 1)}
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
 def _edit_distance(a: str, b: str) -> int:
@@ -243,9 +246,13 @@ def overlap(a: Counter, b: Counter) -> float | None:
     return sum(min(a[k] / total_a, b[k] / total_b) for k in set(a) | set(b))
 
 
-def evaluate_tunes(tunes: list[Tune], reference: list[Tune] | None = None,
-                   novelty: NoveltyIndex | None = None, use_abc2midi: bool = True,
-                   progress: bool = False) -> dict:
+def evaluate_tunes(
+    tunes: list[Tune],
+    reference: list[Tune] | None = None,
+    novelty: NoveltyIndex | None = None,
+    use_abc2midi: bool = True,
+    progress: bool = False,
+) -> dict:
     """Per-tune scores and the book's summary.
 
     Args:

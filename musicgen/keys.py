@@ -7,11 +7,25 @@ from fractions import Fraction
 
 from musicgen.errors import ConversionError
 
-_SHARPS_OF_MAJOR = {"C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5, "F#": 6, "C#": 7,
-                    "F": -1, "Bb": -2, "Eb": -3, "Ab": -4, "Db": -5, "Gb": -6, "Cb": -7}
+_SHARPS_OF_MAJOR = {
+    "C": 0,
+    "G": 1,
+    "D": 2,
+    "A": 3,
+    "E": 4,
+    "B": 5,
+    "F#": 6,
+    "C#": 7,
+    "F": -1,
+    "Bb": -2,
+    "Eb": -3,
+    "Ab": -4,
+    "Db": -5,
+    "Gb": -6,
+    "Cb": -7,
+}
 #: Sharps a mode has relative to the major key on the same tonic.
-_MODE_SHIFT = {"maj": 0, "ion": 0, "mix": -1, "dor": -2, "min": -3, "aeo": -3, "m": -3,
-               "phr": -4, "loc": -5, "lyd": 1}
+_MODE_SHIFT = {"maj": 0, "ion": 0, "mix": -1, "dor": -2, "min": -3, "aeo": -3, "m": -3, "phr": -4, "loc": -5, "lyd": 1}
 _SHARP_ORDER = "FCGDAEB"
 #: Semitones each ABC accidental sets a note to, from its natural.
 ACCIDENTAL = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
@@ -43,7 +57,7 @@ def key_signature(value: str) -> dict[str, int]:
     tonic = match.group(1) + match.group(2)
     mode = match.group(3).lower()
     if mode.startswith("exp"):
-        return _explicit(signature, text[match.end():])  # only the accidentals that follow
+        return _explicit(signature, text[match.end() :])  # only the accidentals that follow
     shift = _MODE_SHIFT.get(mode[:3] if mode not in ("m",) else "m")
     if shift is None and mode:
         raise ConversionError(f"K:{value}: unknown mode {match.group(3)!r}")
@@ -52,10 +66,10 @@ def key_signature(value: str) -> dict[str, int]:
     sharps = _SHARPS_OF_MAJOR[tonic] + (shift or 0)
     if not -7 <= sharps <= 7:
         raise ConversionError(f"K:{value}: a key with more than 7 sharps or flats")
-    letters = _SHARP_ORDER[:sharps] if sharps > 0 else _SHARP_ORDER[::-1][: -sharps]
+    letters = _SHARP_ORDER[:sharps] if sharps > 0 else _SHARP_ORDER[::-1][:-sharps]
     for letter in letters:
         signature[letter] = 1 if sharps > 0 else -1
-    return _explicit(signature, text[match.end():])
+    return _explicit(signature, text[match.end() :])
 
 
 def _explicit(signature: dict[str, int], rest: str) -> dict[str, int]:

@@ -62,10 +62,15 @@ def check_tempo(qpm: float | None, name: str = "tempo") -> float | None:
     """
     if qpm is None:
         return None
-    if isinstance(qpm, bool) or not isinstance(qpm, (int, float)) or not math.isfinite(qpm) \
-            or not MIN_TEMPO_QPM <= qpm <= MAX_TEMPO_QPM:
-        raise OptionError(f"{name} must be in range {MIN_TEMPO_QPM:g}..{MAX_TEMPO_QPM:g} "
-                            f"quarter notes per minute, not {qpm!r}")
+    if (
+        isinstance(qpm, bool)
+        or not isinstance(qpm, (int, float))
+        or not math.isfinite(qpm)
+        or not MIN_TEMPO_QPM <= qpm <= MAX_TEMPO_QPM
+    ):
+        raise OptionError(
+            f"{name} must be in range {MIN_TEMPO_QPM:g}..{MAX_TEMPO_QPM:g} quarter notes per minute, not {qpm!r}"
+        )
     return float(qpm)
 
 

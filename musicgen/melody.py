@@ -281,7 +281,7 @@ def _read_line(reader: _Reader, line: str) -> None:
             reader._end_measure(bar)
             i = match.end()
             ending = _ENDING.match(line, i)
-            if ending and not line.startswith("[", i) or (ending and line[i:i + 1] == "["):
+            if ending and not line.startswith("[", i) or (ending and line[i : i + 1] == "["):
                 reader._set_ending(int(ending.group(1)))
                 i = ending.end()
             continue

@@ -12,11 +12,35 @@ from musicgen.melody import Melody, abc_to_melody
 TICKS_PER_BEAT = 480
 #: General MIDI programs by common name (0-based program numbers).
 INSTRUMENTS = {
-    "piano": 0, "harpsichord": 6, "accordion": 21, "harmonica": 22, "guitar": 24,
-    "nylon-guitar": 24, "steel-guitar": 25, "harp": 46, "strings": 48, "violin": 40, "fiddle": 40,
-    "viola": 41, "cello": 42, "trumpet": 56, "clarinet": 71, "piccolo": 72, "flute": 73,
-    "recorder": 74, "whistle": 78, "tin-whistle": 78, "ocarina": 79, "bagpipe": 109, "pipes": 109,
-    "banjo": 105, "concertina": 21, "bandoneon": 23, "organ": 19, "oboe": 68, "bassoon": 70,
+    "piano": 0,
+    "harpsichord": 6,
+    "accordion": 21,
+    "harmonica": 22,
+    "guitar": 24,
+    "nylon-guitar": 24,
+    "steel-guitar": 25,
+    "harp": 46,
+    "strings": 48,
+    "violin": 40,
+    "fiddle": 40,
+    "viola": 41,
+    "cello": 42,
+    "trumpet": 56,
+    "clarinet": 71,
+    "piccolo": 72,
+    "flute": 73,
+    "recorder": 74,
+    "whistle": 78,
+    "tin-whistle": 78,
+    "ocarina": 79,
+    "bagpipe": 109,
+    "pipes": 109,
+    "banjo": 105,
+    "concertina": 21,
+    "bandoneon": 23,
+    "organ": 19,
+    "oboe": 68,
+    "bassoon": 70,
 }
 
 
@@ -33,8 +57,9 @@ def instrument_program(name: str | int) -> int:
         return program
     key = str(name).strip().lower().replace(" ", "-")
     if key not in INSTRUMENTS:
-        raise ConversionError(f"unknown instrument {name!r}; use a number 0..127 or one of: "
-                              + ", ".join(sorted(INSTRUMENTS)))
+        raise ConversionError(
+            f"unknown instrument {name!r}; use a number 0..127 or one of: " + ", ".join(sorted(INSTRUMENTS))
+        )
     return INSTRUMENTS[key]
 
 
@@ -55,12 +80,12 @@ def midi_text(text: str, limit: int = 100) -> str:
     return "".join(kept)[:limit].strip()
 
 
-_PUNCTUATION = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-                              "\u2013": "-", "\u2014": "-", "\u2026": "..."})
+_PUNCTUATION = str.maketrans(
+    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-", "\u2026": "..."}
+)
 
 
-def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | None = None,
-                        velocity: int = 80):
+def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | None = None, velocity: int = 80):
     """A ``mido.MidiFile`` (type 0) playing the melody on one channel."""
     import mido
 
@@ -70,8 +95,10 @@ def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | Non
         raise ConversionError(str(error)) from None
     seconds = float(melody.length) * 4 * 60 / qpm
     if seconds > MAX_SOUND_SECONDS:
-        raise ConversionError(f"the tune plays for {seconds:,.0f} s at {qpm:g} quarter notes a minute; "
-                              f"musicgen makes at most {MAX_SOUND_SECONDS:g} s of sound")
+        raise ConversionError(
+            f"the tune plays for {seconds:,.0f} s at {qpm:g} quarter notes a minute; "
+            f"musicgen makes at most {MAX_SOUND_SECONDS:g} s of sound"
+        )
     ticks_per_whole = 4 * TICKS_PER_BEAT
     events = []  # (tick, order, message): note-offs sort before note-ons at the same tick
     for note in melody.notes:
@@ -98,8 +125,9 @@ def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | Non
     return midi
 
 
-def abc_to_midi(abc_text: str, midi_path: str | Path, *, instrument: str | int = "piano",
-                tempo_qpm: float | None = None) -> Path:
+def abc_to_midi(
+    abc_text: str, midi_path: str | Path, *, instrument: str | int = "piano", tempo_qpm: float | None = None
+) -> Path:
     """Write one tune's melody as a MIDI file.
 
     Args:

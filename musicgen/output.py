@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicgen.checkpoint import current_umask, atomic_write
+from musicgen.checkpoint import atomic_write, current_umask
 from musicgen.errors import MusicgenError
 
 #: Longest file-name stem made from a title.
@@ -190,9 +190,15 @@ class Saved:
     renderer: str = ""
 
 
-def save_tunes(tunes: list, out_dir: Path, force: bool = False, formats=("abc",),
-               instrument: str | int = "piano", tempo_qpm: float | None = None,
-               progress: bool = False) -> Saved:
+def save_tunes(
+    tunes: list,
+    out_dir: Path,
+    force: bool = False,
+    formats=("abc",),
+    instrument: str | int = "piano",
+    tempo_qpm: float | None = None,
+    progress: bool = False,
+) -> Saved:
     """Write each tune as ``NN-title.abc`` (and ``.mid``, ``.wav``) plus ``tunebook.abc``.
 
     Args:
@@ -214,9 +220,16 @@ def save_tunes(tunes: list, out_dir: Path, force: bool = False, formats=("abc",)
     return save_tune_stream([tunes], len(tunes), out_dir, force, formats, instrument, tempo_qpm, progress)
 
 
-def save_tune_stream(batches, total: int, out_dir: Path, force: bool = False, formats=("abc",),
-                     instrument: str | int = "piano", tempo_qpm: float | None = None,
-                     progress: bool = False) -> Saved:
+def save_tune_stream(
+    batches,
+    total: int,
+    out_dir: Path,
+    force: bool = False,
+    formats=("abc",),
+    instrument: str | int = "piano",
+    tempo_qpm: float | None = None,
+    progress: bool = False,
+) -> Saved:
     """:func:`save_tunes` for tunes that arrive in batches (an iterable of lists).
 
     Each batch is written and dropped before the next is asked for, and the
@@ -230,8 +243,10 @@ def save_tune_stream(batches, total: int, out_dir: Path, force: bool = False, fo
     formats = check_formats(formats)
     make_stem = _StemMaker(max(2, len(str(total))))
     saved = Saved()
-    with OutputFolder(out_dir, force=force) as folder, \
-            tqdm(total=total, disable=not progress, unit="tune", desc="writing") as bar:
+    with (
+        OutputFolder(out_dir, force=force) as folder,
+        tqdm(total=total, disable=not progress, unit="tune", desc="writing") as bar,
+    ):
         book = folder.open_stream("tunebook.abc")
         for tunes in batches:
             rendered = render_tunes([t.abc for t in tunes], formats, instrument, tempo_qpm)

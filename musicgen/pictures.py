@@ -42,9 +42,14 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
     abc_to_melody(abc)  # raises ConversionError for what musicgen cannot read
     text = _printable(abc)  # verovio writes control characters as &#01;, which no XML reader takes
     try:
-        child = subprocess.run([sys.executable, "-m", "musicgen.pictures", str(scale)], input=text.encode("utf-8"),
-                               capture_output=True, timeout=timeout_s, check=False,
-                               preexec_fn=child_limits(VEROVIO_MEMORY_BYTES, timeout_s))
+        child = subprocess.run(
+            [sys.executable, "-m", "musicgen.pictures", str(scale)],
+            input=text.encode("utf-8"),
+            capture_output=True,
+            timeout=timeout_s,
+            check=False,
+            preexec_fn=child_limits(VEROVIO_MEMORY_BYTES, timeout_s),
+        )
     except subprocess.TimeoutExpired:
         raise ConversionError(f"verovio took longer than {timeout_s:.0f} s to engrave this tune") from None
     if child.returncode != 0:
@@ -62,8 +67,9 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
 
 def _printable(abc: str) -> str:
     """The tune without control characters (tabs become spaces; line breaks stay)."""
-    return "".join(" " if c == "\t" else c for c in abc
-                   if c == "\n" or c == "\t" or unicodedata.category(c) not in ("Cc", "Cs"))
+    return "".join(
+        " " if c == "\t" else c for c in abc if c == "\n" or c == "\t" or unicodedata.category(c) not in ("Cc", "Cs")
+    )
 
 
 def engrave(abc: str, scale: int = 40) -> str:
@@ -76,8 +82,17 @@ def engrave(abc: str, scale: int = 40) -> str:
 
     verovio.enableLog(verovio.LOG_OFF)  # its warnings would go straight to the terminal
     toolkit = verovio.toolkit()
-    toolkit.setOptions({"inputFrom": "abc", "pageWidth": PAGE_WIDTH, "pageHeight": PAGE_HEIGHT,
-                        "adjustPageHeight": True, "footer": "none", "scale": scale, "breaks": "auto"})
+    toolkit.setOptions(
+        {
+            "inputFrom": "abc",
+            "pageWidth": PAGE_WIDTH,
+            "pageHeight": PAGE_HEIGHT,
+            "adjustPageHeight": True,
+            "footer": "none",
+            "scale": scale,
+            "breaks": "auto",
+        }
+    )
     if not abc.strip() or not toolkit.loadData(abc) or toolkit.getPageCount() < 1:
         raise ConversionError("verovio cannot read this tune")
     svg = toolkit.renderToSVG(1)

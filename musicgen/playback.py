@@ -35,8 +35,10 @@ def list_ports() -> list[str]:
     import mido
 
     if sys.platform.startswith("linux") and not ALSA_SEQUENCER.exists():
-        raise MusicgenError(f"this computer has no MIDI system ({ALSA_SEQUENCER} is missing, as in most "
-                            "containers and servers): play with --audio")
+        raise MusicgenError(
+            f"this computer has no MIDI system ({ALSA_SEQUENCER} is missing, as in most "
+            "containers and servers): play with --audio"
+        )
     try:
         return mido.get_output_names()
     except ImportError:
@@ -54,8 +56,9 @@ def all_notes_off(port) -> None:
         port.send(mido.Message("control_change", channel=channel, control=120, value=0))
 
 
-def send_midi(midi, port, clock: Callable[[], float] = time.monotonic,
-              sleep: Callable[[float], None] = time.sleep) -> float:
+def send_midi(
+    midi, port, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+) -> float:
     """Send a MidiFile's messages to a port at their times; returns seconds played.
 
     Meta messages are not sent. Ctrl-C silences the port and re-raises.
@@ -87,8 +90,13 @@ def _midi_file(path: Path, work: Path) -> Path:
     return path
 
 
-def play(path: str | Path, port: str | None = None, *, use_port: bool | None = None,
-         on_start: Callable[[str, float], None] | None = None) -> float:
+def play(
+    path: str | Path,
+    port: str | None = None,
+    *,
+    use_port: bool | None = None,
+    on_start: Callable[[str, float], None] | None = None,
+) -> float:
     """Play an ABC tune (its first tune) or a MIDI file.
 
     Args:
@@ -157,8 +165,10 @@ def _play_audio(midi_path: Path, work: Path, seconds: float, on_start) -> float:
     except OSError:  # sounddevice is there; the PortAudio library it needs is not
         sounddevice, missing = None, "install the PortAudio library (apt-get install libportaudio2)"
     if sounddevice is None and player is None:
-        raise MusicgenError(f"no MIDI port and no audio player: {missing}, or install aplay (alsa-utils); "
-                            "or open the .wav with any player")
+        raise MusicgenError(
+            f"no MIDI port and no audio player: {missing}, or install aplay (alsa-utils); "
+            "or open the .wav with any player"
+        )
     if on_start:
         on_start("the sound card", seconds)
     if sounddevice is not None:

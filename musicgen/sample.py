@@ -175,8 +175,9 @@ def _filter_logits(logits: torch.Tensor, config: SampleConfig) -> torch.Tensor:
     return logits
 
 
-def header_fields(key: str | None = None, meter: str | None = None, title: str | None = None,
-                  tune_type: str | None = None) -> dict[str, str]:
+def header_fields(
+    key: str | None = None, meter: str | None = None, title: str | None = None, tune_type: str | None = None
+) -> dict[str, str]:
     """Header lines to force, by field letter, from the CLI's header options.
 
     Raises:
@@ -214,8 +215,10 @@ def _to_model_tonic(tonics: TonicTable | None, prime: str, fixed: dict[str, str]
         return prime, fixed, None
     tonic = tonic_of(key)
     if tonic is None:
-        raise SamplingError(f"K:{key}: this model writes every tune in {tonics.tonic} and moves it to its key; "
-                            "give a key with a tonic, such as D, Em or Ador")
+        raise SamplingError(
+            f"K:{key}: this model writes every tune in {tonics.tonic} and moves it to its key; "
+            "give a key with a tonic, such as D, Em or Ador"
+        )
     interval = interval_between(tonic, tonics.tonic)
     try:
         prime = transpose_body(prime, interval)
@@ -238,8 +241,10 @@ def _prepare_prime(model: CharLM, prime: str | None, header: dict[str, str] | No
     prime = re.sub(r"^X:[^\n]*\n", "", prime or "")
     if header and KEY_LINE.search(prime):
         fields = ", ".join(f"{letter}:" for letter in header)
-        raise SamplingError(f"the prime already ends its header with a K: line, so {fields} cannot be "
-                            "written for you: put those lines in the prime")
+        raise SamplingError(
+            f"the prime already ends its header with a K: line, so {fields} cannot be "
+            "written for you: put those lines in the prime"
+        )
     prime, fixed, tonic = _to_model_tonic(model.tonics, prime, header or {})
     _check_prime(model.vocab, prime, "prime")
     _check_prime(model.vocab, "".join(f"{k}:{v}\n" for k, v in fixed.items()), "header options")
@@ -259,11 +264,25 @@ MAX_BATCH_SIZE = 1024
 
 
 @torch.no_grad()
-def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | None = None,
-             prime: str | None = None, *, top_k: int = 0, top_p: float = 1.0,
-             max_length: int = 1500, header: dict[str, str] | None = None, header_drafts: int = 16,
-             end_drafts: int = 4, bar_tries: int = 8, progress: bool = False, fast: bool = True, int8: bool = False,
-             first_number: int = 1) -> list[GeneratedTune]:
+def generate(
+    model: CharLM,
+    n: int = 1,
+    temperature: float = 1.0,
+    seed: int | None = None,
+    prime: str | None = None,
+    *,
+    top_k: int = 0,
+    top_p: float = 1.0,
+    max_length: int = 1500,
+    header: dict[str, str] | None = None,
+    header_drafts: int = 16,
+    end_drafts: int = 4,
+    bar_tries: int = 8,
+    progress: bool = False,
+    fast: bool = True,
+    int8: bool = False,
+    first_number: int = 1,
+) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 
     Args:
@@ -289,13 +308,14 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     """
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
-    config = SampleConfig.checked(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts,
-                                  bar_tries)
+    config = SampleConfig.checked(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts, bar_tries)
     prime, fixed, tonic = _prepare_prime(model, prime, header)
     rows = n * config.end_drafts * (config.header_drafts if fixed else 1)
     if rows > MAX_ROWS:
-        raise SamplingError(f"{n} tunes with their drafts are {rows:,} rows sampled together; at most "
-                            f"{MAX_ROWS:,} (use generate_batches, or fewer drafts)")
+        raise SamplingError(
+            f"{n} tunes with their drafts are {rows:,} rows sampled together; at most "
+            f"{MAX_ROWS:,} (use generate_batches, or fewer drafts)"
+        )
     vocab, tonics = model.vocab, model.tonics
     generator = torch.Generator().manual_seed(seed if seed is not None else torch.seed())
     device = next(model.parameters()).device
@@ -311,8 +331,14 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
     active = list(range(len(streams)))  # stream index of each batch row
     from tqdm import tqdm
 
-    bar = tqdm(total=n * endings, disable=not progress, unit="tune" if endings == 1 else "draft",
-               desc=f"composing {first_number}-{first_number + n - 1}", dynamic_ncols=True, leave=False)
+    bar = tqdm(
+        total=n * endings,
+        disable=not progress,
+        unit="tune" if endings == 1 else "draft",
+        desc=f"composing {first_number}-{first_number + n - 1}",
+        dynamic_ncols=True,
+        leave=False,
+    )
     for _ in range(MAX_STEPS_PER_CHAR * (max_length - len(prime))):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)
@@ -325,9 +351,15 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         mask_banned(probs, streams, active, vocab)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
-        next_ids, keep = write_step(streams, active, sampled, log_probs, vocab,
-                                    _end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None,
-                                    max_length)
+        next_ids, keep = write_step(
+            streams,
+            active,
+            sampled,
+            log_probs,
+            vocab,
+            _end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None,
+            max_length,
+        )
         bar.update(0 if drafts > 1 else len(active) - len(keep))
         if not keep:
             break
@@ -341,10 +373,14 @@ def generate(model: CharLM, n: int = 1, temperature: float = 1.0, seed: int | No
         streams = [streams[index] for index in draw_drafts(streams, drafts, generator)]
     bar.close()
     draws = torch.rand(n, generator=generator).tolist()  # one tonic draw per tune, from the seed
-    finished = [_finish(first_number + slot // endings, stream, tonics, tonic, draws[slot // endings])
-                for slot, stream in enumerate(streams)]
-    return [_best_ending(finished[tune * endings:(tune + 1) * endings], streams[tune * endings:(tune + 1) * endings])
-            for tune in range(n)]
+    finished = [
+        _finish(first_number + slot // endings, stream, tonics, tonic, draws[slot // endings])
+        for slot, stream in enumerate(streams)
+    ]
+    return [
+        _best_ending(finished[tune * endings : (tune + 1) * endings], streams[tune * endings : (tune + 1) * endings])
+        for tune in range(n)
+    ]
 
 
 #: Steps the sampler may take per character of ``max_length``: a tune
@@ -388,8 +424,15 @@ def _best_ending(drafts: list[GeneratedTune], streams: list[Stream]) -> Generate
 
 def _rank(draft: GeneratedTune, stream: Stream) -> tuple:
     plays, on_tonic = _plays(draft.tune)
-    return (draft.tune is not None, plays, draft.complete, not stream.repeats.left_open,
-            not _ends_on_jump(draft.text), on_tonic, stream.end_log_prob)
+    return (
+        draft.tune is not None,
+        plays,
+        draft.complete,
+        not stream.repeats.left_open,
+        not _ends_on_jump(draft.text),
+        on_tonic,
+        stream.end_log_prob,
+    )
 
 
 def _plays(tune: Tune | None) -> tuple[bool, bool]:
@@ -448,8 +491,7 @@ def _batches(model: CharLM, n: int, batch_size: int, seed: int | None, options: 
         yield generate(model, n=count, seed=batch_seed, first_number=first + 1, **options)
 
 
-def _finish(number: int, stream: Stream, tonics: TonicTable | None, tonic: str | None,
-            draw: float) -> GeneratedTune:
+def _finish(number: int, stream: Stream, tonics: TonicTable | None, tonic: str | None, draw: float) -> GeneratedTune:
     """The tune as written, read and moved to ``tonic`` (or a drawn one) when the model moves keys."""
     text = "".join(stream.chars)
     try:
@@ -491,6 +533,13 @@ def export_model(source: str | Path, target: str | Path, half: bool = True) -> P
     load_model(source)  # the weights must fit the model before they are shared
     weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in data["model"].items()}
     keep = {k: data[k] for k in ("task", "model_config", "train_config", "vocab", "tonics", "step") if k in data}
-    save_checkpoint(Path(target), {**keep, "model": weights, "optimizer": None,
-                                   "progress": {"best_bpc": data.get("progress", {}).get("best_bpc")}})
+    save_checkpoint(
+        Path(target),
+        {
+            **keep,
+            "model": weights,
+            "optimizer": None,
+            "progress": {"best_bpc": data.get("progress", {}).get("best_bpc")},
+        },
+    )
     return Path(target)

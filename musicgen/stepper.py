@@ -84,7 +84,9 @@ class LSTMStepper:
         linear = _Int8Linear if int8 else _FloatLinear
         with torch.no_grad():
             embedding = model.core.embedding.weight  # (V, E)
-            self.input_table = (embedding @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + rnn.bias_hh_l0).contiguous()  # (V, 4H)
+            self.input_table = (
+                embedding @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + rnn.bias_hh_l0
+            ).contiguous()  # (V, 4H)
             self.hidden_product = linear(rnn.weight_hh_l0, None)  # (B, H) -> (B, 4H)
             self.stacked = []  # layer >= 1: [input; hidden] (B, 2H) -> (B, 4H)
             for layer in range(1, model.config.num_layers):

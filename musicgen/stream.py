@@ -195,14 +195,14 @@ class Stream:
         self.forced: deque[str] = deque()
         header_end = KEY_LINE.search(prime)
         self.in_header = not header_end
-        self.has_notes = bool(header_end) and not NOTE_LETTERS.isdisjoint(prime[header_end.end():])
-        body = prime[header_end.end():] if header_end else ""
+        self.has_notes = bool(header_end) and not NOTE_LETTERS.isdisjoint(prime[header_end.end() :])
+        body = prime[header_end.end() :] if header_end else ""
         self.repeats = Repeats()
         for char in body:
             self.repeats.follow(char)
         self.line_start = len(prime) - len(prime.rsplit("\n", 1)[-1])  # where the line being written starts
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
-        self.fields = _fields(prime[:header_end.end()]) if header_end else {}  # M, L, K, for bar lengths
+        self.fields = _fields(prime[: header_end.end()]) if header_end else {}  # M, L, K, for bar lengths
         body_start = len(prime) - len(body) if header_end else None
         self.bars = Bars(body_start + body.rindex("|") + 1 if "|" in body else body_start, bar_tries, "|" not in body)
         self.done = False
@@ -253,7 +253,7 @@ class Stream:
         """
         if not (self.hornpipe and self.in_header) or self.forced:
             return None
-        line = "".join(self.chars[self.line_start:])
+        line = "".join(self.chars[self.line_start :])
         if not line.startswith("M:"):
             return None
         ways_on = [f"M:{meter}\n"[len(line)] for meter in HORNPIPE_METERS if f"M:{meter}\n".startswith(line)]
@@ -273,7 +273,7 @@ class Stream:
         if self.in_header or self.bars.start is None:
             return None
         ends_mark = self.chars[-1] in "|:["
-        text = "".join(self.chars[self.bars.start:])
+        text = "".join(self.chars[self.bars.start :])
         text = text.rstrip(":[") if ends_mark else text
         try:
             length, bar_length, warnings = read_bar(self.fields, text)
@@ -316,7 +316,7 @@ class Stream:
             self.has_notes = self.has_notes or char in NOTE_LETTERS
             self._follow_bars(char)
         if char == "\n":
-            line = "".join(self.chars[self.line_start:-1])
+            line = "".join(self.chars[self.line_start : -1])
             self.fields.update(_fields(line))
             if self.in_header:
                 self.in_header = not line.startswith("K:")
@@ -345,8 +345,14 @@ class Stream:
         bars = self.bars
         if not bars.most_tries:
             return
-        bars.mark = (len(self.chars), copy.copy(self.repeats), self.has_notes, self.line_start, dict(self.fields),
-                     bars.pickup)
+        bars.mark = (
+            len(self.chars),
+            copy.copy(self.repeats),
+            self.has_notes,
+            self.line_start,
+            dict(self.fields),
+            bars.pickup,
+        )
         bars.begun, bars.tries = True, bars.most_tries
 
 
@@ -379,7 +385,7 @@ def weigh(stream: Stream, char: str, log_probs: torch.Tensor, vocab: Vocabulary)
     is the model's probability of the forced line given the lines before it.
     """
     if stream.started_rank is not None:
-        earlier = [vocab.index[c] for c in HEADER_ORDER[:stream.started_rank] if c in vocab.index]
+        earlier = [vocab.index[c] for c in HEADER_ORDER[: stream.started_rank] if c in vocab.index]
         later = 1.0 - float(log_probs[earlier].exp().sum()) if earlier else 1.0
         stream.log_weight -= math.log(max(later, 1e-12))
     if stream.last_forced:
@@ -401,8 +407,12 @@ def mask_banned(probs: torch.Tensor, streams: list[Stream], active: list[int], v
     is one abc2midi reports an error in. Where the banned characters are all
     the probability a row has (top-k of 1), they stay.
     """
-    pairs = [(row, vocab.index[char]) for row, index in enumerate(active)
-             for char in _banned_in(streams[index], vocab) if char in vocab.index]
+    pairs = [
+        (row, vocab.index[char])
+        for row, index in enumerate(active)
+        for char in _banned_in(streams[index], vocab)
+        if char in vocab.index
+    ]
     if not pairs:
         return
     rows, ids = torch.tensor(pairs, dtype=torch.long).T
@@ -429,9 +439,15 @@ def keep_drafts(streams: list[Stream], active: list[int], drafts: int, generator
     return [streams[index] for index in kept], active, rows
 
 
-def write_step(streams: list[Stream], active: list[int], sampled: list[int], log_probs: torch.Tensor | None,
-               vocab: Vocabulary, end_log_probs: dict[int, float] | None = None,
-               max_length: int = 10**9) -> tuple[list[int], list[int]]:
+def write_step(
+    streams: list[Stream],
+    active: list[int],
+    sampled: list[int],
+    log_probs: torch.Tensor | None,
+    vocab: Vocabulary,
+    end_log_probs: dict[int, float] | None = None,
+    max_length: int = 10**9,
+) -> tuple[list[int], list[int]]:
     """Write each active tune's next character: the ids to feed on and the batch rows still writing.
 
     ``log_probs`` (B, V), while header drafts are weighed, else None;

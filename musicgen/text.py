@@ -61,8 +61,7 @@ class WordVocab:
     pad_id, unk_id, bos_id, eos_id = 0, 1, 2, 3
 
     @classmethod
-    def build(cls, sentences: Iterable[list[str]], min_freq: int = 1,
-              max_size: int | None = None) -> WordVocab:
+    def build(cls, sentences: Iterable[list[str]], min_freq: int = 1, max_size: int | None = None) -> WordVocab:
         """The words seen at least ``min_freq`` times, most frequent first.
 
         Ties are broken alphabetically, so the same data gives the same
@@ -100,5 +99,5 @@ def subword_ids(word: str, buckets: int, smallest: int = 3, largest: int = 5, mo
     the same in every process, so ids are stable across runs and machines.
     """
     framed = f"<{word}>"
-    grams = [framed[i:i + n] for n in range(smallest, largest + 1) for i in range(len(framed) - n + 1)]
+    grams = [framed[i : i + n] for n in range(smallest, largest + 1) for i in range(len(framed) - n + 1)]
     return [zlib.crc32(gram.encode()) % buckets + 1 for gram in grams[:most]]

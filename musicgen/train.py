@@ -94,8 +94,15 @@ def evaluate_bpc(model: CharLM, tunes: list, batch_size: int, seq_len: int) -> f
 class Trainer:
     """One training run: model, optimizer, data and the loop over them."""
 
-    def __init__(self, corpus: Corpus, run_dir: Path, model_config: ModelConfig | None,
-                 config: TrainConfig, resume: dict | None = None, corpus_paths: list[str] | None = None):
+    def __init__(
+        self,
+        corpus: Corpus,
+        run_dir: Path,
+        model_config: ModelConfig | None,
+        config: TrainConfig,
+        resume: dict | None = None,
+        corpus_paths: list[str] | None = None,
+    ):
         self.run_dir = Path(run_dir)
         self.corpus_paths = corpus_paths  # kept in checkpoints: a resumed run reads the same tunes
         self.config = config
@@ -110,8 +117,10 @@ class Trainer:
         if resume is not None:
             earlier = resume.get("train_config", {}).get("tonic", "")
             if earlier != config.tonic:
-                raise MusicgenError(f"the run moved its tunes to tonic {earlier or 'none'!r}: "
-                                    f"it cannot resume with {config.tonic or 'none'!r}")
+                raise MusicgenError(
+                    f"the run moved its tunes to tonic {earlier or 'none'!r}: "
+                    f"it cannot resume with {config.tonic or 'none'!r}"
+                )
             vocab = Vocabulary(resume["vocab"])
             unknown = vocab.unknown("".join(texts))
             if unknown:
@@ -163,9 +172,12 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict() if with_optimizer else None,
             "progress": {
-                "epoch": self.epoch, "batch_index": self.batch_index,
-                "best_bpc": self.best_bpc, "bad_evals": self.bad_evals,
-                "elapsed_s": self.elapsed, "rng_state": torch.get_rng_state(),
+                "epoch": self.epoch,
+                "batch_index": self.batch_index,
+                "best_bpc": self.best_bpc,
+                "bad_evals": self.bad_evals,
+                "elapsed_s": self.elapsed,
+                "rng_state": torch.get_rng_state(),
             },
         }
 
@@ -176,7 +188,7 @@ class Trainer:
         batch stops early where it returns True.
         """
         lengths = [len(t) for t in tunes]
-        ids, mask = pad_batch(tunes[self.place.rank::self.place.world], max(lengths))
+        ids, mask = pad_batch(tunes[self.place.rank :: self.place.world], max(lengths))
         ids, mask = ids.to(self.device), mask.to(self.device)
         # Characters counted in each window across the whole batch, so every
         # process divides by the same number and DDP's average is the batch mean.
@@ -225,9 +237,14 @@ class Trainer:
             self.bad_evals += 1
         if not self.place.leader:  # every process validates alike; one writes
             return bool(self.config.patience) and self.bad_evals >= self.config.patience
-        record = {"step": self.step, "epoch": self.epoch, "train_bpc": round(train_bpc, 4),
-                  "valid_bpc": round(valid_bpc, 4), "chars_per_s": round(chars_per_s),
-                  "elapsed_s": round(self.elapsed, 1)}
+        record = {
+            "step": self.step,
+            "epoch": self.epoch,
+            "train_bpc": round(train_bpc, 4),
+            "valid_bpc": round(valid_bpc, 4),
+            "chars_per_s": round(chars_per_s),
+            "elapsed_s": round(self.elapsed, 1),
+        }
         with open(self.run_dir / "log.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(record) + "\n")
         logger.info("step %d: valid %.4f bits/char", self.step, valid_bpc)
@@ -256,8 +273,13 @@ class Trainer:
         for name in ("model.pt", "last.pt", "curves.png") if self.place.leader else ():
             clear_cut_short_writes(self.run_dir / name)
         lengths = [len(t) for t in self.train_tunes]
-        bar = tqdm(total=self.config.max_steps, initial=self.step, disable=not progress or not self.place.leader,
-                   unit="step", dynamic_ncols=True)
+        bar = tqdm(
+            total=self.config.max_steps,
+            initial=self.step,
+            disable=not progress or not self.place.leader,
+            unit="step",
+            dynamic_ncols=True,
+        )
         window = {"bits": 0.0, "chars": 0.0, "start": time.perf_counter(), "mark": time.perf_counter()}
         outcome: dict[str, str] = {}
         stopped = "finished"
@@ -271,7 +293,8 @@ class Trainer:
             now = time.perf_counter()
             self.elapsed, window["mark"] = self.elapsed + now - window["mark"], now  # training time, to this step
             out_of_time = bool(self.config.time_limit) and any_rank(
-                self.elapsed >= self.config.time_limit * 60, self.place)
+                self.elapsed >= self.config.time_limit * 60, self.place
+            )
             if not (self.step % self.config.eval_interval == 0 or self.step >= self.config.max_steps or out_of_time):
                 return False
             rate = window["chars"] / max(time.perf_counter() - window["start"], 1e-9)
@@ -280,7 +303,9 @@ class Trainer:
                 outcome["stopped"] = "early stopping"
             elif out_of_time:
                 outcome["stopped"] = "time limit"
-            window.update(bits=0.0, chars=0.0, start=time.perf_counter(), mark=time.perf_counter())  # validation is not training time
+            window.update(
+                bits=0.0, chars=0.0, start=time.perf_counter(), mark=time.perf_counter()
+            )  # validation is not training time
             return "stopped" in outcome
 
         try:
@@ -288,8 +313,9 @@ class Trainer:
                 batches = epoch_batches(lengths, self.config.batch_size, self.config.seed, self.epoch)
                 while self.batch_index < len(batches) and self.step < self.config.max_steps:
                     window["mark"], before = time.perf_counter(), self.step
-                    bits, chars = self._train_batch([self.train_tunes[i] for i in batches[self.batch_index]],
-                                                    after_step)
+                    bits, chars = self._train_batch(
+                        [self.train_tunes[i] for i in batches[self.batch_index]], after_step
+                    )
                     self.batch_index += 1
                     self.elapsed += time.perf_counter() - window["mark"]
                     bar.update(self.step - before)
@@ -300,8 +326,12 @@ class Trainer:
                     if self.stop_requested:
                         raise KeyboardInterrupt
                     rate = window["chars"] / max(time.perf_counter() - window["start"], 1e-9)
-                    bar.set_postfix(bpc=f"{bits / max(chars, 1):.3f}", valid=f"{self.best_bpc:.3f}",
-                                    chars_s=f"{rate:,.0f}", epoch=self.epoch)
+                    bar.set_postfix(
+                        bpc=f"{bits / max(chars, 1):.3f}",
+                        valid=f"{self.best_bpc:.3f}",
+                        chars_s=f"{rate:,.0f}",
+                        epoch=self.epoch,
+                    )
                 if self.batch_index >= len(batches):
                     self.epoch, self.batch_index = self.epoch + 1, 0
         except KeyboardInterrupt:
@@ -342,9 +372,15 @@ def _catch_interrupt(trainer: Trainer):
 RUN_FILES = ("model.pt", "last.pt", "log.jsonl", "curves.png")
 
 
-def train(corpus_paths: list[Path] | None = None, run_dir: Path = Path("outputs/train"),
-          model_config: ModelConfig | None = None, train_config: TrainConfig | None = None,
-          resume: Path | None = None, progress: bool = True, force: bool = False) -> TrainResult:
+def train(
+    corpus_paths: list[Path] | None = None,
+    run_dir: Path = Path("outputs/train"),
+    model_config: ModelConfig | None = None,
+    train_config: TrainConfig | None = None,
+    resume: Path | None = None,
+    progress: bool = True,
+    force: bool = False,
+) -> TrainResult:
     """Train a character language model and write its checkpoints.
 
     Args:
@@ -369,8 +405,10 @@ def train(corpus_paths: list[Path] | None = None, run_dir: Path = Path("outputs/
     earlier = [name for name in RUN_FILES if (Path(run_dir) / name).exists()]
     if earlier and resume is None:
         if not force:
-            raise MusicgenError(f"{run_dir} already holds a run ({', '.join(earlier)}): use --resume to continue "
-                                "it, --force to replace it, or another --out")
+            raise MusicgenError(
+                f"{run_dir} already holds a run ({', '.join(earlier)}): use --resume to continue "
+                "it, --force to replace it, or another --out"
+            )
         for name in earlier:  # a new run starts its own log
             (Path(run_dir) / name).unlink()
     if resume is not None:

@@ -55,9 +55,7 @@ class Tune:
 
     def header_text(self) -> str:
         """Header lines without X:, in :data:`HEADER_ORDER`."""
-        return "".join(
-            f"{letter}:{self.fields[letter]}\n" for letter in HEADER_ORDER if letter in self.fields
-        )
+        return "".join(f"{letter}:{self.fields[letter]}\n" for letter in HEADER_ORDER if letter in self.fields)
 
     @property
     def text(self) -> str:
@@ -220,9 +218,7 @@ def _draft_tune(chunk: str) -> _Draft:
 # the notes (pitch, onset and length) as written; see tests/test_tunebook.py.
 _DECORATION = r"(?:[~.uvHTJLMPSOR]|![^!\n]*!)"
 _NOTE = r"[_^=]*[A-Ga-g][,']*"
-_CHORD = re.compile(
-    r"[A-G][#b]?(?:m|min|maj|dim|aug|sus|add|M|[0-9]|\+|-|°|ø|\(|\)|#|b)*(?:/[A-Ga-g][#b]?)?"
-)
+_CHORD = re.compile(r"[A-G][#b]?(?:m|min|maj|dim|aug|sus|add|M|[0-9]|\+|-|°|ø|\(|\)|#|b)*(?:/[A-Ga-g][#b]?)?")
 _REPAIRS = (
     # Ryan's "k" (a bowing mark no player knows) before a note: "vkg2" plays as "vg2".
     (re.compile(r"(?<![A-Za-tw-z])k(?=[~.uvHT(\[]*[_^=]*[A-Ga-gz])"), ""),
@@ -320,10 +316,11 @@ def parse_tunebook(text: str, source: str = "") -> tuple[list[Tune], list[Skippe
     skipped: list[Skipped] = []
     starts = [m.start() for m in _TUNE_START.finditer(text)]
     for begin, end in zip(starts, starts[1:] + [len(text)]):
-        draft = _draft_tune(text[begin:min(end, begin + MAX_TUNE_CHARS + 1)])
+        draft = _draft_tune(text[begin : min(end, begin + MAX_TUNE_CHARS + 1)])
         if draft.size > MAX_TUNE_CHARS:
-            result = Skipped(source, draft.number, draft.fields.get("T", ""),
-                             f"longer than {MAX_TUNE_CHARS:,} characters")
+            result = Skipped(
+                source, draft.number, draft.fields.get("T", ""), f"longer than {MAX_TUNE_CHARS:,} characters"
+            )
         else:
             result = _finish(draft, source)
         (tunes if isinstance(result, Tune) else skipped).append(result)

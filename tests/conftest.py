@@ -28,11 +28,15 @@ def _train_small(run_dir: Path, corpus: Path, **changes) -> Path:
     from musicgen.config import ModelConfig, TrainConfig
     from musicgen.train import train
 
-    train([corpus], run_dir, ModelConfig(vocab_size=1, hidden_size=48, num_layers=1,
-                                            embedding_size=16, dropout=0.0),
-          TrainConfig(batch_size=16, seq_len=64, max_steps=40, eval_interval=20, warmup_steps=5,
-                      learning_rate=1e-2, **changes),
-          progress=False)
+    train(
+        [corpus],
+        run_dir,
+        ModelConfig(vocab_size=1, hidden_size=48, num_layers=1, embedding_size=16, dropout=0.0),
+        TrainConfig(
+            batch_size=16, seq_len=64, max_steps=40, eval_interval=20, warmup_steps=5, learning_rate=1e-2, **changes
+        ),
+        progress=False,
+    )
     return run_dir
 
 

@@ -18,8 +18,9 @@ def abc2midi_report(abc: str, work: Path) -> str:
     """What abc2midi prints checking a tune (``-c``): its errors and warnings."""
     source = work / "check.abc"
     source.write_text(abc, encoding="utf-8")
-    result = subprocess.run(["abc2midi", str(source), "-c"], capture_output=True, text=True,
-                            errors="replace", cwd=work, timeout=30)
+    result = subprocess.run(
+        ["abc2midi", str(source), "-c"], capture_output=True, text=True, errors="replace", cwd=work, timeout=30
+    )
     return result.stdout + result.stderr
 
 
@@ -43,8 +44,9 @@ def abc2midi_notes(abc: str, work: Path, chords: bool = True) -> list[tuple[int,
     source, midi = work / "notes.abc", work / "notes.mid"
     source.write_text(abc, encoding="utf-8")
     flags = [] if chords else ["-NGUI"]
-    subprocess.run(["abc2midi", str(source), "-o", str(midi), *flags], capture_output=True,
-                   cwd=work, timeout=30, check=True)
+    subprocess.run(
+        ["abc2midi", str(source), "-o", str(midi), *flags], capture_output=True, cwd=work, timeout=30, check=True
+    )
     ticks, notes = 0, []
     for message in mido.merge_tracks(mido.MidiFile(midi).tracks):
         ticks += message.time

@@ -100,22 +100,28 @@ def _hostile(tmp_path, tiny_run, name, change):
     return path
 
 
-@pytest.mark.parametrize("name, change, message", [
-    ("config-list", lambda d: d.update(model_config=[1, 2]), "'model_config' is a list"),
-    ("config-none", lambda d: d.update(model_config=None), "'model_config' is a NoneType"),
-    ("model-str", lambda d: d.update(model="weights"), "'model' is a str"),
-    ("model-list", lambda d: d.update(model=[torch.zeros(2)]), "'model' is a list"),
-    ("train-config", lambda d: d.update(train_config="fast"), "'train_config' is a str"),
-    ("step", lambda d: d.update(step="12"), "'step' is a str"),
-    ("config-values", lambda d: d["model_config"].update(hidden_size=-4), "settings are not valid"),
-    ("config-cell", lambda d: d["model_config"].update(cell="quantum"), "settings are not valid"),
-    ("int-weights", lambda d: d["model"].update({"head.bias": torch.zeros(3, dtype=torch.int64)}),
-     "not floating-point"),
-    ("nan", lambda d: d["model"]["head.bias"].fill_(float("nan")), "NaN or infinite"),
-    ("inf", lambda d: d["model"]["head.weight"].fill_(float("inf")), "NaN or infinite"),
-    ("declared-huge", lambda d: d["model_config"].update(hidden_size=9000), "do not fit the model"),
-    ("vocab", lambda d: d.update(vocab=[1, 2, 3]), "vocabulary"),
-])
+@pytest.mark.parametrize(
+    "name, change, message",
+    [
+        ("config-list", lambda d: d.update(model_config=[1, 2]), "'model_config' is a list"),
+        ("config-none", lambda d: d.update(model_config=None), "'model_config' is a NoneType"),
+        ("model-str", lambda d: d.update(model="weights"), "'model' is a str"),
+        ("model-list", lambda d: d.update(model=[torch.zeros(2)]), "'model' is a list"),
+        ("train-config", lambda d: d.update(train_config="fast"), "'train_config' is a str"),
+        ("step", lambda d: d.update(step="12"), "'step' is a str"),
+        ("config-values", lambda d: d["model_config"].update(hidden_size=-4), "settings are not valid"),
+        ("config-cell", lambda d: d["model_config"].update(cell="quantum"), "settings are not valid"),
+        (
+            "int-weights",
+            lambda d: d["model"].update({"head.bias": torch.zeros(3, dtype=torch.int64)}),
+            "not floating-point",
+        ),
+        ("nan", lambda d: d["model"]["head.bias"].fill_(float("nan")), "NaN or infinite"),
+        ("inf", lambda d: d["model"]["head.weight"].fill_(float("inf")), "NaN or infinite"),
+        ("declared-huge", lambda d: d["model_config"].update(hidden_size=9000), "do not fit the model"),
+        ("vocab", lambda d: d.update(vocab=[1, 2, 3]), "vocabulary"),
+    ],
+)
 def test_hostile_but_safe_checkpoints_are_one_line_errors(tmp_path, tiny_run, name, change, message):
     import resource
 

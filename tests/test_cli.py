@@ -41,7 +41,10 @@ def test_python_dash_m_works():
 
 
 def test_help_does_not_import_torch():
-    code = "import sys; from musicgen.cli import main; assert 'torch' not in sys.modules; assert 'music21' not in sys.modules"
+    code = (
+        "import sys; from musicgen.cli import main; assert 'torch' not in sys.modules; "
+        "assert 'music21' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -55,8 +58,23 @@ def test_corpus_reports_counts_skips_vocabulary_and_lengths(run, tiny_book):
 
 def test_train_then_generate(run, tmp_path, small_corpus):
     run_dir = tmp_path / "run"
-    result = run("train", small_corpus, "--out", run_dir, "--hidden-size", 24, "--num-layers", 1,
-                 "--max-steps", 12, "--eval-interval", 6, "--batch-size", 16, "--quiet")
+    result = run(
+        "train",
+        small_corpus,
+        "--out",
+        run_dir,
+        "--hidden-size",
+        24,
+        "--num-layers",
+        1,
+        "--max-steps",
+        12,
+        "--eval-interval",
+        6,
+        "--batch-size",
+        16,
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     assert "best validation" in result.output and (run_dir / "model.pt").is_file()
     resumed = run("train", small_corpus, "--resume", run_dir, "--max-steps", 18, "--quiet")
@@ -81,11 +99,14 @@ def test_generate_refuses_to_overwrite(run, tmp_path, tiny_run):
     assert {p.name: p.read_text() for p in out.iterdir()} == before
 
 
-@pytest.mark.parametrize("args, fragments", [
-    (["train", "missing.abc"], ["missing.abc", "no such file or folder"]),
-    (["generate", "--model", "missing.pt"], ["missing.pt", "no such checkpoint"]),
-    (["corpus", "missing-folder"], ["no such file or folder"]),
-])
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["train", "missing.abc"], ["missing.abc", "no such file or folder"]),
+        (["generate", "--model", "missing.pt"], ["missing.pt", "no such checkpoint"]),
+        (["corpus", "missing-folder"], ["no such file or folder"]),
+    ],
+)
 def test_missing_files(run, tmp_path, args, fragments):
     one_line_error(run(*args), *fragments)
 
@@ -108,16 +129,19 @@ def test_unknown_prime_characters(run, tmp_path, tiny_run):
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["generate", "--temperature", "0"], "temperature must be positive"),
-    (["generate", "-n", "0"], "n must be at least 1"),
-    (["generate", "--top-p", "2"], "top_p must be in range"),
-    (["generate", "--key", " "], "one non-empty line"),
-    (["generate", "--meter", "6/8", "--header-drafts", "0"], "header_drafts must be 1 or more"),
-    (["generate", "--end-drafts", "0"], "end_drafts must be 1 or more"),
-    (["generate", "--bar-tries", "-1"], "bar_tries must be 0 or more"),
-    (["generate", "--prime", "M:3/4\\nK:D\\nABc|", "--meter", "6/8"], "put those lines in the prime"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["generate", "--temperature", "0"], "temperature must be positive"),
+        (["generate", "-n", "0"], "n must be at least 1"),
+        (["generate", "--top-p", "2"], "top_p must be in range"),
+        (["generate", "--key", " "], "one non-empty line"),
+        (["generate", "--meter", "6/8", "--header-drafts", "0"], "header_drafts must be 1 or more"),
+        (["generate", "--end-drafts", "0"], "end_drafts must be 1 or more"),
+        (["generate", "--bar-tries", "-1"], "bar_tries must be 0 or more"),
+        (["generate", "--prime", "M:3/4\\nK:D\\nABc|", "--meter", "6/8"], "put those lines in the prime"),
+    ],
+)
 def test_impossible_generate_options(run, tmp_path, tiny_run, args, fragment):
     result = run(*args, "--model", tiny_run, "--out", tmp_path / "o")
     one_line_error(result, fragment)
@@ -169,8 +193,21 @@ def test_convert_midi_to_wav_and_bad_inputs(run, tmp_path, tiny_book):
 
 def test_generate_writes_abc_mid_and_wav_by_default(run, tmp_path, tiny_run):
     out = tmp_path / "g"
-    result = run("generate", "--model", tiny_run, "-n", 2, "--seed", 3, "--out", out,
-                 "--prime", "T:Primed\\nM:4/4\\nL:1/8\\nK:D\\nDEFG ABcd|", "--max-length", 80)
+    result = run(
+        "generate",
+        "--model",
+        tiny_run,
+        "-n",
+        2,
+        "--seed",
+        3,
+        "--out",
+        out,
+        "--prime",
+        "T:Primed\\nM:4/4\\nL:1/8\\nK:D\\nDEFG ABcd|",
+        "--max-length",
+        80,
+    )
     assert result.exit_code == 0, result.output
     for suffix in ("abc", "mid", "wav"):
         assert len(list(out.glob(f"0*.{suffix}"))) == 2, (suffix, result.output)
@@ -183,8 +220,23 @@ def test_play_errors(run, tmp_path):
 
 def test_generate_streams_batches_to_disk(run, tmp_path, tiny_run):
     out = tmp_path / "many"
-    result = run("generate", "--model", tiny_run, "-n", 10, "--batch-size", 3, "--seed", 4,
-                 "--formats", "abc", "--out", out, "--max-length", 120)
+    result = run(
+        "generate",
+        "--model",
+        tiny_run,
+        "-n",
+        10,
+        "--batch-size",
+        3,
+        "--seed",
+        4,
+        "--formats",
+        "abc",
+        "--out",
+        out,
+        "--max-length",
+        120,
+    )
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.glob("*.abc") if p.name != "tunebook.abc")
     assert [n[:3] for n in names] == [f"{i:02d}-" for i in range(1, 11)]
@@ -200,8 +252,22 @@ def test_generate_float32_gives_the_library_tunes_and_int8_its_own(run, tmp_path
     expected = [t.abc for t in sample_tunes(load_model(tiny_run), n=3, seed=4, temperature=0.85, max_length=300)]
     for flag in ("--float32", "--int8"):
         out = tmp_path / flag.strip("-")
-        result = run("generate", "--model", tiny_run, "-n", 3, "--seed", 4, "--max-length", 300,
-                     "--formats", "abc", "--out", out, flag)
+        result = run(
+            "generate",
+            "--model",
+            tiny_run,
+            "-n",
+            3,
+            "--seed",
+            4,
+            "--max-length",
+            300,
+            "--formats",
+            "abc",
+            "--out",
+            out,
+            flag,
+        )
         assert result.exit_code == 0, result.output
         written = [path.read_text() for path in sorted(out.glob("0*.abc"))]
         assert len(written) == 3
@@ -211,13 +277,31 @@ def test_generate_float32_gives_the_library_tunes_and_int8_its_own(run, tmp_path
 
 def test_a_model_that_moves_keys_writes_each_tune_in_the_key_asked(run, tmp_path, tonic_run):
     out = tmp_path / "dmix"
-    result = run("generate", "--model", tonic_run, "-n", 3, "--seed", 2, "--key", "Dmix", "--meter", "6/8",
-                 "--formats", "abc", "--out", out, "--max-length", 300)
+    result = run(
+        "generate",
+        "--model",
+        tonic_run,
+        "-n",
+        3,
+        "--seed",
+        2,
+        "--key",
+        "Dmix",
+        "--meter",
+        "6/8",
+        "--formats",
+        "abc",
+        "--out",
+        out,
+        "--max-length",
+        300,
+    )
     assert result.exit_code == 0, result.output
     keys = [line for line in (out / "tunebook.abc").read_text().splitlines() if line.startswith("K:")]
     assert keys and set(keys) == {"K:Dmix"}
-    one_line_error(run("generate", "--model", tonic_run, "--key", "none", "--out", tmp_path / "o"),
-                   "give a key with a tonic")
+    one_line_error(
+        run("generate", "--model", tonic_run, "--key", "none", "--out", tmp_path / "o"), "give a key with a tonic"
+    )
     assert not (tmp_path / "o").exists()
 
 

@@ -12,8 +12,9 @@ from musicgen.vocab import Vocabulary
 @pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_core_shapes_for_each_cell(cell, bidirectional):
-    config = ModelConfig(vocab_size=11, embedding_size=8, hidden_size=16, num_layers=2, cell=cell,
-                         bidirectional=bidirectional)
+    config = ModelConfig(
+        vocab_size=11, embedding_size=8, hidden_size=16, num_layers=2, cell=cell, bidirectional=bidirectional
+    )
     core = RecurrentCore(config)
     ids = torch.randint(0, 11, (3, 7))
     features, state = core(ids, core.init_hidden(3))

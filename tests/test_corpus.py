@@ -75,7 +75,7 @@ def test_odd_habits_of_music21_books_are_cleaned(default_corpus):
 def test_aird_tune_is_normalised(default_corpus):
     gow = next(t for t in default_corpus.tunes if t.title == "Niel Gow." and "airdsAirs" in t.source)
     # M:C| is written 2/2; the stray "I: :: :|" line and the Z: credit are gone
-    assert gow.abc.startswith("X:801\nT:Niel Gow.\nM:2/2\nL:1/8\nQ:1/2=90 \"Moderato\"\nK:G\n")
+    assert gow.abc.startswith('X:801\nT:Niel Gow.\nM:2/2\nL:1/8\nQ:1/2=90 "Moderato"\nK:G\n')
 
 
 def test_a_large_book_loads_in_a_small_multiple_of_its_size(tmp_path):

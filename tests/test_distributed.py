@@ -11,18 +11,38 @@ import pytest
 import torch
 
 TORCHRUN = shutil.which("torchrun")
-pytestmark = pytest.mark.skipif(TORCHRUN is None or not torch.distributed.is_available(),
-                                reason="torchrun / torch.distributed is not available")
+pytestmark = pytest.mark.skipif(
+    TORCHRUN is None or not torch.distributed.is_available(), reason="torchrun / torch.distributed is not available"
+)
 
-SETTINGS = ["--hidden-size", "32", "--num-layers", "1", "--embedding-size", "8", "--dropout", "0",
-            "--batch-size", "8", "--seq-len", "64", "--eval-interval", "3", "--warmup-steps", "1",
-            "--quiet", "--device", "cpu"]
+SETTINGS = [
+    "--hidden-size",
+    "32",
+    "--num-layers",
+    "1",
+    "--embedding-size",
+    "8",
+    "--dropout",
+    "0",
+    "--batch-size",
+    "8",
+    "--seq-len",
+    "64",
+    "--eval-interval",
+    "3",
+    "--warmup-steps",
+    "1",
+    "--quiet",
+    "--device",
+    "cpu",
+]
 
 
 def _train(command: list[str], *arguments: str) -> None:
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
-    result = subprocess.run([*command, "train", *arguments, *SETTINGS], capture_output=True, text=True,
-                            env=environment, timeout=300)
+    result = subprocess.run(
+        [*command, "train", *arguments, *SETTINGS], capture_output=True, text=True, env=environment, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
 
 
@@ -31,8 +51,10 @@ def _weights(run) -> dict:
 
 
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path, small_corpus):
-    single, double = [sys.executable, "-m", "musicgen"], [TORCHRUN, "--standalone", "--nproc_per_node=2",
-                                                          "-m", "musicgen"]
+    single, double = (
+        [sys.executable, "-m", "musicgen"],
+        [TORCHRUN, "--standalone", "--nproc_per_node=2", "-m", "musicgen"],
+    )
     _train(single, str(small_corpus), "--out", str(tmp_path / "one"), "--max-steps", "6")
     _train(double, str(small_corpus), "--out", str(tmp_path / "two"), "--max-steps", "6")
     one, two = _weights(tmp_path / "one"), _weights(tmp_path / "two")

@@ -2,17 +2,16 @@
 
 import json
 import os
+from collections import Counter
 
 import pytest
 from click.testing import CliRunner
 
-from musicgen.cli import main
-from musicgen.melody import abc_to_melody
-from musicgen.evaluate import NoveltyIndex, bar_texts, evaluate_tunes, last_note_is_tonic, overlap, score_tune
-from musicgen.tunebook import parse_tune, parse_tunebook
-from collections import Counter
-
 from helpers import needs_abc2midi
+from musicgen.cli import main
+from musicgen.evaluate import NoveltyIndex, bar_texts, evaluate_tunes, last_note_is_tonic, overlap, score_tune
+from musicgen.melody import abc_to_melody
+from musicgen.tunebook import parse_tune, parse_tunebook
 
 GOOD = "X:1\nT:Good\nM:4/4\nL:1/8\nK:G\n|:G2AB c2BA|GABc d4|efga b2ag|fedc B2G2:|\n"
 # pickup, a short bar in the middle, ends on A in G, an F natural outside the scale
@@ -32,15 +31,18 @@ def test_well_formed_bars_tonic_and_structure():
     assert rough.in_scale == pytest.approx(16 / 17)
 
 
-@pytest.mark.parametrize("abc, expected", [
-    (GOOD, True),
-    (ROUGH, False),
-    (GOOD.replace("K:G", "K:Edor"), False),  # G is not the tonic of E dorian
-    ("X:5\nM:6/8\nL:1/8\nK:F#m\n|:cBA F3:|\n", True),  # sharps in the key name
-    ("X:6\nM:6/8\nL:1/8\nK:D\n|:DFA d3|1 B3 A3:|2 B3 d3|]\n", True),  # the second ending is played last
-    ("X:7\nM:4/4\nL:1/8\nK:none\nCDEF GABc|\n", False),  # no tonic to end on
-    ("X:8\nM:4/4\nL:0\nK:C\nCDEF|\n", False),  # does not convert
-])
+@pytest.mark.parametrize(
+    "abc, expected",
+    [
+        (GOOD, True),
+        (ROUGH, False),
+        (GOOD.replace("K:G", "K:Edor"), False),  # G is not the tonic of E dorian
+        ("X:5\nM:6/8\nL:1/8\nK:F#m\n|:cBA F3:|\n", True),  # sharps in the key name
+        ("X:6\nM:6/8\nL:1/8\nK:D\n|:DFA d3|1 B3 A3:|2 B3 d3|]\n", True),  # the second ending is played last
+        ("X:7\nM:4/4\nL:1/8\nK:none\nCDEF GABc|\n", False),  # no tonic to end on
+        ("X:8\nM:4/4\nL:0\nK:C\nCDEF|\n", False),  # does not convert
+    ],
+)
 def test_ends_on_tonic_reads_the_last_note_played_against_the_key(abc, expected):
     tune = parse_tune(abc)
     assert score_tune(tune, use_abc2midi=False).ends_on_tonic is expected
@@ -88,7 +90,9 @@ def test_cli_table_json_and_errors(tmp_path):
     runner = CliRunner()
     table = runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--no-abc2midi", "--per-tune"])
     assert table.exit_code == 0 and "ends on the tonic" in table.output and "50.0%" in table.output
-    data = json.loads(runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--json"]).stdout)  # the progress bar goes to stderr
+    data = json.loads(
+        runner.invoke(main, ["evaluate", str(book), "--no-novelty", "--json"]).stdout
+    )  # the progress bar goes to stderr
     assert data["summary"]["tunes"] == 2 and len(data["tunes"]) == 2
     missing = runner.invoke(main, ["evaluate", str(tmp_path / "none.abc")])
     assert missing.exit_code == 1 and "no such file" in missing.output
@@ -101,8 +105,9 @@ def test_novelty_in_any_key_counts_a_tune_copied_into_another_key():
     from musicgen.evaluate import any_key_index, novelty_in_any_key
     from musicgen.transpose import transpose_tune
 
-    training = parse_tune("X:1\nT:Jig\nM:6/8\nL:1/8\nK:G\n"
-                          "GAB dBG|ABc edc|BdB AGF|GBd g2e|dBG ABc|BGE DEF|GAB AGF|G3 G3|\n")
+    training = parse_tune(
+        "X:1\nT:Jig\nM:6/8\nL:1/8\nK:G\nGAB dBG|ABc edc|BdB AGF|GBd g2e|dBG ABc|BGE DEF|GAB AGF|G3 G3|\n"
+    )
     copied = transpose_tune(training, "A")  # a tone up: moved to C, both land in the same octave
     as_written = evaluate_tunes([copied], None, NoveltyIndex([training]), use_abc2midi=False)["summary"]
     assert as_written["verbatim_bars"] == 0.0 and as_written["copies_whole_tune"] == 0.0

@@ -52,8 +52,9 @@ def test_temperature_makes_samples_less_likely(tmp_path, tiny_run, tiny_book):
     from musicgen.tunebook import parse_tunebook
 
     reference, _ = parse_tunebook(tiny_book.read_text())
-    result = run_experiment("temperature", tmp_path / "t", temperatures=(0.3, 2.0), tunes=4,
-                            model_path=tiny_run, novelty_tunes=reference)
+    result = run_experiment(
+        "temperature", tmp_path / "t", temperatures=(0.3, 2.0), tunes=4, model_path=tiny_run, novelty_tunes=reference
+    )
     cold, hot = result.table
     assert cold["bits_per_char"] < hot["bits_per_char"]
     _files_written(result)

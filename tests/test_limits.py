@@ -36,11 +36,14 @@ def test_a_tempo_option_stretching_a_tune_past_the_bound_is_refused():
 
 def _long_midi(path, seconds: float):
     """A 2-note MIDI file whose second note starts ``seconds`` in."""
-    track = mido.MidiTrack([mido.Message("note_on", note=60, velocity=80, time=0),
-                            mido.Message("note_off", note=60, velocity=0, time=480)])
+    track = mido.MidiTrack(
+        [mido.Message("note_on", note=60, velocity=80, time=0), mido.Message("note_off", note=60, velocity=0, time=480)]
+    )
     ticks = int(seconds * 2 * 480)  # 120 bpm: 2 beats a second
-    track += [mido.Message("note_on", note=62, velocity=80, time=ticks),
-              mido.Message("note_off", note=62, velocity=0, time=480)]
+    track += [
+        mido.Message("note_on", note=62, velocity=80, time=ticks),
+        mido.Message("note_off", note=62, velocity=0, time=480),
+    ]
     midi = mido.MidiFile(ticks_per_beat=480)
     midi.tracks.append(track)
     midi.save(path)
@@ -136,12 +139,21 @@ def _one_line(result, code: int, fragment: str):
     assert lines[0].startswith("Error: ") and fragment in lines[0], result.output
 
 
-@pytest.mark.parametrize("options, fragment", [
-    (("--meter", "7/0"), "M:7/0"), (("--meter", "abc"), "M:abc"), (("--key", "H"), "unknown key"),
-    (("--bpm", "0"), "--bpm"), (("--bpm", "nan"), "--bpm"), (("--bpm", "1e9"), "--bpm"),
-    (("-n", "0"), "-n must be"), (("--prime", "A" * 1001), "at most 1,000"),
-    (("--title", "a\x01b"), "one non-empty line"), (("--max-length", "0"), "max_length"),
-])
+@pytest.mark.parametrize(
+    "options, fragment",
+    [
+        (("--meter", "7/0"), "M:7/0"),
+        (("--meter", "abc"), "M:abc"),
+        (("--key", "H"), "unknown key"),
+        (("--bpm", "0"), "--bpm"),
+        (("--bpm", "nan"), "--bpm"),
+        (("--bpm", "1e9"), "--bpm"),
+        (("-n", "0"), "-n must be"),
+        (("--prime", "A" * 1001), "at most 1,000"),
+        (("--title", "a\x01b"), "one non-empty line"),
+        (("--max-length", "0"), "max_length"),
+    ],
+)
 def test_generate_answers_impossible_values_in_one_line_before_sampling(cli, tmp_path, tiny_run, options, fragment):
     out = tmp_path / "g"
     _one_line(cli("generate", "--model", tiny_run, "--out", out, *options), 2, fragment)
@@ -160,8 +172,10 @@ def test_usage_and_value_errors_of_every_kind_are_one_line_with_status_2(cli):
 
 def test_a_title_outside_latin_1_keeps_every_tune(cli, tmp_path):
     book = tmp_path / "book.abc"
-    book.write_text("X:1\nT:\u0422\u0430\u043d\u0435\u0446\nK:C\nCDEF|\n\n"
-                    "X:2\nT:The \u201cCurly\u201d Reel \u2014 2\nK:G\nGABc|\n", encoding="utf-8")
+    book.write_text(
+        "X:1\nT:\u0422\u0430\u043d\u0435\u0446\nK:C\nCDEF|\n\nX:2\nT:The \u201cCurly\u201d Reel \u2014 2\nK:G\nGABc|\n",
+        encoding="utf-8",
+    )
     result = cli("convert", book, "--to", "mid", "--out", tmp_path / "o")
     assert result.exit_code == 0 and "converted 2 of 2" in result.output, result.output
     names = [mido.MidiFile(p).tracks[0][0].name for p in sorted((tmp_path / "o").glob("*.mid"))]
@@ -188,20 +202,23 @@ def test_generate_into_a_read_only_folder_is_one_line_and_leaves_it_empty(cli, t
     out.chmod(0o500)
     try:
         if os.access(out, os.W_OK):  # root writes anywhere: make the file system refuse instead
+
             def read_only(*args, **kwargs):
                 raise OSError(30, "Read-only file system", str(out))
 
             monkeypatch.setattr(output.tempfile, "mkdtemp", read_only)
-        _one_line(cli("generate", "--model", tiny_run, "-n", 1, "--out", out, "--max-length", 100), 1,
-                  "Read-only file system")
+        _one_line(
+            cli("generate", "--model", tiny_run, "-n", 1, "--out", out, "--max-length", 100), 1, "Read-only file system"
+        )
         assert list(out.iterdir()) == []
     finally:
         out.chmod(0o700)
 
 
 def _cli_process(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "musicgen", *map(str, args)], capture_output=True, text=True,
-                          timeout=300, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "musicgen", *map(str, args)], capture_output=True, text=True, timeout=300, cwd=cwd
+    )
 
 
 def _one_line_process(result, fragment: str):
@@ -216,28 +233,38 @@ def test_a_full_disk_is_one_line_for_every_writer(full_disk, tmp_path):
     pairs = tmp_path / "p.txt"
     pairs.write_text("".join(f"the cat {i}\tle chat {i}\n" for i in range(60)))
     small = ("--hidden-size", 64, "--embedding-size", 64, "--epochs", 1, "--quiet")  # over 64 KB of weights
-    _one_line_process(_cli_process("sentiment", "train", sentences, "--out", full_disk / "s.pt", *small),
-                      "cannot write")
-    _one_line_process(_cli_process("translate", "train", "--pairs", pairs, "--out", full_disk / "t.pt",
-                                   "--min-freq", 1, *small), "cannot write")
+    _one_line_process(
+        _cli_process("sentiment", "train", sentences, "--out", full_disk / "s.pt", *small), "cannot write"
+    )
+    _one_line_process(
+        _cli_process("translate", "train", "--pairs", pairs, "--out", full_disk / "t.pt", "--min-freq", 1, *small),
+        "cannot write",
+    )
     book = tmp_path / "book.abc"  # enough tunes to convert on a process pool
     book.write_text("".join(f"X:{i}\nT:T{i}\nM:4/4\nL:1/8\nK:G\n|:GABc dBGB|c2ec BGBd:|\n\n" for i in range(1, 13)))
-    _one_line_process(_cli_process("convert", book, "--to", "mid,wav", "--out", full_disk / "c"),
-                      "No space left on device")
+    _one_line_process(
+        _cli_process("convert", book, "--to", "mid,wav", "--out", full_disk / "c"), "No space left on device"
+    )
     assert [p.name for p in full_disk.iterdir()] == []
 
 
 def test_every_writer_into_a_read_only_place_is_one_line(read_only_disk, tmp_path, tiny_run, small_corpus):
     tiny = ("--hidden-size", 16, "--num-layers", 1, "--max-steps", 4, "--eval-interval", 2, "--quiet")
-    _one_line_process(_cli_process("train", small_corpus, "--out", read_only_disk / "run", *tiny),
-                      "Read-only file system")
-    _one_line_process(_cli_process("lab", "gradients", "--quick", "--out", read_only_disk / "lab"),
-                      "Read-only file system")
+    _one_line_process(
+        _cli_process("train", small_corpus, "--out", read_only_disk / "run", *tiny), "Read-only file system"
+    )
+    _one_line_process(
+        _cli_process("lab", "gradients", "--quick", "--out", read_only_disk / "lab"), "Read-only file system"
+    )
     _one_line_process(_cli_process("plot", tiny_run, "--out", read_only_disk / "c.png"), "Read-only file system")
-    _one_line_process(_cli_process("generate", "--model", tiny_run, "-n", 1, "--max-length", 100, "--out",
-                                   read_only_disk / "g"), "Read-only file system")
-    _one_line_process(_cli_process("generate", "--model", tiny_run, "-n", 1, "--max-length", 100, "--out",
-                                   read_only_disk), "Read-only file system")
+    _one_line_process(
+        _cli_process("generate", "--model", tiny_run, "-n", 1, "--max-length", 100, "--out", read_only_disk / "g"),
+        "Read-only file system",
+    )
+    _one_line_process(
+        _cli_process("generate", "--model", tiny_run, "-n", 1, "--max-length", 100, "--out", read_only_disk),
+        "Read-only file system",
+    )
 
 
 def test_long_tunes_and_large_files_are_refused_before_the_work(tmp_path, monkeypatch):
@@ -269,8 +296,9 @@ def test_serve_warns_when_it_listens_beyond_this_computer(cli, monkeypatch):
 
 
 def test_long_work_shows_progress_that_moves(cli, tmp_path, tiny_run, tiny_book):
-    generated = cli("generate", "--model", tiny_run, "-n", 2, "--out", tmp_path / "g", "--max-length", 100,
-                    "--formats", "abc")
+    generated = cli(
+        "generate", "--model", tiny_run, "-n", 2, "--out", tmp_path / "g", "--max-length", 100, "--formats", "abc"
+    )
     assert generated.exit_code == 0 and "composing 1-2" in generated.output
     scored = cli("evaluate", tiny_book, "--train", tiny_book, "--no-abc2midi")
     assert scored.exit_code == 0

@@ -22,8 +22,7 @@ CASES = [
     ("start repeat", "C|:D:|", None, "60@0/1 62@1/1 62@2/1"),
     ("first and second endings", "|:C|1D:|2E|", None, "60@0/1 62@1/1 60@2/1 64@3/1"),
     ("endings with [1 [2", "|:C|[1D:|[2E|]", None, "60@0/1 62@1/1 60@2/1 64@3/1"),
-    ("accidental carries to the end of the bar, all octaves", "^F F f|F", None,
-     "66@0/1 66@1/1 78@2/1 65@3/1"),
+    ("accidental carries to the end of the bar, all octaves", "^F F f|F", None, "66@0/1 66@1/1 78@2/1 65@3/1"),
     ("key signature and natural", "F =F|F", "M:4/4\nL:1/4\nK:G\n", "66@0/1 65@1/1 66@2/1"),
     ("mode", "F B c", "M:4/4\nL:1/4\nK:Dmix\n", "66@0/1 71@1/1 72@2/1"),
     ("dorian", "F B c", "M:4/4\nL:1/4\nK:Ador\n", "66@0/1 71@1/1 72@2/1"),
@@ -40,8 +39,7 @@ CASES = [
     ("tied chord", "[CE]-[CE] G", None, "60@0/2 64@0/2 67@2/1"),
     ("chord length from first note", "[C2E2] [CE]3", None, "60@0/2 64@0/2 60@2/3 64@2/3"),
     ("grace notes take no time", "{AB}C {/d}D", None, "60@0/1 62@1/1"),
-    ("chord symbols and decorations are silent", '"Am"C ~D !trill!E .F', None,
-     "60@0/1 62@1/1 64@2/1 65@3/1"),
+    ("chord symbols and decorations are silent", '"Am"C ~D !trill!E .F', None, "60@0/1 62@1/1 64@2/1 65@3/1"),
     ("inline key and length", "C [K:G] F [L:1/8] F", None, "60@0/1 66@1/1 66@2/0.5"),
     ("key change on its own line", "F\nK:D\nF C", None, "65@0/1 66@1/1 61@2/1"),
     ("default L: from the meter", "C D", "M:2/4\nK:C\n", "60@0/0.25 62@0.25/0.25"),
@@ -69,25 +67,28 @@ def test_tempo_title_and_length():
     assert melody.seconds(Fraction(1, 4)) == pytest.approx(60 / 90)
 
 
-@pytest.mark.parametrize("abc, message", [
-    ("X:1\nT:t\nK:C\n", "no notes in the body"),
-    ("X:1\nT:t\nL:0\nK:C\nC|\n", "L:0"),
-    ("X:1\nT:t\nM:0/0\nK:C\nC|\n", "zero part"),
-    ("X:1\nT:t\nK:H#\nC|\n", "unknown key"),
-    ("X:1\nT:t\nK:Dfoo\nC|\n", "unknown mode"),
-    ("X:1\nT:t\nK:C\nA99999999|\n", "out of range"),
-    ("X:1\nT:t\nK:C\nA999999|\n", "too long"),
-    ("X:1\nT:t\nQ:0\nK:C\nC|\n", "tempo must be positive"),
-    ("X:7\nT:Named\nK:C\nz4|\n", "X:7 (Named): no notes in the body"),
-    ("X:8\nT:Rests\nK:C\n[K:D] z4|\n", "X:8 (Rests): no notes in the body"),
-])
+@pytest.mark.parametrize(
+    "abc, message",
+    [
+        ("X:1\nT:t\nK:C\n", "no notes in the body"),
+        ("X:1\nT:t\nL:0\nK:C\nC|\n", "L:0"),
+        ("X:1\nT:t\nM:0/0\nK:C\nC|\n", "zero part"),
+        ("X:1\nT:t\nK:H#\nC|\n", "unknown key"),
+        ("X:1\nT:t\nK:Dfoo\nC|\n", "unknown mode"),
+        ("X:1\nT:t\nK:C\nA99999999|\n", "out of range"),
+        ("X:1\nT:t\nK:C\nA999999|\n", "too long"),
+        ("X:1\nT:t\nQ:0\nK:C\nC|\n", "tempo must be positive"),
+        ("X:7\nT:Named\nK:C\nz4|\n", "X:7 (Named): no notes in the body"),
+        ("X:8\nT:Rests\nK:C\n[K:D] z4|\n", "X:8 (Rests): no notes in the body"),
+    ],
+)
 def test_impossible_tunes_raise_conversion_error(abc, message):
     with pytest.raises(ConversionError, match=message.replace("(", r"\(").replace(")", r"\)")):
         abc_to_melody(abc)
 
 
 ORACLE_TUNES = [
-    "X:1\nT:Kesh\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA|\nGAG GAB|ABA ABd|edd gdB|AGF G3:|\n|:BAB dBd|ege dBA|BAB dBG|ABA AGA|\nBAB dBd|ege dBd|gfg aga|bgf g3:|\n",
+    "X:1\nT:Kesh\nR:jig\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA|\nGAG GAB|ABA ABd|edd gdB|AGF G3:|\n|:BAB dBd|ege dBA|BAB dBG|ABA AGA|\nBAB dBd|ege dBd|gfg aga|bgf g3:|\n",  # noqa: E501
     "X:2\nT:Endings\nM:4/4\nL:1/8\nK:D\n|:d2fd c2ec|defg afge|1 d2fd c2ec:|2 BABc dAFD||\n",
     "X:3\nT:Triplets and ties\nM:3/4\nL:1/8\nK:Ador\n(3ABc d2 e2-|e2 ^f2 g2|(3agf e4|]\n",
     "X:4\nT:Broken\nM:2/4\nL:1/16\nK:Bb\nB3c d>ef>g|a2b2 f4|=e>fg<a b4|]\n",

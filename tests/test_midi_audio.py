@@ -11,8 +11,10 @@ from musicgen.audio import midi_to_wav, normalise
 from musicgen.errors import ConversionError
 from musicgen.midi import abc_to_midi, instrument_program
 
-KESH = ("X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nQ:3/8=100\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA|\n"
-        "GAG GAB|ABA ABd|edd gdB|AGF G3:|\n")
+KESH = (
+    "X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nQ:3/8=100\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA|\n"
+    "GAG GAB|ABA ABd|edd gdB|AGF G3:|\n"
+)
 
 
 def test_midi_reads_back_with_pretty_midi(tmp_path):
@@ -78,7 +80,7 @@ def test_wav_matches_midi_length_is_loud_and_not_clipped(tmp_path, renderer):
     assert abs(duration - pretty_midi.PrettyMIDI(str(midi)).get_end_time()) <= 0.25
     peak = np.abs(samples).max()
     assert 0.85 < peak <= 0.9  # normalised to -1 dBFS
-    assert np.sqrt(np.mean(samples ** 2)) > 0.02  # not silent
+    assert np.sqrt(np.mean(samples**2)) > 0.02  # not silent
 
 
 @pytest.mark.parametrize("renderer", ["soundfont", "additive"])
@@ -86,7 +88,7 @@ def test_one_note_sounds_at_its_frequency(tmp_path, renderer):
     midi = abc_to_midi("X:1\nT:A\nM:4/4\nL:1/4\nK:C\nA4|\n", tmp_path / "a.mid", instrument="flute")
     midi_to_wav(midi, tmp_path / "a.wav", renderer=renderer)
     samples, rate = read_wav(tmp_path / "a.wav")
-    mono = samples.mean(axis=1)[int(0.2 * rate): int(1.2 * rate)]
+    mono = samples.mean(axis=1)[int(0.2 * rate) : int(1.2 * rate)]
     spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono))))
     peak = np.fft.rfftfreq(len(mono), 1 / rate)[spectrum.argmax()]
     assert peak == pytest.approx(440, rel=0.02)

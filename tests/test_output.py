@@ -27,8 +27,13 @@ def test_names_are_numbered_and_unique():
 
 def test_save_tunes_writes_each_tune_and_a_tunebook(tmp_path, tunes):
     paths = save_tunes(tunes, tmp_path / "out").paths
-    assert [p.name for p in paths] == ["01-the-kesh.abc", "02-drowsy-maggie.abc", "03-the-kesh.abc",
-                                       "04-polska-with-no-l.abc", "tunebook.abc"]
+    assert [p.name for p in paths] == [
+        "01-the-kesh.abc",
+        "02-drowsy-maggie.abc",
+        "03-the-kesh.abc",
+        "04-polska-with-no-l.abc",
+        "tunebook.abc",
+    ]
     book = (tmp_path / "out" / "tunebook.abc").read_text()
     assert len(parse_tunebook(book)[0]) == 4
 
@@ -64,6 +69,7 @@ def test_read_only_folder_is_a_clear_error(tmp_path, tunes, monkeypatch):
     out.chmod(0o500)
     try:
         if os.access(out, os.W_OK):  # root writes anywhere: make the file system refuse instead
+
             def read_only(path, write):
                 raise OSError(30, "Read-only file system", str(path))
 
@@ -99,7 +105,7 @@ def test_batches_are_written_before_the_next_is_asked_for(tmp_path, tunes):
     seen = []
 
     def batches():
-        for number in range(3):  # each batch is only made once the one before is on disk
+        for _ in range(3):  # each batch is only made once the one before is on disk
             # staged in a hidden folder beside OUT until the last batch is written
             seen.append(sorted(p.name for p in tmp_path.glob(".stream.partial-*/[0-9]*.abc")))
             yield tunes[:1]

@@ -104,8 +104,23 @@ def test_convert_to_sheet_music_and_piano_roll(tmp_path):
 
 
 def test_generate_with_sheet_music(tiny_run, tmp_path):
-    result = CliRunner().invoke(main, ["generate", "--model", str(tiny_run), "-n", "2", "--seed", "1",
-                                       "--formats", "abc", "--sheet", "--out", str(tmp_path / "g")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "generate",
+            "--model",
+            str(tiny_run),
+            "-n",
+            "2",
+            "--seed",
+            "1",
+            "--formats",
+            "abc",
+            "--sheet",
+            "--out",
+            str(tmp_path / "g"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     svgs = sorted((tmp_path / "g").glob("*.svg"))
     failed = result.output.count("not converted")

@@ -40,8 +40,14 @@ def test_messages_are_sent_in_order_at_their_times(midi):
     port = RecordingPort(clock)
     seconds = send_midi(midi, port, clock=clock, sleep=clock.sleep)
     notes = [(round(t, 6), m.type, m.note) for t, m in port.sent if m.type in ("note_on", "note_off")]
-    assert notes == [(0, "note_on", 60), (0.5, "note_off", 60), (0.5, "note_on", 62),
-                     (1.0, "note_off", 62), (1.0, "note_on", 64), (2.0, "note_off", 64)]
+    assert notes == [
+        (0, "note_on", 60),
+        (0.5, "note_off", 60),
+        (0.5, "note_on", 62),
+        (1.0, "note_off", 62),
+        (1.0, "note_on", 64),
+        (2.0, "note_off", 64),
+    ]
     assert port.sent[0][1].type == "program_change"
     assert seconds == pytest.approx(midi.length)
 

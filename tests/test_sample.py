@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import abc2midi_messages, needs_abc2midi
 
+from helpers import abc2midi_messages, needs_abc2midi
 from musicgen.config import SampleConfig
 from musicgen.errors import SamplingError
 from musicgen.evaluate import score_tune
@@ -68,7 +68,7 @@ def _log_prob_of_line(model, text: str, line: str) -> float:
     with torch.no_grad():
         log_probs = torch.log_softmax(model(ids)[0][0, :-1], dim=-1)
     targets = ids[0, 1:]
-    return float(log_probs[torch.arange(len(before), len(targets)), targets[len(before):]].sum())
+    return float(log_probs[torch.arange(len(before), len(targets)), targets[len(before) :]].sum())
 
 
 def test_header_drafts_keep_headers_that_fit_the_fixed_meter():
@@ -101,10 +101,18 @@ def test_end_drafts_keep_tunes_the_model_is_surer_have_ended():
 def test_end_drafts_keep_slip_jigs_in_a_dorian_that_close_on_its_tonic():
     bundled, on_tonic = load_model(), {}
     for drafts in (1, 4):
-        tunes = generate(bundled, n=16, seed=1, temperature=0.85, header=header_fields(key="Ador", meter="9/8"),
-                         max_length=400, end_drafts=drafts)
-        on_tonic[drafts] = sum(t.tune is not None and score_tune(t.tune, use_abc2midi=False).ends_on_tonic
-                               for t in tunes)
+        tunes = generate(
+            bundled,
+            n=16,
+            seed=1,
+            temperature=0.85,
+            header=header_fields(key="Ador", meter="9/8"),
+            max_length=400,
+            end_drafts=drafts,
+        )
+        on_tonic[drafts] = sum(
+            t.tune is not None and score_tune(t.tune, use_abc2midi=False).ends_on_tonic for t in tunes
+        )
     # Measured: 12 of 16 end on A as first drafted, 15 of 16 with four drafts.
     assert on_tonic[4] >= 15 and on_tonic[4] > on_tonic[1], on_tonic
 
@@ -117,8 +125,16 @@ def test_bars_drawn_again_fill_the_meter_on_the_bundled_model():
 
     bundled, filled = load_model(), {}
     for tries in (0, 8):
-        tunes = generate(bundled, n=16, seed=1, temperature=0.85, header=header_fields(key="Ador", meter="9/8"),
-                         max_length=400, end_drafts=1, bar_tries=tries)
+        tunes = generate(
+            bundled,
+            n=16,
+            seed=1,
+            temperature=0.85,
+            header=header_fields(key="Ador", meter="9/8"),
+            max_length=400,
+            end_drafts=1,
+            bar_tries=tries,
+        )
         counted = [_bar_consistency(t.tune) for t in tunes if t.tune is not None]
         filled[tries] = sum(n * share for n, share in counted if share is not None) / sum(n for n, _ in counted)
     assert filled[0] < 0.8 and filled[8] >= 0.95, filled
@@ -148,8 +164,10 @@ def test_end_drafts_prefer_readable_then_finished_then_surely_ended_drafts():
     assert _best_ending([_draft("K:C\nABc", complete=False), stopped], [Stream("", {}), _ended(-3.0)]) is stopped
     unknown_mode = _draft("K:Fz\nABc cBA|]")  # reads as a tune, but no key to play it in
     assert unknown_mode.tune is not None
-    assert _best_ending([unknown_mode, _draft("K:C\nABc", complete=False)], [_ended(-0.1), Stream("", {})]) \
+    assert (
+        _best_ending([unknown_mode, _draft("K:C\nABc", complete=False)], [_ended(-0.1), Stream("", {})])
         is not unknown_mode
+    )
 
 
 def test_end_drafts_prefer_a_tune_that_ends_to_one_that_jumps_back_then_the_tonic():
@@ -161,7 +179,9 @@ def test_end_drafts_prefer_a_tune_that_ends_to_one_that_jumps_back_then_the_toni
     assert _best_ending([_draft("K:Ador\nc2A BAG|E2A G3|]"), in_a_dorian], [_ended(-0.1), _ended(-3.0)]) is in_a_dorian
     # first and second endings: the second is played last
     endings = _draft("K:D\n|:DEF GFE|1 DFA B3:|2 DFA d3|]")
-    assert _best_ending([_draft("K:D\n|:DEF GFE|1 DFA d3:|2 DFA B3|]"), endings], [_ended(-0.1), _ended(-2.0)]) is endings
+    assert (
+        _best_ending([_draft("K:D\n|:DEF GFE|1 DFA d3:|2 DFA B3|]"), endings], [_ended(-0.1), _ended(-2.0)]) is endings
+    )
 
 
 @pytest.mark.parametrize("last_bar", ['"^D.C."G3', 'G3"^D.S. al Fine"', "!D.C.!G3", '"^Segno"G3', '"^da capo"G3'])
@@ -198,16 +218,19 @@ def test_unknown_prime_characters_are_named(model):
         generate(model, prime="K:Dжж€")
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"n": 0}, "n must be at least 1"),
-    ({"temperature": 0}, "temperature must be positive"),
-    ({"top_p": 1.5}, "top_p must be in range"),
-    ({"top_k": -1}, "top_k must be 0 or more"),
-    ({"max_length": 0}, "max_length must be positive"),
-    ({"header_drafts": 0}, "header_drafts must be 1 or more"),
-    ({"end_drafts": 0}, "end_drafts must be 1 or more"),
-    ({"bar_tries": -1}, "bar_tries must be 0 or more"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"n": 0}, "n must be at least 1"),
+        ({"temperature": 0}, "temperature must be positive"),
+        ({"top_p": 1.5}, "top_p must be in range"),
+        ({"top_k": -1}, "top_k must be 0 or more"),
+        ({"max_length": 0}, "max_length must be positive"),
+        ({"header_drafts": 0}, "header_drafts must be 1 or more"),
+        ({"end_drafts": 0}, "end_drafts must be 1 or more"),
+        ({"bar_tries": -1}, "bar_tries must be 0 or more"),
+    ],
+)
 def test_impossible_options(model, options, message):
     with pytest.raises(SamplingError, match=message):
         generate(model, **options)
@@ -291,6 +314,7 @@ def test_int8_step_costs_under_one_percent_of_bits_per_char_on_the_bundled_model
 
 # A model that learnt every tune moved to C (what 'musicgen train' makes).
 
+
 @pytest.fixture(scope="module")
 def tonic_model(tonic_run):
     return load_model(tonic_run)
@@ -354,8 +378,10 @@ def test_an_unreadable_tune_from_a_moving_model_still_comes_out_in_the_key_asked
 
 
 def test_the_drawn_tonics_follow_the_seed(tonic_model):
-    keys = [[t.tune.key if t.tune else None for t in generate(tonic_model, n=8, seed=9, prime="M:4/4\nK:C",
-                                                               max_length=300)] for _ in range(2)]
+    keys = [
+        [t.tune.key if t.tune else None for t in generate(tonic_model, n=8, seed=9, prime="M:4/4\nK:C", max_length=300)]
+        for _ in range(2)
+    ]
     assert keys[0] == keys[1] and any(keys[0])
 
 
@@ -397,10 +423,15 @@ def test_the_bundled_model_keeps_its_repeat_marks_in_an_order_abc2midi_reads(tmp
     # 3 with it (repeats the model left open for over 350 characters), with
     # one draft per tune or four (a draft with a repeat open at its end is
     # kept only when every draft has one).
-    tunes = generate(load_model(), n=40, seed=2, temperature=0.85, prime="M:6/8\nL:1/8\nK:D\n|:",
-                     max_length=600)
-    repeat_errors = [(tune.abc, errors) for tune in tunes if tune.complete
-                     for errors in [[e for e in abc2midi_messages(tune.abc, tmp_path)
-                                     if re.search(r"Missing :\||before \|:|another \|:", e)]] if errors]
+    tunes = generate(load_model(), n=40, seed=2, temperature=0.85, prime="M:6/8\nL:1/8\nK:D\n|:", max_length=600)
+    repeat_errors = [
+        (tune.abc, errors)
+        for tune in tunes
+        if tune.complete
+        for errors in [
+            [e for e in abc2midi_messages(tune.abc, tmp_path) if re.search(r"Missing :\||before \|:|another \|:", e)]
+        ]
+        if errors
+    ]
     assert sum(t.complete for t in tunes) >= 38
     assert len(repeat_errors) <= 4, repeat_errors

@@ -10,12 +10,20 @@ from click.testing import CliRunner
 
 from musicgen.cli import main
 from musicgen.errors import CheckpointError
-from musicgen.sentiment import (DataError, Example, SentimentConfig, SentimentTrainConfig, load_sentiment_model,
-                                read_examples, split_examples, train_classifier)
+from musicgen.sentiment import (
+    DataError,
+    Example,
+    SentimentConfig,
+    SentimentTrainConfig,
+    load_sentiment_model,
+    read_examples,
+    split_examples,
+    train_classifier,
+)
+from musicgen.sentiment.classifier import SentimentModel
 from musicgen.sentiment.compare import ORDER_PAIR, compare_models
 from musicgen.sentiment.data import folds
 from musicgen.sentiment.model import build_classifier
-from musicgen.sentiment.classifier import SentimentModel
 from musicgen.text import WordVocab, subword_ids, tokenize_words
 
 SUBJECTS = ["the food", "the service", "the movie", "the room", "our waiter", "the plot", "the music", "this phone"]
@@ -76,12 +84,15 @@ def test_csv_with_named_and_chosen_columns(tmp_path):
     assert read_examples(other, text_column="words", label_column="y") == [Example("fine", 1)]
 
 
-@pytest.mark.parametrize("content, message", [
-    ("good film\t1\nbad film\tmaybe\n", r"bad\.txt:2: unknown label 'maybe'"),
-    ("good film\t1\n0 bad film\n", r"bad\.txt:2: expected 'text<TAB>label'"),
-    ("1 good film\nbad film\t0\n", r"bad\.txt:2: expected 'label text'"),
-    ("\n\n   \n", "no labelled sentences"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("good film\t1\nbad film\tmaybe\n", r"bad\.txt:2: unknown label 'maybe'"),
+        ("good film\t1\n0 bad film\n", r"bad\.txt:2: expected 'text<TAB>label'"),
+        ("1 good film\nbad film\t0\n", r"bad\.txt:2: expected 'label text'"),
+        ("\n\n   \n", "no labelled sentences"),
+    ],
+)
 def test_bad_files_name_the_line(tmp_path, content, message):
     path = tmp_path / "bad.txt"
     path.write_text(content)
@@ -115,15 +126,29 @@ def test_split_and_folds_keep_repeated_sentences_together():
     assert all({e.text for e in a}.isdisjoint({e.text for e in b}) for a in parts for b in parts if a is not b)
 
 
-@pytest.mark.parametrize("kind, pooling, bidirectional", [
-    ("rnn", "max", True), ("rnn", "mean", True), ("rnn", "last", True), ("rnn", "last", False),
-    ("bow", "max", True), ("window", "max", True),
-])
+@pytest.mark.parametrize(
+    "kind, pooling, bidirectional",
+    [
+        ("rnn", "max", True),
+        ("rnn", "mean", True),
+        ("rnn", "last", True),
+        ("rnn", "last", False),
+        ("bow", "max", True),
+        ("window", "max", True),
+    ],
+)
 @pytest.mark.parametrize("buckets", [0, 50])
 def test_padding_and_batch_company_do_not_change_scores(kind, pooling, bidirectional, buckets):
     torch.manual_seed(0)
-    config = SentimentConfig(vocab_size=30, kind=kind, pooling=pooling, bidirectional=bidirectional,
-                             embedding_size=8, hidden_size=6, subword_buckets=buckets)
+    config = SentimentConfig(
+        vocab_size=30,
+        kind=kind,
+        pooling=pooling,
+        bidirectional=bidirectional,
+        embedding_size=8,
+        hidden_size=6,
+        subword_buckets=buckets,
+    )
     model = SentimentModel(build_classifier(config).eval(), WordVocab(f"w{i}" for i in range(26)))
     short, long = "w5 w6 w7", "w8 w9 unseen w11 w12 w13 w14 w15"
     alone = model.predict([short])
@@ -136,9 +161,15 @@ def test_subwords_let_unseen_words_count():
     assert set(subword_ids("unfunny", 1000)) & set(subword_ids("funny", 1000))
     data = [Example(f"The {w} film.", 1) for w in ("funny", "witty", "charming")] * 30
     data += [Example(f"The {w} film.", 0) for w in ("dull", "boring", "tedious")] * 30
-    run = train_classifier(data, data, SentimentConfig(vocab_size=1, subword_buckets=2000, hidden_size=8,
-                                                        embedding_size=8, dropout=0.0, embedding_dropout=0.0),
-                           SentimentTrainConfig(epochs=15, learning_rate=1e-2, patience=0), progress=False)
+    run = train_classifier(
+        data,
+        data,
+        SentimentConfig(
+            vocab_size=1, subword_buckets=2000, hidden_size=8, embedding_size=8, dropout=0.0, embedding_dropout=0.0
+        ),
+        SentimentTrainConfig(epochs=15, learning_rate=1e-2, patience=0),
+        progress=False,
+    )
     unseen = run.model.predict(["The funnyish film.", "The boringish film."])
     assert unseen[0] > unseen[1]  # both words are <unk>; only their n-grams tell them apart
 
@@ -155,9 +186,13 @@ def test_recurrent_model_learns_word_order_and_bag_of_words_cannot(order_models)
 @pytest.mark.parametrize("pooling", ["max", "mean"])
 def test_explanations_sum_to_the_logit(pooling):
     data = order_dataset(200)
-    run = train_classifier(data[:160], data[160:], SentimentConfig(vocab_size=1, pooling=pooling, hidden_size=8,
-                                                                    embedding_size=8),
-                           SentimentTrainConfig(epochs=2), progress=False)
+    run = train_classifier(
+        data[:160],
+        data[160:],
+        SentimentConfig(vocab_size=1, pooling=pooling, hidden_size=8, embedding_size=8),
+        SentimentTrainConfig(epochs=2),
+        progress=False,
+    )
     explanation = run.model.explain("The food was good, not zebra at all.")
     logit = torch.logit(torch.tensor(explanation.probability, dtype=torch.float64)).item()
     bias = run.model.net.head.bias.item()
@@ -167,8 +202,13 @@ def test_explanations_sum_to_the_logit(pooling):
 
 def test_checkpoint_round_trip_and_wrong_task(tmp_path, order_models, tiny_run):
     data = order_dataset(100)
-    run = train_classifier(data[:80], data[80:], SentimentConfig(vocab_size=1, hidden_size=8, embedding_size=8),
-                           SentimentTrainConfig(epochs=1), progress=False)
+    run = train_classifier(
+        data[:80],
+        data[80:],
+        SentimentConfig(vocab_size=1, hidden_size=8, embedding_size=8),
+        SentimentTrainConfig(epochs=1),
+        progress=False,
+    )
     run.model.save(tmp_path / "s.pt")
     loaded = load_sentiment_model(tmp_path / "s.pt")
     sentences = [e.text for e in data[80:]] + ["", "qwerty zxcv"]
@@ -182,7 +222,9 @@ def test_bundled_model_reads_the_lectures_pair_in_order():
     good_not_bad, bad_not_good = model.predict(list(ORDER_PAIR))
     assert good_not_bad > 0.5 > bad_not_good
     assert model.predict(["I loved it, wonderful.", "Terrible, a waste of money."]) == [
-        pytest.approx(1, abs=0.4), pytest.approx(0, abs=0.4)]
+        pytest.approx(1, abs=0.4),
+        pytest.approx(0, abs=0.4),
+    ]
 
 
 def _write_data(path, examples):
@@ -195,16 +237,33 @@ def test_cli_train_predict_evaluate(tmp_path):
     train_file = _write_data(tmp_path / "train.txt", order_dataset(300))
     test_file = _write_data(tmp_path / "test.txt", order_dataset(60, seed=3))
     out = tmp_path / "model.pt"
-    result = runner.invoke(main, ["sentiment", "train", str(train_file), "--out", str(out), "--epochs", "3",
-                                  "--hidden-size", "16", "--embedding-size", "16", "--quiet",
-                                  "--test", str(test_file)])
+    result = runner.invoke(
+        main,
+        [
+            "sentiment",
+            "train",
+            str(train_file),
+            "--out",
+            str(out),
+            "--epochs",
+            "3",
+            "--hidden-size",
+            "16",
+            "--embedding-size",
+            "16",
+            "--quiet",
+            "--test",
+            str(test_file),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "model in" in result.output and out.is_file()
     result = runner.invoke(main, ["sentiment", "predict", "--model", str(out), "The room was great.", "qwerty"])
     assert result.exit_code == 0 and len(result.output.splitlines()) == 2
     assert result.output.split("\t")[1] in ("positive", "negative")
-    result = runner.invoke(main, ["sentiment", "predict", "--model", str(out), "--explain"],
-                           input="The food was bad, not good.\n\n")
+    result = runner.invoke(
+        main, ["sentiment", "predict", "--model", str(out), "--explain"], input="The food was bad, not good.\n\n"
+    )
     assert result.exit_code == 0 and "bad(" in result.output
     result = runner.invoke(main, ["sentiment", "evaluate", str(test_file), "--model", str(out)])
     assert result.exit_code == 0 and "accuracy" in result.output and "confusion" in result.output

@@ -4,14 +4,14 @@ import re
 
 import pytest
 import torch
-from helpers import abc2midi_messages, abc2midi_report, needs_abc2midi
 
+from helpers import abc2midi_messages, abc2midi_report, needs_abc2midi
 from musicgen.stream import (
     HORNPIPE_METERS,
-    SHORT_BAR_ENDS,
-    UNUSED_ENDINGS,
     REPEAT_SPAN_LIMIT,
+    SHORT_BAR_ENDS,
     UNPLAYABLE_WEIGHT,
+    UNUSED_ENDINGS,
     Repeats,
     Stream,
     mask_banned,
@@ -37,22 +37,25 @@ def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
     assert "".join(stream.chars) == "T:x\nM:"
 
 
-@pytest.mark.parametrize("body, state, banned", [
-    ("|: AB cd :|", "closed", "21"),  # :|2 is a second ending, :|1 a first one: neither without a |: and a 1
-    ("|: AB cd :| [", "closed", "21"),
-    ("|: AB cd :| ef |", "closed", "21"),
-    ("|: AB cd :| ef :", "closed", ":"),
-    ("|: AB |1 cd :|", "closed", "1"),  # :|2 ends the section with its second ending
-    ("AB |1 cd :|", "closed", "1"),
-    ("|: AB cd :|: ef |", "open", "2:"),  # no second |: inside an open repeat, no |2 before a |1
-    ("AB cd :: ef ", "open", ""),
-    ("AB cd |", "start", "2"),
-    ("|: AB |1 cd :|2 ef || |: g", "open", ""),
-    ("|: AB |1 cd :|2 ef || |: g |", "open", "2:"),  # a new section needs its own first ending...
-    ("|: AB |1 cd :|2 ef || |: gf ed :|", "closed", "1"),  # ...but not for :|2, as abc2midi reads it
-    ("|: AB |:|", "open", "2:"),  # |: and a bar line, not a :|
-    ("AB ::|", "open", "2:"),
-])
+@pytest.mark.parametrize(
+    "body, state, banned",
+    [
+        ("|: AB cd :|", "closed", "21"),  # :|2 is a second ending, :|1 a first one: neither without a |: and a 1
+        ("|: AB cd :| [", "closed", "21"),
+        ("|: AB cd :| ef |", "closed", "21"),
+        ("|: AB cd :| ef :", "closed", ":"),
+        ("|: AB |1 cd :|", "closed", "1"),  # :|2 ends the section with its second ending
+        ("AB |1 cd :|", "closed", "1"),
+        ("|: AB cd :|: ef |", "open", "2:"),  # no second |: inside an open repeat, no |2 before a |1
+        ("AB cd :: ef ", "open", ""),
+        ("AB cd |", "start", "2"),
+        ("|: AB |1 cd :|2 ef || |: g", "open", ""),
+        ("|: AB |1 cd :|2 ef || |: g |", "open", "2:"),  # a new section needs its own first ending...
+        ("|: AB |1 cd :|2 ef || |: gf ed :|", "closed", "1"),  # ...but not for :|2, as abc2midi reads it
+        ("|: AB |:|", "open", "2:"),  # |: and a bar line, not a :|
+        ("AB ::|", "open", "2:"),
+    ],
+)
 def test_repeat_marks_are_followed_as_abc2midi_reads_them(body, state, banned):
     repeats = Repeats()
     for char in body:
@@ -95,19 +98,41 @@ def _breaks_a_rule(body: str) -> bool:
 
 
 @needs_abc2midi
-@pytest.mark.parametrize("body", [
-    "|: AB cd :|2 ef ||", "AB cd :|2 ef ||", "|: AB cd :| [2 ef ||", "|: AB cd |2 cd :| ef ||",
-    "|: AB cd :|| ef |2 ef ||", "|: AB |1 cd :|2 ef ||", "|: AB |1 cd :| [2 ef ||", "AB |1 cd :|2 ef ||",
-    "|: AB |1 cd :|2 ef || |: gf |1 ed :|2 dc |]", "|: AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
-    "|: AB cd :| |: ef |1 ga :|2 gf |]", "|: AB cd :| |1 ef :|", "|: AB cd |]", "AB :: cd :|",
-    "|: AB |: cd :|", "AB cd :| ef |]", "|: AB |1 cd :|2 ef || |: gf ed |2 dc :|",
-    "|: AB |1 cd :|2 ef || |: gf ed :| [2 dc |]", "AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
-    "AB |1 cd |]", "AB [1 cd ef |]", "AB |1 cd :| ef |]", "|: AB |1 cd :|2 ef || gh |1 ab :|2 cd ||",
-    "|: AB |1 cd :|2 ef || gh :: ab :|",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "|: AB cd :|2 ef ||",
+        "AB cd :|2 ef ||",
+        "|: AB cd :| [2 ef ||",
+        "|: AB cd |2 cd :| ef ||",
+        "|: AB cd :|| ef |2 ef ||",
+        "|: AB |1 cd :|2 ef ||",
+        "|: AB |1 cd :| [2 ef ||",
+        "AB |1 cd :|2 ef ||",
+        "|: AB |1 cd :|2 ef || |: gf |1 ed :|2 dc |]",
+        "|: AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
+        "|: AB cd :| |: ef |1 ga :|2 gf |]",
+        "|: AB cd :| |1 ef :|",
+        "|: AB cd |]",
+        "AB :: cd :|",
+        "|: AB |: cd :|",
+        "AB cd :| ef |]",
+        "|: AB |1 cd :|2 ef || |: gf ed |2 dc :|",
+        "|: AB |1 cd :|2 ef || |: gf ed :| [2 dc |]",
+        "AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
+        "AB |1 cd |]",
+        "AB [1 cd ef |]",
+        "AB |1 cd :| ef |]",
+        "|: AB |1 cd :|2 ef || gh |1 ab :|2 cd ||",
+        "|: AB |1 cd :|2 ef || gh :: ab :|",
+    ],
+)
 def test_the_repeat_rule_stops_what_abc2midi_calls_a_repeat_error(body, tmp_path):
-    errors = [e for e in abc2midi_messages(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n", tmp_path)
-              if re.search(r"Missing :\||before \|:|another \|:", e)]
+    errors = [
+        e
+        for e in abc2midi_messages(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n", tmp_path)
+        if re.search(r"Missing :\||before \|:|another \|:", e)
+    ]
     assert _breaks_a_rule(body) == bool(errors), errors
 
 
@@ -140,10 +165,15 @@ def test_abc2midi_plays_a_hornpipe_in_just_those_meters(meter, tmp_path):
     assert bool([e for e in errors if "Hornpipe" in e]) == (meter not in HORNPIPE_METERS), errors
 
 
-@pytest.mark.parametrize("tune_type, meter, weight", [
-    ("hornpipe", "9/8", UNPLAYABLE_WEIGHT), ("Hornpipe", "C|", UNPLAYABLE_WEIGHT), ("hornpipe", "4/4", 0.0),
-    ("slip jig", "9/8", 0.0),
-])
+@pytest.mark.parametrize(
+    "tune_type, meter, weight",
+    [
+        ("hornpipe", "9/8", UNPLAYABLE_WEIGHT),
+        ("Hornpipe", "C|", UNPLAYABLE_WEIGHT),
+        ("hornpipe", "4/4", 0.0),
+        ("slip jig", "9/8", 0.0),
+    ],
+)
 def test_a_hornpipe_draft_under_a_meter_abc2midi_will_not_play_it_in_is_not_kept(tune_type, meter, weight):
     stream = Stream("", {"M": meter})
     for char in f"R:{tune_type}\n":
@@ -156,10 +186,23 @@ NINE_EIGHT = "M:9/8\nL:1/8\nK:C\n"
 
 
 @needs_abc2midi
-@pytest.mark.parametrize("bar", [
-    "c2e d2c ", "c2e d2c B2A ", "c2e d2c B2A c", "(3cde f>g a2 B3", "[ce]2e d2c B2A", "{g}c6 B2A",
-    "c2e d2c B2A-", "c/d/e d2c B2A ", "\"Am\"c2e !trill!d2c B2", "c9", "z3 d2c B2A", "c2e d2c\nB2A ",
-])
+@pytest.mark.parametrize(
+    "bar",
+    [
+        "c2e d2c ",
+        "c2e d2c B2A ",
+        "c2e d2c B2A c",
+        "(3cde f>g a2 B3",
+        "[ce]2e d2c B2A",
+        "{g}c6 B2A",
+        "c2e d2c B2A-",
+        "c/d/e d2c B2A ",
+        '"Am"c2e !trill!d2c B2',
+        "c9",
+        "z3 d2c B2A",
+        "c2e d2c\nB2A ",
+    ],
+)
 def test_a_bar_that_does_not_fill_its_meter_is_found_as_abc2midi_finds_it(bar, tmp_path):
     stream = _written(NINE_EIGHT, "G|" + bar)
     report = abc2midi_report(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", tmp_path)
@@ -169,24 +212,42 @@ def test_a_bar_that_does_not_fill_its_meter_is_found_as_abc2midi_finds_it(bar, t
 
 
 @needs_abc2midi
-@pytest.mark.parametrize("bar", [
-    "[d2ef fdB c2", "[A>B]c2 d2c B2A", "[{B}A]2e d2c B2A", '"Am c2e d2c B2A', "{g c2e d2c B2A", "A>B2 c2e d2c",
-    "[[ce]]2e d2c B2A", "[ce]2e d2c B2A", "{gf}e2e d2c B2A", "A>Bc d2c B2A", '"Am"c2e d2c B2A', "(3cde f2e d2c",
-    "[K:G]c2e d2c B2A", "A!Bc d2c B2A", "!trill!c2e d2c B2A",
-])
+@pytest.mark.parametrize(
+    "bar",
+    [
+        "[d2ef fdB c2",
+        "[A>B]c2 d2c B2A",
+        "[{B}A]2e d2c B2A",
+        '"Am c2e d2c B2A',
+        "{g c2e d2c B2A",
+        "A>B2 c2e d2c",
+        "[[ce]]2e d2c B2A",
+        "[ce]2e d2c B2A",
+        "{gf}e2e d2c B2A",
+        "A>Bc d2c B2A",
+        '"Am"c2e d2c B2A',
+        "(3cde f2e d2c",
+        "[K:G]c2e d2c B2A",
+        "A!Bc d2c B2A",
+        "!trill!c2e d2c B2A",
+    ],
+)
 def test_a_bar_abc2midi_reports_an_error_in_is_found_malformed(bar, tmp_path):
     errors = abc2midi_messages(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", tmp_path)
     assert (_written(NINE_EIGHT, "G|" + bar).bar_fault() == "malformed") == bool(errors), errors
 
 
-@pytest.mark.parametrize("prime, text", [
-    (NINE_EIGHT, "c2e d2c "),  # the pickup
-    (NINE_EIGHT, "G|"),  # an empty bar
-    (NINE_EIGHT, "G|c2e d2c :"),  # :| ends a section or a first ending, which may be short
-    ("M:none\nL:1/8\nK:C\n", "G|c2e "),
-    ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nM:3/8\nd2c "),  # full in the meter the body changed to
-    ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nL:1/16\nc6 B6 A6 "),
-])
+@pytest.mark.parametrize(
+    "prime, text",
+    [
+        (NINE_EIGHT, "c2e d2c "),  # the pickup
+        (NINE_EIGHT, "G|"),  # an empty bar
+        (NINE_EIGHT, "G|c2e d2c :"),  # :| ends a section or a first ending, which may be short
+        ("M:none\nL:1/8\nK:C\n", "G|c2e "),
+        ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nM:3/8\nd2c "),  # full in the meter the body changed to
+        ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nL:1/16\nc6 B6 A6 "),
+    ],
+)
 def test_bars_not_judged(prime, text):
     assert _written(prime, text).bar_fault() is None
 
@@ -222,11 +283,14 @@ def test_a_short_bar_is_drawn_again_unless_its_bar_line_ends_a_section_or_the_tu
     assert stream.bars.mark[0] == len(stream.chars) and stream.bars.tries == 8
 
 
-@pytest.mark.parametrize("text", [
-    "[ce d2c ",  # the pickup: not judged for its length, but for what abc2midi reads as an error
-    "G|[A4A2:",  # ended by :| (the | comes after :)
-    "G|[ce2 d2c [",  # ended by [|
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[ce d2c ",  # the pickup: not judged for its length, but for what abc2midi reads as an error
+        "G|[A4A2:",  # ended by :| (the | comes after :)
+        "G|[ce2 d2c [",  # ended by [|
+    ],
+)
 def test_a_bar_not_judged_for_its_length_is_still_judged_malformed(text):
     assert _written(NINE_EIGHT, text).bar_fault() == "malformed"
 

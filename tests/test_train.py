@@ -16,8 +16,9 @@ SMALL = ModelConfig(vocab_size=1, hidden_size=32, num_layers=1, embedding_size=8
 
 
 def quick(**changes) -> TrainConfig:
-    settings = dict(batch_size=16, seq_len=48, max_steps=24, eval_interval=8, warmup_steps=3,
-                    learning_rate=1e-2, seed=3)
+    settings = dict(
+        batch_size=16, seq_len=48, max_steps=24, eval_interval=8, warmup_steps=3, learning_rate=1e-2, seed=3
+    )
     return TrainConfig(**{**settings, **changes})
 
 
@@ -100,9 +101,32 @@ def test_sigkill_after_a_checkpoint_leaves_a_loadable_one_and_resume_finishes(tm
     import time
 
     run_dir = tmp_path / "run"
-    command = [sys.executable, "-m", "musicgen", "train", str(small_corpus), "--out", str(run_dir),
-               "--hidden-size", "32", "--num-layers", "1", "--batch-size", "8", "--seq-len", "32",
-               "--max-steps", "400", "--eval-interval", "4", "--patience", "0", "--quiet", "--seed", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "musicgen",
+        "train",
+        str(small_corpus),
+        "--out",
+        str(run_dir),
+        "--hidden-size",
+        "32",
+        "--num-layers",
+        "1",
+        "--batch-size",
+        "8",
+        "--seq-len",
+        "32",
+        "--max-steps",
+        "400",
+        "--eval-interval",
+        "4",
+        "--patience",
+        "0",
+        "--quiet",
+        "--seed",
+        "1",
+    ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while not (run_dir / "last.pt").exists() and time.monotonic() < deadline and process.poll() is None:
@@ -124,10 +148,22 @@ def test_bf16_mixed_precision_trains_and_keeps_float32_weights(tmp_path, small_c
     from musicgen.config import ModelConfig, TrainConfig
     from musicgen.train import train
 
-    result = train([small_corpus], tmp_path / "bf16", ModelConfig(vocab_size=1, hidden_size=32, num_layers=1,
-                                                                   embedding_size=8, dropout=0.0),
-                   TrainConfig(batch_size=8, seq_len=64, max_steps=30, eval_interval=15, warmup_steps=2,
-                               learning_rate=1e-2, precision="bf16", device="cpu"), progress=False)
+    result = train(
+        [small_corpus],
+        tmp_path / "bf16",
+        ModelConfig(vocab_size=1, hidden_size=32, num_layers=1, embedding_size=8, dropout=0.0),
+        TrainConfig(
+            batch_size=8,
+            seq_len=64,
+            max_steps=30,
+            eval_interval=15,
+            warmup_steps=2,
+            learning_rate=1e-2,
+            precision="bf16",
+            device="cpu",
+        ),
+        progress=False,
+    )
     log = [json.loads(line) for line in (tmp_path / "bf16" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["valid_bpc"] < log[0]["valid_bpc"] < 7 and math.isfinite(result.best_valid_bpc)
     weights = load_checkpoint(tmp_path / "bf16" / "last.pt")["model"]
@@ -138,10 +174,13 @@ def test_time_limit_stops_after_validating_and_saving(tmp_path, small_corpus):
     from musicgen.config import ModelConfig, TrainConfig
     from musicgen.train import train
 
-    result = train([small_corpus], tmp_path / "timed", ModelConfig(vocab_size=1, hidden_size=32, num_layers=1,
-                                                                    embedding_size=8, dropout=0.0),
-                   TrainConfig(batch_size=8, seq_len=64, max_steps=100_000, eval_interval=100_000,
-                               time_limit=0.02, device="cpu"), progress=False)
+    result = train(
+        [small_corpus],
+        tmp_path / "timed",
+        ModelConfig(vocab_size=1, hidden_size=32, num_layers=1, embedding_size=8, dropout=0.0),
+        TrainConfig(batch_size=8, seq_len=64, max_steps=100_000, eval_interval=100_000, time_limit=0.02, device="cpu"),
+        progress=False,
+    )
     assert result.stopped == "time limit" and 0 < result.step < 100_000
     log = [json.loads(line) for line in (tmp_path / "timed" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["step"] == result.step and log[-1]["elapsed_s"] >= 1.2
@@ -182,8 +221,9 @@ def test_moving_to_a_tonic_trains_on_every_tune_in_it_and_stores_the_tonics_it_h
     assert {tonic_of(key) for key in keys} == {"C"}
     with_tonic = [t for t in corpus.split("train") if tonic_of(t.key)]
     assert len(trainer.train_tunes) == len(with_tonic)
-    assert load_checkpoint(tonic_run / "model.pt")["tonics"] == \
-        TonicTable.from_tunes(corpus.split("train"), "C").to_dict()
+    assert (
+        load_checkpoint(tonic_run / "model.pt")["tonics"] == TonicTable.from_tunes(corpus.split("train"), "C").to_dict()
+    )
 
 
 def test_a_run_resumes_only_with_the_tonic_it_started_with(corpus, tmp_path, tonic_run):
@@ -201,8 +241,21 @@ def _cli_train(*args):
     return CliRunner().invoke(main, ["train", *map(str, args)], catch_exceptions=False)
 
 
-TINY = ("--hidden-size", 16, "--num-layers", 1, "--embedding-size", 8, "--batch-size", 4, "--seq-len", 16,
-        "--quiet", "--patience", 0)
+TINY = (
+    "--hidden-size",
+    16,
+    "--num-layers",
+    1,
+    "--embedding-size",
+    8,
+    "--batch-size",
+    4,
+    "--seq-len",
+    16,
+    "--quiet",
+    "--patience",
+    0,
+)
 
 
 def test_an_existing_run_is_refused_without_resume_or_force(tmp_path, small_corpus):

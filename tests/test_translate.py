@@ -11,9 +11,19 @@ from click.testing import CliRunner
 
 from musicgen.cli import main
 from musicgen.errors import CheckpointError
-from musicgen.translate import (Pair, ParallelDataError, TranslateTrainConfig, TranslatorConfig, corpus_bleu,
-                                load_translation_model, plot_attention, read_parallel, read_tsv_pairs, split_pairs,
-                                train_translator)
+from musicgen.translate import (
+    Pair,
+    ParallelDataError,
+    TranslateTrainConfig,
+    TranslatorConfig,
+    corpus_bleu,
+    load_translation_model,
+    plot_attention,
+    read_parallel,
+    read_tsv_pairs,
+    split_pairs,
+    train_translator,
+)
 from musicgen.translate.decode import beam_decode, greedy_decode
 from musicgen.translate.model import Translator
 from musicgen.translate.translator import MAX_SOURCE_WORDS
@@ -37,19 +47,24 @@ def toy_pairs(n: int, seed: int = 0) -> list[Pair]:
 @pytest.fixture(scope="module")
 def toy_model():
     """A small translator trained for a few seconds on the toy pairs."""
-    run = train_translator(toy_pairs(800), toy_pairs(60, seed=1), ("en", "fr"),
-                           TranslatorConfig(1, 1, embedding_size=32, hidden_size=32, dropout=0.0,
-                                            embedding_dropout=0.0),
-                           TranslateTrainConfig(epochs=6, batch_size=32, learning_rate=1e-2, min_freq=1, seed=0),
-                           progress=False)
+    run = train_translator(
+        toy_pairs(800),
+        toy_pairs(60, seed=1),
+        ("en", "fr"),
+        TranslatorConfig(1, 1, embedding_size=32, hidden_size=32, dropout=0.0, embedding_dropout=0.0),
+        TranslateTrainConfig(epochs=6, batch_size=32, learning_rate=1e-2, min_freq=1, seed=0),
+        progress=False,
+    )
     return run
 
 
 def test_read_parallel_files_and_their_errors(tmp_path):
     (tmp_path / "a.de").write_text("Ein Hund.\n\nZwei Katzen.\n")
     (tmp_path / "a.en").write_text("A dog.\n\nTwo cats.\n")
-    assert read_parallel(tmp_path / "a.de", tmp_path / "a.en") == [Pair("Ein Hund.", "A dog."),
-                                                                    Pair("Zwei Katzen.", "Two cats.")]
+    assert read_parallel(tmp_path / "a.de", tmp_path / "a.en") == [
+        Pair("Ein Hund.", "A dog."),
+        Pair("Zwei Katzen.", "Two cats."),
+    ]
     (tmp_path / "b.en").write_text("A dog.\n")
     with pytest.raises(ParallelDataError, match="has 3 lines but .* has 1"):
         read_parallel(tmp_path / "a.de", tmp_path / "b.en")
@@ -131,7 +146,8 @@ def test_checkpoint_round_trip_and_wrong_task(tmp_path, toy_model, tiny_run):
     loaded = load_translation_model(tmp_path / "mt.pt")
     sentences = ["The red dog has the house.", "The cat."]
     assert [t.text for t in loaded.translate(sentences, beam=3)] == [
-        t.text for t in toy_model.model.translate(sentences, beam=3)]
+        t.text for t in toy_model.model.translate(sentences, beam=3)
+    ]
     with pytest.raises(CheckpointError, match="not a translation model"):
         load_translation_model(tiny_run / "model.pt")
 
@@ -140,27 +156,63 @@ def test_cli_translate_evaluate_and_bad_input(tmp_path, toy_model):
     runner = CliRunner()
     model = tmp_path / "mt.pt"
     toy_model.model.save(model)
-    result = runner.invoke(main, ["translate", "--model", str(model), "The big cat sees the dog.",
-                                  "--attention", str(tmp_path / "a.png")])
+    result = runner.invoke(
+        main, ["translate", "--model", str(model), "The big cat sees the dog.", "--attention", str(tmp_path / "a.png")]
+    )
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[0].startswith("Le chat") and (tmp_path / "a.png").is_file()
-    result = runner.invoke(main, ["translate", "--model", str(model), "The cat.", "--attention", str(tmp_path / "a.png")])
+    result = runner.invoke(
+        main, ["translate", "--model", str(model), "The cat.", "--attention", str(tmp_path / "a.png")]
+    )
     assert result.exit_code == 1 and "--force" in result.output
     result = runner.invoke(main, ["translate", "--model", str(model), "--beam", "1"], input="The red car.\n\n")
     assert result.exit_code == 0 and len(result.output.splitlines()) == 2
     pairs = toy_pairs(30, seed=5)
     (tmp_path / "v.en").write_text("\n".join(p.source for p in pairs))
     (tmp_path / "v.fr").write_text("\n".join(p.target for p in pairs[:-1]))
-    result = runner.invoke(main, ["translate", "evaluate", "--model", str(model), "--source", str(tmp_path / "v.en"),
-                                  "--target", str(tmp_path / "v.fr")])
+    result = runner.invoke(
+        main,
+        [
+            "translate",
+            "evaluate",
+            "--model",
+            str(model),
+            "--source",
+            str(tmp_path / "v.en"),
+            "--target",
+            str(tmp_path / "v.fr"),
+        ],
+    )
     assert result.exit_code == 1 and "has 30 lines but" in result.output
     (tmp_path / "v.fr").write_text("\n".join(p.target for p in pairs))
-    result = runner.invoke(main, ["translate", "evaluate", "--model", str(model), "--source", str(tmp_path / "v.en"),
-                                  "--target", str(tmp_path / "v.fr")])
+    result = runner.invoke(
+        main,
+        [
+            "translate",
+            "evaluate",
+            "--model",
+            str(model),
+            "--source",
+            str(tmp_path / "v.en"),
+            "--target",
+            str(tmp_path / "v.fr"),
+        ],
+    )
     assert result.exit_code == 0 and "signature: nrefs:1|case:mixed" in result.output
     out = tmp_path / "new.pt"
-    result = runner.invoke(main, ["translate", "train", "--source", str(tmp_path / "v.en"),
-                                  "--target", str(tmp_path / "absent.fr"), "--out", str(out)])
+    result = runner.invoke(
+        main,
+        [
+            "translate",
+            "train",
+            "--source",
+            str(tmp_path / "v.en"),
+            "--target",
+            str(tmp_path / "absent.fr"),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 1 and "no such file" in result.output and not out.exists()
     result = runner.invoke(main, ["translate", "--model", str(tmp_path / "v.en"), "hello"])
     assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
@@ -170,9 +222,29 @@ def test_cli_train_writes_a_model(tmp_path):
     pairs = toy_pairs(200)
     (tmp_path / "pairs.txt").write_text("".join(f"{p.source}\t{p.target}\n" for p in pairs))
     out = tmp_path / "mt.pt"
-    result = CliRunner().invoke(main, ["translate", "train", "--pairs", str(tmp_path / "pairs.txt"),
-                                       "--languages", "en", "fr", "--epochs", "1", "--hidden-size", "16",
-                                       "--embedding-size", "16", "--min-freq", "1", "--quiet", "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "translate",
+            "train",
+            "--pairs",
+            str(tmp_path / "pairs.txt"),
+            "--languages",
+            "en",
+            "fr",
+            "--epochs",
+            "1",
+            "--hidden-size",
+            "16",
+            "--embedding-size",
+            "16",
+            "--min-freq",
+            "1",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "best validation BLEU" in result.output and load_translation_model(out).source_language == "en"
     before = out.read_bytes()
@@ -203,7 +275,8 @@ def test_stdin_is_read_for_a_dash_and_for_no_text():
 
 def test_an_empty_validation_split_is_one_line(tmp_path):
     (tmp_path / "p.txt").write_text("hello\tbonjour\n")
-    result = CliRunner().invoke(main, ["translate", "train", "--pairs", str(tmp_path / "p.txt"), "--quiet",
-                                       "--out", str(tmp_path / "t.pt")])
+    result = CliRunner().invoke(
+        main, ["translate", "train", "--pairs", str(tmp_path / "p.txt"), "--quiet", "--out", str(tmp_path / "t.pt")]
+    )
     assert result.exit_code == 1 and "validation 0" in result.output
     assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "t.pt").exists()

@@ -5,6 +5,7 @@ import random
 
 import pytest
 
+from helpers import abc2midi_notes, needs_abc2midi
 from musicgen.corpus import load_corpus
 from musicgen.errors import ConversionError
 from musicgen.melody import abc_to_melody
@@ -21,8 +22,6 @@ from musicgen.transpose import (
 )
 from musicgen.tunebook import parse_tune
 
-from helpers import abc2midi_notes, needs_abc2midi
-
 
 def test_notes_follow_the_key_and_explicit_accidentals_are_respelled():
     tune = parse_tune("X:1\nT:t\nM:3/4\nL:1/8\nK:G\n|:GAB c2 d|e^fg =f2 e:|\n")
@@ -33,11 +32,19 @@ def test_notes_follow_the_key_and_explicit_accidentals_are_respelled():
     assert moved.body == "|:cde f2 g|a=bc' _b2 a:|"
 
 
-@pytest.mark.parametrize("key, tonic, expected", [
-    ("Ador", "C", "Cdor"), ("E Minor", "C", "C Minor"), ("F#m", "C", "Cm"),
-    ("Bb", "C", "C"), ("Cmix", "D", "Dmix"), ("C", "F#", "F#"), ("C", "Eb", "Eb"),
-    ("G clef=bass", "C", "C clef=bass"),
-])
+@pytest.mark.parametrize(
+    "key, tonic, expected",
+    [
+        ("Ador", "C", "Cdor"),
+        ("E Minor", "C", "C Minor"),
+        ("F#m", "C", "Cm"),
+        ("Bb", "C", "C"),
+        ("Cmix", "D", "Dmix"),
+        ("C", "F#", "F#"),
+        ("C", "Eb", "Eb"),
+        ("G clef=bass", "C", "C clef=bass"),
+    ],
+)
 def test_keys_keep_mode_and_clef(key, tonic, expected):
     assert transpose_key(key, interval_between(tonic_of(key), tonic)) == expected
 
@@ -50,19 +57,17 @@ def test_keys_without_a_plain_tonic_are_refused(key):
 
 
 def test_moves_take_the_nearest_way():
-    assert interval_between("G", "C") == Interval(3, 5)   # up a fourth
-    assert interval_between("A", "C") == Interval(2, 3)   # up a minor third
+    assert interval_between("G", "C") == Interval(3, 5)  # up a fourth
+    assert interval_between("A", "C") == Interval(2, 3)  # up a minor third
     assert interval_between("F", "C") == Interval(-3, -5)  # down a fourth
     assert interval_between("F#", "C") == Interval(-3, -6)
     assert interval_between("C", "G") == Interval(-3, -5)
 
 
 def test_chords_key_changes_and_octaves_move_and_text_stays():
-    body = ('"D7"A,2 "D/F#"d\'2 !trill!B "^Segno"c|[K:A] B2 e2|\nP:B\nK:Em\n'
-            "E4 ~e2 +fermata+c|]")
+    body = '"D7"A,2 "D/F#"d\'2 !trill!B "^Segno"c|[K:A] B2 e2|\nP:B\nK:Em\nE4 ~e2 +fermata+c|]'
     moved = transpose_body(body, interval_between("D", "C"))
-    assert moved == ('"C7"G,2 "C/E"c\'2 !trill!A "^Segno"B|[K:G] A2 d2|\nP:B\nK:Dm\n'
-                     "D4 ~d2 +fermata+B|]")
+    assert moved == ('"C7"G,2 "C/E"c\'2 !trill!A "^Segno"B|[K:G] A2 d2|\nP:B\nK:Dm\nD4 ~d2 +fermata+B|]')
 
 
 def test_a_lone_exclamation_mark_is_a_line_break_and_the_notes_after_it_move():
@@ -114,16 +119,22 @@ def test_abc2midi_hears_every_note_moved_by_the_interval(corpus_sample, tmp_path
 
 
 def test_modes_are_named_alike():
-    assert [mode_of(k) for k in ("G", "Em", "E Minor", "AMix", "Adorian", "Cm clef=bass", "Fion")] == \
-        ["maj", "min", "min", "mix", "dor", "min", "maj"]
+    assert [mode_of(k) for k in ("G", "Em", "E Minor", "AMix", "Adorian", "Cm clef=bass", "Fion")] == [
+        "maj",
+        "min",
+        "min",
+        "mix",
+        "dor",
+        "min",
+        "maj",
+    ]
 
 
 def test_tonic_table_draws_tonics_as_often_as_training_had_them():
     tunes = [parse_tune(f"X:1\nK:{key}\nC|\n") for key in ("G", "G", "G", "D", "Ador", "Em")]
     table = TonicTable.from_tunes(tunes, "C")
     assert table.counts == {"maj": {"G": 3, "D": 1}, "dor": {"A": 1}, "min": {"E": 1}}
-    assert [table.choose("C", draw) for draw in (0.0, 0.24, 0.26, 0.74, 0.76, 0.99)] == \
-        ["D", "D", "G", "G", "G", "G"]
+    assert [table.choose("C", draw) for draw in (0.0, 0.24, 0.26, 0.74, 0.76, 0.99)] == ["D", "D", "G", "G", "G", "G"]
     assert table.choose("Cdor", 0.5) == "A"
     assert table.choose("Cphr", 0.0) == "A"  # a mode training never saw draws from every tune
     assert TonicTable.from_dict(table.to_dict()) == table

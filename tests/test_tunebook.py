@@ -35,9 +35,9 @@ def test_missing_unit_length_gets_the_abc_default(tiny_book):
 
 def test_latin1_and_dos_umlauts_decode():
     assert decode_abc("T:Ça va\n".encode("latin-1")) == "T:Ça va\n"
-    assert decode_abc("T:Grün\r\n".encode("utf-8")) == "T:Grün\n"
+    assert decode_abc("T:Grün\r\n".encode()) == "T:Grün\n"
     # cp850 bytes converted to UTF-8 as if they were latin-1 (seen in Essen files)
-    assert decode_abc("T:Gr\x81n".encode("utf-8")) == "T:Grün"
+    assert decode_abc("T:Gr\x81n".encode()) == "T:Grün"
 
 
 def test_comments_are_stripped_but_escaped_percent_stays():

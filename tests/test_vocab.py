@@ -1,6 +1,7 @@
 """The character vocabulary."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from musicgen.vocab import END, START, Vocabulary
 

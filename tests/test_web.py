@@ -65,12 +65,15 @@ def test_render_an_edited_tune(client):
     assert client.get(tune["files"]["svg"]).status_code == 200
 
 
-@pytest.mark.parametrize("body, message", [
-    ({"n": MAX_TUNES + 1}, "n must be in range"),
-    ({"temperature": "hot"}, "temperature must be a number"),
-    ({"prime": "x" * 5000}, "prime must be text"),
-    ({"key": "D\nT:sneaky"}, "one non-empty line"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"n": MAX_TUNES + 1}, "n must be in range"),
+        ({"temperature": "hot"}, "temperature must be a number"),
+        ({"prime": "x" * 5000}, "prime must be text"),
+        ({"key": "D\nT:sneaky"}, "one non-empty line"),
+    ],
+)
 def test_bad_generation_requests_are_refused(client, body, message):
     response = client.post("/api/generate", json=body)
     assert response.status_code == 400 and message in response.json()["error"]
@@ -84,10 +87,17 @@ def test_bounds_on_bodies_and_tunes(client):
     assert client.get("/api/jobs/nope").status_code == 404
 
 
-@pytest.mark.parametrize("path", [
-    "/files/../../etc/passwd", "/files/..%2F..%2Fetc/passwd", "/files/g1/..%2F..%2F..%2Fetc%2Fpasswd",
-    "/files/%2E%2E/passwd", "/static/app.py", "/static/..%2Fapp.py",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/files/../../etc/passwd",
+        "/files/..%2F..%2Fetc/passwd",
+        "/files/g1/..%2F..%2F..%2Fetc%2Fpasswd",
+        "/files/%2E%2E/passwd",
+        "/static/app.py",
+        "/static/..%2Fapp.py",
+    ],
+)
 def test_only_the_output_folder_is_served(client, path):
     response = client.get(path)
     assert response.status_code == 404 and b"root:" not in response.content
@@ -108,8 +118,9 @@ def live_server(bundled_model, tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(bundled_model, tmp_path / "serve"), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(bundled_model, tmp_path / "serve"), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -125,9 +136,18 @@ def test_page_end_to_end_in_chromium(live_server, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     title = "<script>window.hacked=1</script> & <b>Jig</b>"
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--autoplay-policy=no-user-gesture-required",
+            ],
+        )
         page = browser.new_page()
         problems = []
         page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
@@ -138,8 +158,11 @@ def test_page_end_to_end_in_chromium(live_server, tmp_path):
         page.fill("input[name=seed]", "3")
         page.fill("input[name=title]", title)
         page.click("#generate")
-        page.wait_for_function("() => { const i = document.querySelector('.tune .notation');"
-                               " return i && i.complete && i.naturalWidth > 0; }", timeout=120_000)
+        page.wait_for_function(
+            "() => { const i = document.querySelector('.tune .notation');"
+            " return i && i.complete && i.naturalWidth > 0; }",
+            timeout=120_000,
+        )
         card = page.locator(".tune").first
         assert card.locator(".title").text_content() == title  # shown as text, not markup
         assert page.evaluate("window.hacked") is None and page.locator(".tune b").count() == 0
@@ -152,11 +175,13 @@ def test_page_end_to_end_in_chromium(live_server, tmp_path):
         edited = "\n".join("T:Edited Tune" if line.startswith("T:") else line for line in abc.splitlines())
         card.locator(".abc").fill(edited + "\n")
         card.locator(".update").click()
-        page.wait_for_function("(old) => { const i = document.querySelector('.tune .notation');"
-                               " return i.getAttribute('src') !== old && i.complete && i.naturalWidth > 0; }",
-                               arg=old_source, timeout=60_000)
+        page.wait_for_function(
+            "(old) => { const i = document.querySelector('.tune .notation');"
+            " return i.getAttribute('src') !== old && i.complete && i.naturalWidth > 0; }",
+            arg=old_source,
+            timeout=60_000,
+        )
         assert card.locator(".title").text_content() == "Edited Tune"
-
 
         with page.expect_download() as download:
             card.locator(".mid-link").click()
@@ -165,13 +190,15 @@ def test_page_end_to_end_in_chromium(live_server, tmp_path):
 
         card.locator(".abc").fill("X:1\nT:Broken\nL:1\nQ:1/4=4\nK:C\n" + "z64|" * 40 + "\n")
         card.locator(".update").click()  # an edit that cannot sound: said so, the old audio gone
-        page.wait_for_function("() => document.querySelector('#message').textContent.startsWith('Not all')",
-                               timeout=60_000)
+        page.wait_for_function(
+            "() => document.querySelector('#message').textContent.startsWith('Not all')", timeout=60_000
+        )
         assert card.locator(".error").is_visible() and card.locator(".audio").get_attribute("src") is None
         page.fill("input[name=key]", "H")
         page.click("#generate")  # a refused request keeps the tunes already shown
-        page.wait_for_function("() => document.querySelector('#message').textContent.includes('unknown key')",
-                               timeout=20_000)
+        page.wait_for_function(
+            "() => document.querySelector('#message').textContent.includes('unknown key')", timeout=20_000
+        )
         assert page.locator(".tune").count() == 1
         problems.remove(next(p for p in problems if p.startswith("400 ")))  # the refused request, as expected
         problems[:] = [p for p in problems if "400 (Bad Request)" not in p]
@@ -199,14 +226,29 @@ def test_foreign_hosts_origins_and_bodies_that_are_not_json_are_refused(client):
     assert client.post("/api/render", json={"abc": TUNE}, headers=own).status_code == 200
 
 
-_HOSTILE = ['{"n": 1e999}', '{"seed": 1e999}', '{"n": true}', '{"n": 16.9}', '{"n": "1_6"}', '{"n": "2"}',
-            '{"temperature": NaN}', '{"temperature": Infinity}', '{"title": "\\udfff"}', '{"meter": "0/0"}',
-            '{"meter": "7/0"}', '{"key": "H"}', '{"prime": "\\ud800"}']
-_EITHER = ['[' * 30_000 + ']' * 30_000, '{"n": ' + '9' * 5000 + '}', '"abc"', '{"a": 1}{']
+_HOSTILE = [
+    '{"n": 1e999}',
+    '{"seed": 1e999}',
+    '{"n": true}',
+    '{"n": 16.9}',
+    '{"n": "1_6"}',
+    '{"n": "2"}',
+    '{"temperature": NaN}',
+    '{"temperature": Infinity}',
+    '{"title": "\\udfff"}',
+    '{"meter": "0/0"}',
+    '{"meter": "7/0"}',
+    '{"key": "H"}',
+    '{"prime": "\\ud800"}',
+]
+_EITHER = ["[" * 30_000 + "]" * 30_000, '{"n": ' + "9" * 5000 + "}", '"abc"', '{"a": 1}{']
 
 
-@pytest.mark.parametrize("url, raw", [("/api/generate", raw) for raw in _HOSTILE + _EITHER]
-                         + [("/api/render", raw) for raw in ['{"abc": "\\ud800"}', '{"abc": true}', '{"abc": 1e999}'] + _EITHER])
+@pytest.mark.parametrize(
+    "url, raw",
+    [("/api/generate", raw) for raw in _HOSTILE + _EITHER]
+    + [("/api/render", raw) for raw in ['{"abc": "\\ud800"}', '{"abc": true}', '{"abc": 1e999}'] + _EITHER],
+)
 def test_hostile_values_get_a_400_not_a_500(client, url, raw):
     response = client.post(url, content=raw.encode(), headers={"content-type": "application/json"})
     assert response.status_code == 400, (url, response.text)
@@ -224,8 +266,10 @@ def test_a_huge_chunked_body_is_cut_off_at_the_bound(live_server):
     chunk = b"x" * 65_536
     sent = 0
     with socket.create_connection((host, int(port)), timeout=10) as connection:
-        connection.sendall(f"POST /api/render HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
-                           "Transfer-Encoding: chunked\r\n\r\n".encode())
+        connection.sendall(
+            f"POST /api/render HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
         try:
             while sent < 1024**3:
                 connection.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))

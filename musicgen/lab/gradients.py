@@ -30,8 +30,9 @@ CELLS = {
 
 
 def _core(hidden: int, inputs: int, **cell) -> RecurrentCore:
-    return RecurrentCore(ModelConfig(vocab_size=inputs, embedding_size=hidden, hidden_size=hidden, num_layers=1,
-                                     dropout=0.0, **cell))
+    return RecurrentCore(
+        ModelConfig(vocab_size=inputs, embedding_size=hidden, hidden_size=hidden, num_layers=1, dropout=0.0, **cell)
+    )
 
 
 def gradient_norms(cell: dict, steps: int, hidden: int = 64, inputs: int = 16, seed: int = 0) -> list[float]:
@@ -41,7 +42,7 @@ def gradient_norms(cell: dict, steps: int, hidden: int = 64, inputs: int = 16, s
     ids = torch.randint(0, inputs, (8, steps))
     state, hidden_states = None, []
     for t in range(steps):  # one step at a time, so every state is a node we can ask about
-        _, state = core(ids[:, t:t + 1], state)
+        _, state = core(ids[:, t : t + 1], state)
         h = state[0] if isinstance(state, tuple) else state
         h.retain_grad()
         hidden_states.append(h)
@@ -103,8 +104,10 @@ def run(out_dir: Path, steps: int = 300, train_steps: int = 200, seed: int = 0, 
     right.set_title("ReLU RNN, identity start, SGD 0.05")
     right.legend(fontsize=8)
     checkpoints = [k for k in (1, 10, 50, 100, 200) if k < steps]
-    table = [{"cell": name, **{f"k={k}": values[k] / values[0] for k in checkpoints},
-              "reach": reach(values)} for name, values in norms.items()]
+    table = [
+        {"cell": name, **{f"k={k}": values[k] / values[0] for k in checkpoints}, "reach": reach(values)}
+        for name, values in norms.items()
+    ]
     findings = _findings(norms, runs)
     return save(LabResult("gradients", table, findings), fig, out_dir)
 
@@ -117,20 +120,29 @@ def reach(norms: list[float], floor: float = 1e-6) -> int:
 def _findings(norms: dict, runs: dict) -> list[str]:
     reaches = {name: reach(values) for name, values in norms.items()}
     order = sorted(reaches, key=reaches.get)
-    lines = ["Steps back before the gradient falls below a millionth of its size at the end ('reach'): "
-             + ", ".join(f"{name} {reaches[name]}" for name in order) + f" (of {len(norms['lstm'])} steps)."]
+    lines = [
+        "Steps back before the gradient falls below a millionth of its size at the end ('reach'): "
+        + ", ".join(f"{name} {reaches[name]}" for name in order)
+        + f" (of {len(norms['lstm'])} steps)."
+    ]
     if reaches["lstm"] > reaches["rnn-tanh"]:
-        lines.append(f"At initialisation the LSTM's gradient reaches {reaches['lstm']} steps back against "
-                     f"{reaches['rnn-tanh']} for the tanh RNN: gates multiply by less shrinking factors, and "
-                     f"training can open the forget gate further.")
+        lines.append(
+            f"At initialisation the LSTM's gradient reaches {reaches['lstm']} steps back against "
+            f"{reaches['rnn-tanh']} for the tanh RNN: gates multiply by less shrinking factors, and "
+            f"training can open the forget gate further."
+        )
     if reaches["rnn-relu-identity"] > reaches["rnn-relu"]:
-        lines.append("Identity initialisation keeps a ReLU RNN's gradient alive over the whole sequence "
-                     "(it neither vanishes nor, at the start, explodes).")
+        lines.append(
+            "Identity initialisation keeps a ReLU RNN's gradient alive over the whole sequence "
+            "(it neither vanishes nor, at the start, explodes)."
+        )
     unclipped, clipped = runs["no clipping"], runs["clip 1.0"]
     blown = next((i for i, loss in enumerate(unclipped) if not math.isfinite(loss) or loss > 1e6), None)
     if blown is not None:
-        lines.append(f"Training that ReLU RNN without clipping, the loss exploded at step {blown}; with gradients "
-                     f"clipped to norm 1.0 it ended at {clipped[-1]:.3g}.")
+        lines.append(
+            f"Training that ReLU RNN without clipping, the loss exploded at step {blown}; with gradients "
+            f"clipped to norm 1.0 it ended at {clipped[-1]:.3g}."
+        )
     else:
         lines.append(f"Final loss without clipping {unclipped[-1]:.3g}, with clipping {clipped[-1]:.3g}.")
     return lines

@@ -58,8 +58,8 @@ class KeyTonic:
         starts = torch.randint(0, len(self.pool) - distance, (size,), generator=generator).tolist()
         rows = []
         for tonic, mode, start in zip(tonics, modes, starts):
-            text = f"K:{TONICS[tonic]}{MODES[mode]}\n" + self.pool[start:start + distance]
-            rows.append([self.index[char] for char in text[-(distance + 8):].rjust(distance + 8, "\n")])
+            text = f"K:{TONICS[tonic]}{MODES[mode]}\n" + self.pool[start : start + distance]
+            rows.append([self.index[char] for char in text[-(distance + 8) :].rjust(distance + 8, "\n")])
         return torch.tensor(rows), torch.tensor(tonics)
 
 
@@ -68,8 +68,11 @@ class Recaller(nn.Module):
 
     def __init__(self, cell: str, hidden: int, vocab_size: int = SYMBOLS, classes: int = SYMBOLS):
         super().__init__()
-        self.core = RecurrentCore(ModelConfig(vocab_size=vocab_size, embedding_size=16, hidden_size=hidden,
-                                              num_layers=1, cell=cell, dropout=0.0))
+        self.core = RecurrentCore(
+            ModelConfig(
+                vocab_size=vocab_size, embedding_size=16, hidden_size=hidden, num_layers=1, cell=cell, dropout=0.0
+            )
+        )
         self.head = nn.Linear(hidden, classes)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
@@ -77,8 +80,7 @@ class Recaller(nn.Module):
         return self.head(features[:, -1])
 
 
-def accuracy_after_training(cell: str, distance: int, steps: int, hidden: int = 32, seed: int = 0,
-                            task=None) -> float:
+def accuracy_after_training(cell: str, distance: int, steps: int, hidden: int = 32, seed: int = 0, task=None) -> float:
     """Held-out accuracy of one cell at one distance after ``steps`` Adam steps."""
     task = task or FirstSymbol()
     torch.manual_seed(seed)
@@ -97,8 +99,13 @@ def accuracy_after_training(cell: str, distance: int, steps: int, hidden: int = 
         return (model(ids).argmax(dim=1) == answer).float().mean().item()
 
 
-def run(out_dir: Path, distances: tuple[int, ...] = (5, 10, 20, 40, 80), steps: int = 400,
-        seed: int = 0, bodies: list[str] | None = None) -> LabResult:
+def run(
+    out_dir: Path,
+    distances: tuple[int, ...] = (5, 10, 20, 40, 80),
+    steps: int = 400,
+    seed: int = 0,
+    bodies: list[str] | None = None,
+) -> LabResult:
     """Accuracy against distance for each cell, on both tasks.
 
     Args:
@@ -109,8 +116,11 @@ def run(out_dir: Path, distances: tuple[int, ...] = (5, 10, 20, 40, 80), steps: 
 
         bodies = [tune.body for tune in load_corpus().split("train")[:2000]]
     tasks = {"symbols": FirstSymbol(), "key": KeyTonic(bodies)}
-    results = {(name, cell): [accuracy_after_training(cell, k, steps, seed=seed, task=task) for k in distances]
-               for name, task in tasks.items() for cell in CELLS}
+    results = {
+        (name, cell): [accuracy_after_training(cell, k, steps, seed=seed, task=task) for k in distances]
+        for name, task in tasks.items()
+        for cell in CELLS
+    }
     fig, panels = figure(12, 4.2, columns=2)
     titles = {"symbols": "Which of 8 symbols came first?", "key": "Tonic of the K: line, k characters of tune ago"}
     for axes, (name, task) in zip(panels, tasks.items()):
@@ -125,8 +135,11 @@ def run(out_dir: Path, distances: tuple[int, ...] = (5, 10, 20, 40, 80), steps: 
         axes.set_title(f"{titles[name]} ({steps} steps each)", fontsize=10)
         axes.set_ylim(0, 1.05)
         axes.legend(fontsize=8)
-    table = [{"task": name, "k": k, **{cell: results[name, cell][i] for cell in CELLS}}
-             for name in tasks for i, k in enumerate(distances)]
+    table = [
+        {"task": name, "k": k, **{cell: results[name, cell][i] for cell in CELLS}}
+        for name in tasks
+        for i, k in enumerate(distances)
+    ]
     findings = [line for name in tasks for line in _findings(name, {c: results[name, c] for c in CELLS}, distances)]
     return save(LabResult("memory", table, findings), fig, out_dir)
 
@@ -136,12 +149,19 @@ def _findings(task: str, results: dict, distances: tuple[int, ...]) -> list[str]
         solved = [k for k, accuracy in zip(distances, results[cell]) if accuracy >= 0.9]
         return max(solved, default=0)
 
-    lines = [f"{task}: largest k solved to 90% accuracy: " + ", ".join(f"{cell} {longest(cell) or 'none'}" for cell in CELLS)
-             + f" (k tried: {', '.join(map(str, distances))})."]
+    lines = [
+        f"{task}: largest k solved to 90% accuracy: "
+        + ", ".join(f"{cell} {longest(cell) or 'none'}" for cell in CELLS)
+        + f" (k tried: {', '.join(map(str, distances))})."
+    ]
     if max(longest("gru"), longest("lstm")) > longest("rnn"):
-        lines.append("The gated cells carry the symbol further than the vanilla RNN, whose gradient "
-                     "vanishes over the distance (see the gradients experiment).")
+        lines.append(
+            "The gated cells carry the symbol further than the vanilla RNN, whose gradient "
+            "vanishes over the distance (see the gradients experiment)."
+        )
     elif longest("rnn") > max(longest("gru"), longest("lstm")):
-        lines.append("With this training budget the vanilla RNN solved a longer distance than the gated cells: "
-                     "the measured result, not the textbook one; raise --steps to see whether the gates catch up.")
+        lines.append(
+            "With this training budget the vanilla RNN solved a longer distance than the gated cells: "
+            "the measured result, not the textbook one; raise --steps to see whether the gates catch up."
+        )
     return lines

@@ -29,8 +29,9 @@ def order_examples(count: int, seed: int = 0) -> list:
         positive = rng.random() < 0.5
         first, second = (rng.choice(GOOD), rng.choice(BAD)) if positive else (rng.choice(BAD), rng.choice(GOOD))
         ending = rng.choice((" at all", "", " really"))
-        examples.append(Example(f"{rng.choice(SUBJECTS).capitalize()} was {first}, not {second}{ending}.",
-                                int(positive)))
+        examples.append(
+            Example(f"{rng.choice(SUBJECTS).capitalize()} was {first}, not {second}{ending}.", int(positive))
+        )
     return examples
 
 
@@ -44,19 +45,36 @@ def run(out_dir: Path, data: Path | None = None, epochs: int = 10, seed: int = 0
     train, valid = split_examples(rest, 0.125, seed + 1)
     small = data is None
     config = SentimentConfig(vocab_size=1, embedding_size=32 if small else 128, hidden_size=32 if small else 128)
-    rows = compare_models(train, valid, test, config, SentimentTrainConfig(epochs=epochs, seed=seed,
-                                                                          learning_rate=5e-3 if small else 2e-3))
-    table = [{"model": {"bow": "bag of words", "window": "fixed window (3)", "rnn": "BiLSTM"}[row.kind],
-              "test_accuracy": row.test.accuracy, "good_not_bad": row.order_pair[0],
-              "bad_not_good": row.order_pair[1], "opposite_labels": row.order_pair_opposite} for row in rows]
+    rows = compare_models(
+        train,
+        valid,
+        test,
+        config,
+        SentimentTrainConfig(epochs=epochs, seed=seed, learning_rate=5e-3 if small else 2e-3),
+    )
+    table = [
+        {
+            "model": {"bow": "bag of words", "window": "fixed window (3)", "rnn": "BiLSTM"}[row.kind],
+            "test_accuracy": row.test.accuracy,
+            "good_not_bad": row.order_pair[0],
+            "bad_not_good": row.order_pair[1],
+            "opposite_labels": row.order_pair_opposite,
+        }
+        for row in rows
+    ]
     fig, axes = figure()
     axes.bar([row["model"] for row in table], [row["test_accuracy"] for row in table], color="#3b6ea5")
     axes.set_ylim(0, 1)
     axes.set_ylabel("test accuracy")
     axes.set_title(f"{'word-order sentences (made here)' if small else Path(data).name}: {len(test)} test sentences")
-    findings = [f"{row['model']}: accuracy {row['test_accuracy']:.3f}; P(positive) {row['good_not_bad']:.2f} for "
-                f"'{ORDER_PAIR[0]}' and {row['bad_not_good']:.2f} for '{ORDER_PAIR[1]}'" for row in table]
+    findings = [
+        f"{row['model']}: accuracy {row['test_accuracy']:.3f}; P(positive) {row['good_not_bad']:.2f} for "
+        f"'{ORDER_PAIR[0]}' and {row['bad_not_good']:.2f} for '{ORDER_PAIR[1]}'"
+        for row in table
+    ]
     bag = next(row for row in table if row["model"] == "bag of words")
-    findings.append(f"The bag of words gives both sentences the same score ({bag['good_not_bad']:.3f}): the same "
-                    f"words in another order are the same bag.")
+    findings.append(
+        f"The bag of words gives both sentences the same score ({bag['good_not_bad']:.3f}): the same "
+        f"words in another order are the same bag."
+    )
     return save(LabResult("order", table, findings), fig, out_dir)

@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from musicgen.lab.report import LabResult, figure, save
 
 
-def run(out_dir: Path, temperatures: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5), tunes: int = 48,
-        model_path: Path | None = None, seed: int = 0, novelty_tunes: list | None = None) -> LabResult:
+def run(
+    out_dir: Path,
+    temperatures: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 1.5),
+    tunes: int = 48,
+    model_path: Path | None = None,
+    seed: int = 0,
+    novelty_tunes: list | None = None,
+) -> LabResult:
     """Bits/char, conversion, bar consistency and novelty of samples at each temperature."""
     from musicgen.data import encode_tunes
     from musicgen.evaluate import NoveltyIndex, evaluate_tunes
@@ -31,16 +36,22 @@ def run(out_dir: Path, temperatures: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 
     index = NoveltyIndex(novelty_tunes)
     table = []
     for temperature in temperatures:
-        samples = generate(model, n=tunes, temperature=temperature, seed=seed, end_drafts=1,
-                           bar_tries=0)  # temperature alone
+        samples = generate(
+            model, n=tunes, temperature=temperature, seed=seed, end_drafts=1, bar_tries=0
+        )  # temperature alone
         readable = [s.tune for s in samples if s.tune is not None]
         summary = evaluate_tunes(readable, novelty=index, use_abc2midi=False)["summary"] if readable else {}
         own_bpc = evaluate_bpc(model, encode_tunes([s.text for s in samples], model.vocab), 16, 256)
-        table.append({"temperature": temperature, "bits_per_char": own_bpc,
-                      "converts": (summary.get("converts") or 0) * len(readable) / tunes,
-                      "bar_consistency": summary.get("bar_consistency"),
-                      "verbatim_bars": summary.get("verbatim_bars"),
-                      "shares_4_bars": summary.get("shares_4_bars")})
+        table.append(
+            {
+                "temperature": temperature,
+                "bits_per_char": own_bpc,
+                "converts": (summary.get("converts") or 0) * len(readable) / tunes,
+                "bar_consistency": summary.get("bar_consistency"),
+                "verbatim_bars": summary.get("verbatim_bars"),
+                "shares_4_bars": summary.get("shares_4_bars"),
+            }
+        )
     fig, (left, right) = figure(12, 4.2, columns=2)
     xs = [row["temperature"] for row in table]
     left.plot(xs, [row["bits_per_char"] for row in table], marker="o")
@@ -56,11 +67,15 @@ def run(out_dir: Path, temperatures: tuple[float, ...] = (0.5, 0.75, 1.0, 1.25, 
 
 def _findings(table: list[dict]) -> list[str]:
     low, high = table[0], table[-1]
-    lines = [f"From temperature {low['temperature']} to {high['temperature']}, the model's bits/char on its own "
-             f"samples goes from {low['bits_per_char']:.2f} to {high['bits_per_char']:.2f}: hotter samples are "
-             f"less likely under the model."]
+    lines = [
+        f"From temperature {low['temperature']} to {high['temperature']}, the model's bits/char on its own "
+        f"samples goes from {low['bits_per_char']:.2f} to {high['bits_per_char']:.2f}: hotter samples are "
+        f"less likely under the model."
+    ]
     if low["verbatim_bars"] is not None and high["verbatim_bars"] is not None:
-        lines.append(f"Verbatim bars (copied from training tunes) go from {low['verbatim_bars']:.1%} to "
-                     f"{high['verbatim_bars']:.1%}; conversion to MIDI from {low['converts']:.0%} to "
-                     f"{high['converts']:.0%}: cold is safe but copies, hot is new but breaks.")
+        lines.append(
+            f"Verbatim bars (copied from training tunes) go from {low['verbatim_bars']:.1%} to "
+            f"{high['verbatim_bars']:.1%}; conversion to MIDI from {low['converts']:.0%} to "
+            f"{high['converts']:.0%}: cold is safe but copies, hot is new but breaks."
+        )
     return lines

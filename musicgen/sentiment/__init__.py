@@ -18,9 +18,29 @@ Cheat-sheet::
 from musicgen.sentiment.classifier import Explanation, SentimentModel, load_sentiment_model
 from musicgen.sentiment.data import DataError, Example, read_examples, read_sentences, split_examples
 from musicgen.sentiment.model import SentimentConfig
-from musicgen.sentiment.train import (Metrics, SentimentTrainConfig, TrainedClassifier, cross_validate,
-                                      evaluate_classifier, train_classifier)
+from musicgen.sentiment.train import (
+    Metrics,
+    SentimentTrainConfig,
+    TrainedClassifier,
+    cross_validate,
+    evaluate_classifier,
+    train_classifier,
+)
 
-__all__ = ["DataError", "Example", "Explanation", "Metrics", "SentimentConfig", "SentimentModel",
-           "SentimentTrainConfig", "TrainedClassifier", "cross_validate", "evaluate_classifier",
-           "load_sentiment_model", "read_examples", "read_sentences", "split_examples", "train_classifier"]
+__all__ = [
+    "DataError",
+    "Example",
+    "Explanation",
+    "Metrics",
+    "SentimentConfig",
+    "SentimentModel",
+    "SentimentTrainConfig",
+    "TrainedClassifier",
+    "cross_validate",
+    "evaluate_classifier",
+    "load_sentiment_model",
+    "read_examples",
+    "read_sentences",
+    "split_examples",
+    "train_classifier",
+]

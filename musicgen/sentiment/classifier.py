@@ -73,7 +73,7 @@ class SentimentModel:
         subwords = torch.zeros(*ids.shape, max(grams, 1), dtype=torch.long)
         for row, (_, word_grams) in enumerate(encoded):
             for column, gram_ids in enumerate(word_grams):
-                subwords[row, column, :len(gram_ids)] = torch.tensor(gram_ids, dtype=torch.long)
+                subwords[row, column, : len(gram_ids)] = torch.tensor(gram_ids, dtype=torch.long)
         return ids, lengths, subwords
 
     def _inputs(self, encoded):
@@ -86,7 +86,7 @@ class SentimentModel:
         self.net.eval()
         probabilities = []
         for start in range(0, len(sentences), batch_size):
-            encoded = [self.encode(s)[1:] for s in sentences[start:start + batch_size]]
+            encoded = [self.encode(s)[1:] for s in sentences[start : start + batch_size]]
             probabilities += torch.sigmoid(self.net(*self._inputs(encoded))).tolist()
         return probabilities
 
@@ -100,7 +100,7 @@ class SentimentModel:
         shares = self.net.contributions(*self._inputs([(ids, subwords)]))[0].tolist()
         probability = self.predict([sentence])[0]
         words = words or ["<empty>"]
-        return Explanation(sentence, probability, words, shares[:len(words)], [w in self.vocab for w in words])
+        return Explanation(sentence, probability, words, shares[: len(words)], [w in self.vocab for w in words])
 
     def save(self, path: Path | str, half: bool = False) -> None:
         """Write one self-describing checkpoint (atomically).
@@ -110,14 +110,17 @@ class SentimentModel:
                 back into float32).
         """
         dtype = torch.float16 if half else None
-        save_checkpoint(Path(path), {
-            "task": TASK,
-            "model_config": self.config.to_dict(),
-            "train_config": self.train_config.to_dict() if self.train_config else {},
-            "vocab": self.vocab.words,
-            "metrics": self.metrics,
-            "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()},
-        })
+        save_checkpoint(
+            Path(path),
+            {
+                "task": TASK,
+                "model_config": self.config.to_dict(),
+                "train_config": self.train_config.to_dict() if self.train_config else {},
+                "vocab": self.vocab.words,
+                "metrics": self.metrics,
+                "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()},
+            },
+        )
 
     def __repr__(self) -> str:
         c = self.config

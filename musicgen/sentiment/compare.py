@@ -28,9 +28,15 @@ class Comparison:
         return (self.order_pair[0] > 0.5) != (self.order_pair[1] > 0.5)
 
 
-def compare_models(train: list[Example], valid: list[Example], test: list[Example],
-                   config: SentimentConfig | None = None, train_config: SentimentTrainConfig | None = None,
-                   kinds: tuple[str, ...] = ("bow", "window", "rnn"), progress: bool = False) -> list[Comparison]:
+def compare_models(
+    train: list[Example],
+    valid: list[Example],
+    test: list[Example],
+    config: SentimentConfig | None = None,
+    train_config: SentimentTrainConfig | None = None,
+    kinds: tuple[str, ...] = ("bow", "window", "rnn"),
+    progress: bool = False,
+) -> list[Comparison]:
     """Train each kind of classifier on ``train`` (choosing epochs on ``valid``) and score it on ``test``."""
     config = config or SentimentConfig(vocab_size=1)
     train_config = train_config or SentimentTrainConfig()
@@ -38,16 +44,27 @@ def compare_models(train: list[Example], valid: list[Example], test: list[Exampl
     for kind in kinds:
         run = train_classifier(train, valid, replace(config, kind=kind), train_config, progress=progress)
         probabilities = run.model.predict(list(ORDER_PAIR))
-        rows.append(Comparison(kind, run.best_valid_accuracy, evaluate_classifier(run.model, test),
-                               run.seconds, (probabilities[0], probabilities[1])))
+        rows.append(
+            Comparison(
+                kind,
+                run.best_valid_accuracy,
+                evaluate_classifier(run.model, test),
+                run.seconds,
+                (probabilities[0], probabilities[1]),
+            )
+        )
     return rows
 
 
 def comparison_table(rows: list[Comparison]) -> str:
     """A Markdown table of the comparison."""
-    lines = ["| model | valid acc | test acc | F1 | train s | 'good, not bad' | 'bad, not good' |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| model | valid acc | test acc | F1 | train s | 'good, not bad' | 'bad, not good' |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
-        lines.append(f"| {row.kind} | {row.valid_accuracy:.3f} | {row.test.accuracy:.3f} | {row.test.f1:.3f} | "
-                     f"{row.seconds:.0f} | {row.order_pair[0]:.2f} | {row.order_pair[1]:.2f} |")
+        lines.append(
+            f"| {row.kind} | {row.valid_accuracy:.3f} | {row.test.accuracy:.3f} | {row.test.f1:.3f} | "
+            f"{row.seconds:.0f} | {row.order_pair[0]:.2f} | {row.order_pair[1]:.2f} |"
+        )
     return "\n".join(lines)

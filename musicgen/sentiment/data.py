@@ -20,8 +20,8 @@ would change the results.
 from __future__ import annotations
 
 import csv
-import io
 import hashlib
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,8 +117,7 @@ def _read_csv(path: Path, text: str, text_column: str | None, label_column: str 
     return examples
 
 
-def read_examples(path: Path | str, text_column: str | None = None,
-                  label_column: str | None = None) -> list[Example]:
+def read_examples(path: Path | str, text_column: str | None = None, label_column: str | None = None) -> list[Example]:
     """Every labelled sentence in a file, in file order.
 
     Raises:
@@ -142,8 +141,9 @@ def _bucket(text: str, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def split_examples(examples: list[Example], fraction: float = 0.1,
-                   seed: int = 0) -> tuple[list[Example], list[Example]]:
+def split_examples(
+    examples: list[Example], fraction: float = 0.1, seed: int = 0
+) -> tuple[list[Example], list[Example]]:
     """Hold out about ``fraction`` of the examples, chosen by a hash of the text.
 
     The same sentence always lands on the same side, so repeated sentences

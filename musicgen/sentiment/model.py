@@ -78,10 +78,16 @@ class SentimentConfig(_Settings):
 
     def core_config(self) -> ModelConfig:
         """The shared core's configuration for kind ``rnn``."""
-        return ModelConfig(vocab_size=self.vocab_size, embedding_size=self.embedding_size,
-                           hidden_size=self.hidden_size, num_layers=self.num_layers, cell=self.cell,
-                           dropout=self.dropout, bidirectional=self.bidirectional,
-                           embedding_dropout=self.embedding_dropout)
+        return ModelConfig(
+            vocab_size=self.vocab_size,
+            embedding_size=self.embedding_size,
+            hidden_size=self.hidden_size,
+            num_layers=self.num_layers,
+            cell=self.cell,
+            dropout=self.dropout,
+            bidirectional=self.bidirectional,
+            embedding_dropout=self.embedding_dropout,
+        )
 
 
 class Subwords(nn.Module):
@@ -113,8 +119,9 @@ class RecurrentClassifier(nn.Module):
         self.subwords = _subwords(config, config.embedding_size)
         self.head = nn.Linear(self.core.output_size, 1)
 
-    def features(self, ids: torch.Tensor, lengths: torch.Tensor,
-                 subwords: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def features(
+        self, ids: torch.Tensor, lengths: torch.Tensor, subwords: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-word features (B, T, F) with padding masked out, and the mask (B, T)."""
         extra = self.subwords(subwords) if self.subwords is not None else None
         features, _ = self.core(ids, lengths=lengths, extra=extra)
@@ -141,8 +148,9 @@ class RecurrentClassifier(nn.Module):
         features, mask = self.features(ids, lengths, subwords)
         return self.head(self.pool(features, mask, lengths)).squeeze(1)
 
-    def contributions(self, ids: torch.Tensor, lengths: torch.Tensor,
-                      subwords: torch.Tensor | None = None) -> torch.Tensor:
+    def contributions(
+        self, ids: torch.Tensor, lengths: torch.Tensor, subwords: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Each word's share of the logit (B, T), summing to logit minus bias.
 
         Exact for max and mean pooling (the head is linear); for ``last``
@@ -162,8 +170,9 @@ class RecurrentClassifier(nn.Module):
         return shares * mask
 
 
-def _occlusion(model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor,
-               subwords: torch.Tensor | None) -> torch.Tensor:
+def _occlusion(
+    model: nn.Module, ids: torch.Tensor, lengths: torch.Tensor, subwords: torch.Tensor | None
+) -> torch.Tensor:
     """Logit minus the logit with each word removed, per word (B, T)."""
     full = model(ids, lengths, subwords)
     shares = torch.zeros(ids.shape, dtype=full.dtype)
@@ -188,8 +197,9 @@ class BagOfWords(nn.Module):
         self.subwords = _subwords(config, 1)
         self.bias = nn.Parameter(torch.zeros(1))
 
-    def contributions(self, ids: torch.Tensor, lengths: torch.Tensor,
-                      subwords: torch.Tensor | None = None) -> torch.Tensor:
+    def contributions(
+        self, ids: torch.Tensor, lengths: torch.Tensor, subwords: torch.Tensor | None = None
+    ) -> torch.Tensor:
         weights = self.weights(ids)
         if self.subwords is not None:
             weights = weights + self.subwords(subwords)

@@ -103,8 +103,9 @@ class TrainedClassifier:
     stopped: str = "epochs"
 
 
-def _batches(model: SentimentModel, examples: list[tuple[list[int], list, int]], batch_size: int,
-             generator: torch.Generator):
+def _batches(
+    model: SentimentModel, examples: list[tuple[list[int], list, int]], batch_size: int, generator: torch.Generator
+):
     """Batches of similar-length sentences, in random order: (ids, lengths, subwords), labels."""
     for chunk in shuffled_batches([len(ids) for ids, _, _ in examples], batch_size, generator):
         inputs = model.batch([examples[i][:2] for i in chunk])
@@ -117,8 +118,13 @@ def evaluate_classifier(model: SentimentModel, examples: list[Example], batch_si
     return Metrics.from_predictions([e.label for e in examples], [int(p > 0.5) for p in probabilities])
 
 
-def train_classifier(train: list[Example], valid: list[Example], config: SentimentConfig | None = None,
-                     train_config: SentimentTrainConfig | None = None, progress: bool = True) -> TrainedClassifier:
+def train_classifier(
+    train: list[Example],
+    valid: list[Example],
+    config: SentimentConfig | None = None,
+    train_config: SentimentTrainConfig | None = None,
+    progress: bool = True,
+) -> TrainedClassifier:
     """Train a classifier on ``train``, keeping the weights best on ``valid``.
 
     ``config.vocab_size`` is set from the vocabulary built on ``train``.
@@ -127,8 +133,10 @@ def train_classifier(train: list[Example], valid: list[Example], config: Sentime
 
     train_config = train_config or SentimentTrainConfig()
     if not train or not valid:
-        raise CorpusError(f"training needs sentences in both splits (train {len(train)}, validation {len(valid)}): "
-                          "give more sentences, or a validation file")
+        raise CorpusError(
+            f"training needs sentences in both splits (train {len(train)}, validation {len(valid)}): "
+            "give more sentences, or a validation file"
+        )
     torch.manual_seed(train_config.seed)
     vocab = WordVocab.build((tokenize_words(e.text) for e in train), min_freq=train_config.min_freq)
     settings = (config or SentimentConfig(vocab_size=len(vocab))).to_dict()
@@ -136,13 +144,18 @@ def train_classifier(train: list[Example], valid: list[Example], config: Sentime
     device = pick_device(train_config.device)
     model = SentimentModel(build_classifier(config).to(device), vocab)
     encoded = [(*model.encode(e.text)[1:], e.label) for e in train]
-    optimizer = torch.optim.AdamW(model.net.parameters(), lr=train_config.learning_rate,
-                                  weight_decay=train_config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        model.net.parameters(), lr=train_config.learning_rate, weight_decay=train_config.weight_decay
+    )
     generator = torch.Generator().manual_seed(train_config.seed)
     best, best_state, waited, history = -1.0, None, 0, []
     started, stopped = time.monotonic(), "epochs"
-    bar = tqdm(total=train_config.epochs * math.ceil(len(encoded) / train_config.batch_size),
-               disable=not progress, unit="batch", desc=f"{config.kind} classifier")
+    bar = tqdm(
+        total=train_config.epochs * math.ceil(len(encoded) / train_config.batch_size),
+        disable=not progress,
+        unit="batch",
+        desc=f"{config.kind} classifier",
+    )
     for epoch in range(1, train_config.epochs + 1):
         model.net.train()
         for (ids, lengths, subwords), labels in _batches(model, encoded, train_config.batch_size, generator):
@@ -178,8 +191,13 @@ def train_classifier(train: list[Example], valid: list[Example], config: Sentime
     return TrainedClassifier(model, best, epoch, time.monotonic() - started, history, stopped)
 
 
-def cross_validate(examples: list[Example], k: int = 10, config: SentimentConfig | None = None,
-                   train_config: SentimentTrainConfig | None = None, seed: int = 0) -> list[float]:
+def cross_validate(
+    examples: list[Example],
+    k: int = 10,
+    config: SentimentConfig | None = None,
+    train_config: SentimentTrainConfig | None = None,
+    seed: int = 0,
+) -> list[float]:
     """Accuracy on each of ``k`` folds, training on the rest.
 
     Within the training folds, a tenth (by hash) is held out to pick the
@@ -195,5 +213,3 @@ def cross_validate(examples: list[Example], k: int = 10, config: SentimentConfig
         result = train_classifier(fit, valid, config, train_config, progress=False)
         scores.append(evaluate_classifier(result.model, test).accuracy)
     return scores
-
-

@@ -16,13 +16,35 @@ Cheat-sheet::
     bleu, chrf, signature = translate.corpus_bleu(run.model, valid, beam=5)
 """
 
-from musicgen.translate.data import (Pair, ParallelDataError, detokenize, read_parallel, read_tsv_pairs, split_pairs,
-                                     tokenize)
+from musicgen.translate.data import (
+    Pair,
+    ParallelDataError,
+    detokenize,
+    read_parallel,
+    read_tsv_pairs,
+    split_pairs,
+    tokenize,
+)
 from musicgen.translate.model import TranslatorConfig
 from musicgen.translate.plot import plot_attention
-from musicgen.translate.train import TranslateTrainConfig, TrainedTranslator, corpus_bleu, train_translator
+from musicgen.translate.train import TrainedTranslator, TranslateTrainConfig, corpus_bleu, train_translator
 from musicgen.translate.translator import Translation, TranslationModel, load_translation_model
 
-__all__ = ["Pair", "ParallelDataError", "TranslateTrainConfig", "TrainedTranslator", "Translation",
-           "TranslationModel", "TranslatorConfig", "corpus_bleu", "detokenize", "load_translation_model",
-           "plot_attention", "read_parallel", "read_tsv_pairs", "split_pairs", "tokenize", "train_translator"]
+__all__ = [
+    "Pair",
+    "ParallelDataError",
+    "TranslateTrainConfig",
+    "TrainedTranslator",
+    "Translation",
+    "TranslationModel",
+    "TranslatorConfig",
+    "corpus_bleu",
+    "detokenize",
+    "load_translation_model",
+    "plot_attention",
+    "read_parallel",
+    "read_tsv_pairs",
+    "split_pairs",
+    "tokenize",
+    "train_translator",
+]

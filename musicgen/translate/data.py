@@ -57,8 +57,10 @@ def read_parallel(source_path: Path | str, target_path: Path | str) -> list[Pair
     source_path, target_path = Path(source_path), Path(target_path)
     sources, targets = _read_lines(source_path), _read_lines(target_path)
     if len(sources) != len(targets):
-        raise ParallelDataError(f"{source_path} has {len(sources)} lines but {target_path} has "
-                                f"{len(targets)}: parallel files must be aligned line by line")
+        raise ParallelDataError(
+            f"{source_path} has {len(sources)} lines but {target_path} has "
+            f"{len(targets)}: parallel files must be aligned line by line"
+        )
     pairs = []
     for n, (source, target) in enumerate(zip(sources, targets), 1):
         if not source.strip() and not target.strip():
@@ -113,8 +115,9 @@ def _bucket(text: str, seed: int) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def split_pairs(pairs: list[Pair], fraction: float = 0.05, seed: int = 0,
-                key: str = "source") -> tuple[list[Pair], list[Pair]]:
+def split_pairs(
+    pairs: list[Pair], fraction: float = 0.05, seed: int = 0, key: str = "source"
+) -> tuple[list[Pair], list[Pair]]:
     """Hold out about ``fraction`` of the pairs, grouped by one side's sentence.
 
     Tatoeba repeats sentences with several translations; grouping by

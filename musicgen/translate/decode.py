@@ -32,8 +32,9 @@ def _limits(lengths: torch.Tensor, max_ratio: float, max_extra: int) -> torch.Te
 
 
 @torch.no_grad()
-def greedy_decode(model: Translator, source: torch.Tensor, lengths: torch.Tensor,
-                  max_ratio: float = 2.0, max_extra: int = 10) -> list[Hypothesis]:
+def greedy_decode(
+    model: Translator, source: torch.Tensor, lengths: torch.Tensor, max_ratio: float = 2.0, max_extra: int = 10
+) -> list[Hypothesis]:
     """The most likely word at each step, for every sentence of the batch at once."""
     model.eval()
     memory, keys, state = model.encode(source, lengths)
@@ -54,8 +55,10 @@ def greedy_decode(model: Translator, source: torch.Tensor, lengths: torch.Tensor
         if done.all():
             break
         previous = best[:, None].to(source.device)
-    return [_finish(torch.stack(words, 1)[row].tolist(), torch.stack(weights, 1)[row], scores[row].item())
-            for row in range(batch)]
+    return [
+        _finish(torch.stack(words, 1)[row].tolist(), torch.stack(weights, 1)[row], scores[row].item())
+        for row in range(batch)
+    ]
 
 
 def _finish(ids: list[int], attention: torch.Tensor, score: float) -> Hypothesis:
@@ -65,8 +68,15 @@ def _finish(ids: list[int], attention: torch.Tensor, score: float) -> Hypothesis
 
 
 @torch.no_grad()
-def beam_decode(model: Translator, source: torch.Tensor, lengths: torch.Tensor, beam: int = 5,
-                length_penalty: float = 1.0, max_ratio: float = 2.0, max_extra: int = 10) -> list[Hypothesis]:
+def beam_decode(
+    model: Translator,
+    source: torch.Tensor,
+    lengths: torch.Tensor,
+    beam: int = 5,
+    length_penalty: float = 1.0,
+    max_ratio: float = 2.0,
+    max_extra: int = 10,
+) -> list[Hypothesis]:
     """Beam search: keep the ``beam`` best partial translations of each sentence.
 
     Finished translations are ranked by their summed log-probability divided
@@ -113,7 +123,7 @@ def beam_decode(model: Translator, source: torch.Tensor, lengths: torch.Tensor, 
                 if word == WordVocab.eos_id or step + 1 >= limits[b]:
                     ids = history[source_row, 1:].tolist() + ([] if word == WordVocab.eos_id else [word])
                     weights = torch.cat([attention_history[source_row], attention[source_row, :, :].cpu()])
-                    finished[b].append(Hypothesis(ids, weights[:len(ids)], normalised(score, len(ids) + 1)))
+                    finished[b].append(Hypothesis(ids, weights[: len(ids)], normalised(score, len(ids) + 1)))
                     done[b] = rank == 0 or step + 1 >= limits[b]  # the best candidate ends: stop here
                     continue
                 new_rows.append(source_row)
@@ -131,5 +141,7 @@ def beam_decode(model: Translator, source: torch.Tensor, lengths: torch.Tensor, 
         attention_history = torch.cat([attention_history[index], attention[index.to(device), :, :].cpu()], dim=1)
         state = select_state(state, index.to(device))
         scores = new_scores
-    return [max(f, key=lambda h: h.score) if f else Hypothesis([], torch.zeros(0, source.shape[1]), float("-inf"))
-            for f in finished]
+    return [
+        max(f, key=lambda h: h.score) if f else Hypothesis([], torch.zeros(0, source.shape[1]), float("-inf"))
+        for f in finished
+    ]

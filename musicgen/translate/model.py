@@ -59,9 +59,16 @@ class TranslatorConfig(_Settings):
             _check_positive(name, getattr(self, name))
 
     def core(self, vocab_size: int, hidden_size: int, bidirectional: bool) -> ModelConfig:
-        return ModelConfig(vocab_size=vocab_size, embedding_size=self.embedding_size, hidden_size=hidden_size,
-                           num_layers=self.num_layers, cell=self.cell, dropout=self.dropout,
-                           bidirectional=bidirectional, embedding_dropout=self.embedding_dropout)
+        return ModelConfig(
+            vocab_size=vocab_size,
+            embedding_size=self.embedding_size,
+            hidden_size=hidden_size,
+            num_layers=self.num_layers,
+            cell=self.cell,
+            dropout=self.dropout,
+            bidirectional=bidirectional,
+            embedding_dropout=self.embedding_dropout,
+        )
 
 
 class Attention(nn.Module):
@@ -83,8 +90,9 @@ class Attention(nn.Module):
         """What the scores need from the encoder states, computed once per sentence."""
         return memory if self.kind == "dot" else self.keys(memory)  # (B, S, Q)
 
-    def forward(self, queries: torch.Tensor, keys: torch.Tensor, memory: torch.Tensor,
-                source_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, queries: torch.Tensor, keys: torch.Tensor, memory: torch.Tensor, source_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Contexts (B, T, K) and weights (B, T, S) for queries (B, T, Q)."""
         if self.kind == "additive":
             scores = self.score(torch.tanh(self.query(queries)[:, :, None, :] + keys[:, None, :, :])).squeeze(3)
@@ -126,16 +134,18 @@ class Translator(nn.Module):
             return tuple(join(s) for s in final)
         return join(final)
 
-    def decode(self, target_in: torch.Tensor, state: State, memory: torch.Tensor, keys: torch.Tensor,
-               source_mask: torch.Tensor) -> tuple[torch.Tensor, State, torch.Tensor]:
+    def decode(
+        self, target_in: torch.Tensor, state: State, memory: torch.Tensor, keys: torch.Tensor, source_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, State, torch.Tensor]:
         """Logits (B, T, V), the new state and attention weights (B, T, S) for target words (B, T)."""
         queries, state = self.decoder(target_in, state)
         context, weights = self.attention(queries, keys, memory, source_mask)
         mixed = torch.tanh(self.combine(torch.cat([queries, context], dim=2)))
         return self.output(self.dropout(mixed)), state, weights
 
-    def forward(self, source: torch.Tensor, lengths: torch.Tensor,
-                target_in: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, source: torch.Tensor, lengths: torch.Tensor, target_in: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Teacher-forced logits (B, T, V) and attention (B, T, S)."""
         memory, keys, state = self.encode(source, lengths)
         logits, _, weights = self.decode(target_in, state, memory, keys, padding_mask(lengths, source.shape[1]))
@@ -144,5 +154,7 @@ class Translator(nn.Module):
     def __repr__(self) -> str:
         c = self.config
         params = sum(p.numel() for p in self.parameters())
-        return (f"Translator({c.cell} {c.num_layers}x{c.hidden_size} bidirectional encoder, {c.attention} "
-                f"attention, {c.source_vocab_size}->{c.target_vocab_size} words, {params:,} parameters)")
+        return (
+            f"Translator({c.cell} {c.num_layers}x{c.hidden_size} bidirectional encoder, {c.attention} "
+            f"attention, {c.source_vocab_size}->{c.target_vocab_size} words, {params:,} parameters)"
+        )

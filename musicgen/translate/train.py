@@ -104,9 +104,14 @@ def _encode(pairs: list[Pair], languages: tuple[str, str], max_words: int):
     return [(s, t) for s, t in tokens if 0 < len(s) <= max_words and 0 < len(t) <= max_words]
 
 
-def train_translator(train: list[Pair], valid: list[Pair], languages: tuple[str, str],
-                     config: TranslatorConfig | None = None, train_config: TranslateTrainConfig | None = None,
-                     progress: bool = True) -> TrainedTranslator:
+def train_translator(
+    train: list[Pair],
+    valid: list[Pair],
+    languages: tuple[str, str],
+    config: TranslatorConfig | None = None,
+    train_config: TranslateTrainConfig | None = None,
+    progress: bool = True,
+) -> TrainedTranslator:
     """Train on ``train`` and keep the weights with the best greedy BLEU on ``valid``.
 
     Args:
@@ -118,16 +123,19 @@ def train_translator(train: list[Pair], valid: list[Pair], languages: tuple[str,
 
     train_config = train_config or TranslateTrainConfig()
     if not train or not valid:
-        raise CorpusError(f"training needs pairs in both splits (train {len(train)}, validation {len(valid)}): "
-                          "give more pairs, or a validation file")
+        raise CorpusError(
+            f"training needs pairs in both splits (train {len(train)}, validation {len(valid)}): "
+            "give more pairs, or a validation file"
+        )
     torch.manual_seed(train_config.seed)
     tokens = _encode(train, languages, train_config.max_words)
     limit = train_config.max_vocab or None
     source_vocab = WordVocab.build((s for s, _ in tokens), min_freq=train_config.min_freq, max_size=limit)
     target_vocab = WordVocab.build((t for _, t in tokens), min_freq=train_config.min_freq, max_size=limit)
     settings = (config or TranslatorConfig(1, 1)).to_dict()
-    config = TranslatorConfig.from_dict({**settings, "source_vocab_size": len(source_vocab),
-                                         "target_vocab_size": len(target_vocab)})
+    config = TranslatorConfig.from_dict(
+        {**settings, "source_vocab_size": len(source_vocab), "target_vocab_size": len(target_vocab)}
+    )
     device = pick_device(train_config.device)
     model = TranslationModel(Translator(config).to(device), source_vocab, target_vocab, *languages, train_config)
     encoded = [(model.source_ids(s), target_vocab.encode(t)) for s, t in tokens]
@@ -144,8 +152,12 @@ def train_translator(train: list[Pair], valid: list[Pair], languages: tuple[str,
         for sources, lengths, targets in _batches(encoded, train_config.batch_size, generator):
             sources, lengths, targets = sources.to(device), lengths.to(device), targets.to(device)
             logits, _ = model.net(sources, lengths, targets[:, :-1])
-            loss = F.cross_entropy(logits.flatten(0, 1), targets[:, 1:].flatten(), ignore_index=WordVocab.pad_id,
-                                   label_smoothing=train_config.label_smoothing)
+            loss = F.cross_entropy(
+                logits.flatten(0, 1),
+                targets[:, 1:].flatten(),
+                ignore_index=WordVocab.pad_id,
+                label_smoothing=train_config.label_smoothing,
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.net.parameters(), train_config.clip_norm)
@@ -157,8 +169,15 @@ def train_translator(train: list[Pair], valid: list[Pair], languages: tuple[str,
             if out_of_time():
                 break
         bleu = corpus_bleu(model, valid)[0].score
-        history.append({"epoch": epoch, "train_loss": total / max(words, 1), "valid_bleu": bleu,
-                        "learning_rate": optimizer.param_groups[0]["lr"], "seconds": time.monotonic() - started})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / max(words, 1),
+                "valid_bleu": bleu,
+                "learning_rate": optimizer.param_groups[0]["lr"],
+                "seconds": time.monotonic() - started,
+            }
+        )
         logger.info("epoch %d: loss %.3f, valid BLEU %.2f", epoch, total / max(words, 1), bleu)
         bar.set_postfix(loss=f"{total / words:.3f}", bleu=f"{bleu:.1f}")
         if bleu > best:

@@ -51,8 +51,16 @@ class TranslationModel:
         metrics: scores recorded with it.
     """
 
-    def __init__(self, net: Translator, source_vocab: WordVocab, target_vocab: WordVocab,
-                 source_language: str, target_language: str, train_config=None, metrics: dict | None = None):
+    def __init__(
+        self,
+        net: Translator,
+        source_vocab: WordVocab,
+        target_vocab: WordVocab,
+        source_language: str,
+        target_language: str,
+        train_config=None,
+        metrics: dict | None = None,
+    ):
         self.net, self.source_vocab, self.target_vocab = net, source_vocab, target_vocab
         self.source_language, self.target_language = source_language, target_language
         self.train_config, self.metrics = train_config, dict(metrics or {})
@@ -74,13 +82,19 @@ class TranslationModel:
                 continue
             word = self.target_vocab.words[index]
             if index == WordVocab.unk_id and len(hypothesis.attention) > position and source_words:
-                focus = int(hypothesis.attention[position, :len(source_words)].argmax())
+                focus = int(hypothesis.attention[position, : len(source_words)].argmax())
                 word = source_words[focus]
             words.append(word)
         return words
 
-    def translate(self, sentences: list[str], beam: int = 1, batch_size: int = 64,
-                  length_penalty: float = 1.0, max_ratio: float = 2.0) -> list[Translation]:
+    def translate(
+        self,
+        sentences: list[str],
+        beam: int = 1,
+        batch_size: int = 64,
+        length_penalty: float = 1.0,
+        max_ratio: float = 2.0,
+    ) -> list[Translation]:
         """Translate sentences; ``beam`` 1 is greedy decoding.
 
         An empty sentence translates to an empty one. Words the model never
@@ -97,12 +111,13 @@ class TranslationModel:
                 continue
             truncated = len(words) > MAX_SOURCE_WORDS
             if truncated:
-                logger.warning("sentence %d has %d words; only the first %d are translated",
-                               i + 1, len(words), MAX_SOURCE_WORDS)
+                logger.warning(
+                    "sentence %d has %d words; only the first %d are translated", i + 1, len(words), MAX_SOURCE_WORDS
+                )
             work.append((i, words[:MAX_SOURCE_WORDS], truncated))
         work.sort(key=lambda item: len(item[1]))  # similar lengths batch together
         for start in range(0, len(work), batch_size):
-            chunk = work[start:start + batch_size]
+            chunk = work[start : start + batch_size]
             source, lengths = self._batch([words for _, words, _ in chunk])
             if beam == 1:
                 hypotheses = greedy_decode(self.net, source, lengths, max_ratio=max_ratio)
@@ -111,7 +126,7 @@ class TranslationModel:
             for (i, words, truncated), hypothesis in zip(chunk, hypotheses):
                 target = self._words(hypothesis, words)
                 text = detokenize(target, self.target_language)
-                attention = hypothesis.attention[:, :len(words)]
+                attention = hypothesis.attention[:, : len(words)]
                 results[i] = Translation(sentences[i], text, words, target, attention, truncated)
         return results
 
@@ -123,16 +138,20 @@ class TranslationModel:
                 back into float32, so computation is unchanged in kind).
         """
         dtype = torch.float16 if half else None
-        save_checkpoint(Path(path), {
-            "task": TASK,
-            "model_config": self.net.config.to_dict(),
-            "train_config": self.train_config.to_dict() if self.train_config else {},
-            "vocab": {"source": self.source_vocab.words, "target": self.target_vocab.words},
-            "languages": [self.source_language, self.target_language],
-            "metrics": self.metrics,
-            "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()
-                      if k != TIED},  # the output layer is the target embedding: stored once
-        })
+        save_checkpoint(
+            Path(path),
+            {
+                "task": TASK,
+                "model_config": self.net.config.to_dict(),
+                "train_config": self.train_config.to_dict() if self.train_config else {},
+                "vocab": {"source": self.source_vocab.words, "target": self.target_vocab.words},
+                "languages": [self.source_language, self.target_language],
+                "metrics": self.metrics,
+                "model": {
+                    k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items() if k != TIED
+                },  # the output layer is the target embedding: stored once
+            },
+        )
 
     def __repr__(self) -> str:
         return f"TranslationModel({self.source_language}->{self.target_language}, {self.net!r})"
@@ -148,8 +167,9 @@ def load_translation_model(path: Path | str | None = None) -> TranslationModel:
 
     path = Path(path) if path is not None else bundled_model_path(BUNDLED_TRANSLATION_MODEL)
     data = load_task_checkpoint(path, TASK, "translation model")
-    net = build_from_checkpoint(path, data, lambda: Translator(TranslatorConfig.from_dict(data["model_config"])),
-                                may_lack=(TIED,))
+    net = build_from_checkpoint(
+        path, data, lambda: Translator(TranslatorConfig.from_dict(data["model_config"])), may_lack=(TIED,)
+    )
     try:
         vocabs = WordVocab(data["vocab"]["source"]), WordVocab(data["vocab"]["target"])
         source_language, target_language = data["languages"]

@@ -38,8 +38,10 @@ MAX_BODY_BYTES = 64_000
 MAX_ABC_CHARS = 10_000
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 STATIC = {"page.js": "text/javascript", "page.css": "text/css", "favicon.svg": "image/svg+xml"}
-_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
-        "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+    "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 class BadRequest(Exception):
@@ -79,8 +81,9 @@ def check_request_origin(headers, allowed_hosts: set[str], post: bool) -> None:
     if not post:
         return
     origin = headers.get("origin")
-    if origin is not None and (urlsplit(origin).scheme not in ("http", "https")
-                               or _host_name(urlsplit(origin).netloc) not in allowed_hosts):
+    if origin is not None and (
+        urlsplit(origin).scheme not in ("http", "https") or _host_name(urlsplit(origin).netloc) not in allowed_hosts
+    ):
         raise BadRequest("cross-site requests are refused", 403)
     if headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise BadRequest("send the request as application/json", 415)
@@ -154,17 +157,28 @@ def generation_options(data: dict) -> tuple[int, dict]:
     from musicgen.sample import header_fields
 
     count = _whole(data, "n", 1, 1, MAX_TUNES)
-    header = header_fields(key=_text(data, "key", 20), meter=_text(data, "meter", 20),
-                           title=_text(data, "title", 200), tune_type=_text(data, "type", 40))
+    header = header_fields(
+        key=_text(data, "key", 20),
+        meter=_text(data, "meter", 20),
+        title=_text(data, "title", 200),
+        tune_type=_text(data, "type", 40),
+    )
     prime = _text(data, "prime", MAX_PRIME_CHARS)
-    return count, {"temperature": _real(data, "temperature", 0.85, 0.05, 3.0),
-                   "seed": _whole(data, "seed", None, 0, 2**31 - 1),
-                   "prime": prime.replace("\\n", "\n") if prime else None,
-                   "header": header, "max_length": 1500}
+    return count, {
+        "temperature": _real(data, "temperature", 0.85, 0.05, 3.0),
+        "seed": _whole(data, "seed", None, 0, 2**31 - 1),
+        "prime": prime.replace("\\n", "\n") if prime else None,
+        "header": header,
+        "max_length": 1500,
+    }
 
 
-def create_app(model=None, out_dir: Path | str = Path("outputs/serve"), host: str = "127.0.0.1",
-               disk_limit_bytes: int = DISK_LIMIT_BYTES):
+def create_app(
+    model=None,
+    out_dir: Path | str = Path("outputs/serve"),
+    host: str = "127.0.0.1",
+    disk_limit_bytes: int = DISK_LIMIT_BYTES,
+):
     """The Starlette application; ``model`` None loads the bundled model.
 
     ``host`` is the address served: requests must name it or a loopback name.
@@ -178,8 +192,7 @@ def create_app(model=None, out_dir: Path | str = Path("outputs/serve"), host: st
 
     studio = Studio(model if model is not None else load_model(), out_dir, disk_limit_bytes)
     allowed = {*LOOPBACK_NAMES, _host_name(host) or host.lower()}
-    headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff",
-               "Referrer-Policy": "no-referrer"}
+    headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
     def bad(message: str, status: int = 400):
         return JSONResponse({"error": message}, status_code=status, headers=headers)
@@ -195,6 +208,7 @@ def create_app(model=None, out_dir: Path | str = Path("outputs/serve"), host: st
                 return bad(str(error), 429)
             except MusicgenError as error:
                 return bad(str(error))
+
         return endpoint
 
     def asset(name: str) -> bytes:
@@ -240,19 +254,28 @@ def create_app(model=None, out_dir: Path | str = Path("outputs/serve"), host: st
         name = request.path_params["name"]
         return FileResponse(path, headers=headers, filename=name if request.query_params.get("download") else None)
 
-    routes = [Route("/", guarded(page)), Route("/static/{name}", guarded(static)),
-              Route("/favicon.ico", guarded(static)), Route("/api/generate", guarded(start), methods=["POST"]),
-              Route("/api/jobs/{job}", guarded(status)),
-              Route("/api/jobs/{job}/cancel", guarded(cancel), methods=["POST"]),
-              Route("/api/render", guarded(render), methods=["POST"]),
-              Route("/files/{folder}/{name}", guarded(files))]
+    routes = [
+        Route("/", guarded(page)),
+        Route("/static/{name}", guarded(static)),
+        Route("/favicon.ico", guarded(static)),
+        Route("/api/generate", guarded(start), methods=["POST"]),
+        Route("/api/jobs/{job}", guarded(status)),
+        Route("/api/jobs/{job}/cancel", guarded(cancel), methods=["POST"]),
+        Route("/api/render", guarded(render), methods=["POST"]),
+        Route("/files/{folder}/{name}", guarded(files)),
+    ]
     app = Starlette(routes=routes)
     app.state.studio = studio
     return app
 
 
-def serve(model_path: Path | None = None, host: str = "127.0.0.1", port: int = 8000,
-          out_dir: Path | str = Path("outputs/serve"), disk_limit_bytes: int = DISK_LIMIT_BYTES) -> None:
+def serve(
+    model_path: Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    out_dir: Path | str = Path("outputs/serve"),
+    disk_limit_bytes: int = DISK_LIMIT_BYTES,
+) -> None:
     """Run the page's server until Ctrl-C.
 
     Raises:

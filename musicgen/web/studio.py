@@ -49,8 +49,15 @@ class Job:
     cancelled: bool = False
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "total": self.total, "phase": self.phase, "done": self.done,
-                "tunes": self.tunes, "error": self.error, "finished": self.finished}
+        return {
+            "id": self.id,
+            "total": self.total,
+            "phase": self.phase,
+            "done": self.done,
+            "tunes": self.tunes,
+            "error": self.error,
+            "finished": self.finished,
+        }
 
     def finish(self, error: str = "") -> None:
         self.error = self.error or error
@@ -193,7 +200,9 @@ class Studio:
     def _trim(self, keep: str) -> None:
         """Remove the oldest result folders while over the folder count or the disk limit."""
         with self.lock:
-            while len(self.folders) > 1 and (len(self.folders) > MAX_FOLDERS or self.disk_used() > self.disk_limit_bytes):
+            while len(self.folders) > 1 and (
+                len(self.folders) > MAX_FOLDERS or self.disk_used() > self.disk_limit_bytes
+            ):
                 oldest = next(k for k in self.folders if k != keep)
                 del self.folders[oldest]
                 shutil.rmtree(self.out_dir / oldest, ignore_errors=True)
