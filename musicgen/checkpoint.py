@@ -15,15 +15,17 @@ import hashlib
 import os
 import tempfile
 import zipfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from musicgen.errors import CheckpointError, MusicgenError
 from musicgen.limits import MAX_CHECKPOINT_BYTES, check_regular_file
 
+M = TypeVar("M", bound=torch.nn.Module)
 FORMAT = "musicgen-checkpoint"
 VERSION = 1
 #: The bundled default model, inside the package.
@@ -197,7 +199,7 @@ def _unreadable_reason(path: Path, error: Exception) -> str:
     return "not a checkpoint (another kind of file: musicgen checkpoints are written by 'musicgen train')"
 
 
-def build_from_checkpoint(path: Path, data: dict, build, may_lack: tuple[str, ...] = ()) -> torch.nn.Module:
+def build_from_checkpoint(path: Path, data: dict, build: Callable[[], M], may_lack: tuple[str, ...] = ()) -> M:
     """The module a checkpoint describes, with its weights, checked before any memory is spent.
 
     ``build()`` makes the module from the checkpoint's settings. It is first

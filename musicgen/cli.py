@@ -280,13 +280,13 @@ def lab(experiment, out_dir, quick, data, seed, force) -> None:
     folder = out_dir or Path("outputs") / "lab" / experiment
     for name in ("plot.png", "table.md"):  # before minutes of training, not after
         check_new_file(folder / name, force)
-    quick_settings = {
+    quick_settings: dict[str, dict] = {
         "order": {"epochs": 3},
         "gradients": {"steps": 60, "train_steps": 30},
         "memory": {"distances": (2, 8), "steps": 60},
         "temperature": {"temperatures": (0.5, 1.5), "tunes": 4},
     }
-    settings = dict(quick_settings[experiment]) if quick else {}
+    settings: dict = dict(quick_settings[experiment]) if quick else {}
     if experiment == "gradients":
         settings["progress"] = True
     if data is not None:
@@ -472,7 +472,8 @@ def generate(
         int8=int8,
         progress=True,
     )
-    shown, cut = [], 0
+    shown: list[tuple[int, str]] = []
+    cut = 0
 
     def noted(batches):
         nonlocal cut

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from functools import wraps
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -83,7 +84,7 @@ def check_new_file(path: Path, force: bool) -> None:
         raise MusicgenError(f"{path} is a folder, not a file")
 
 
-def input_lines(texts: tuple[str, ...], file: click.File | None) -> list[str]:
+def input_lines(texts: tuple[str, ...], file: TextIO | None) -> list[str]:
     """Sentences from arguments, else from --file (``-`` is stdin), else from stdin (also for a lone ``-``)."""
     if texts and tuple(texts) != ("-",):
         return list(texts)

@@ -23,12 +23,12 @@ class _Settings:
     """Conversion to and from plain dicts, as stored in checkpoints."""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return asdict(self)  # type: ignore[call-overload]  # every subclass is a dataclass
 
     @classmethod
     def from_dict(cls, data: dict):
         """Build from a dict, ignoring keys this version does not know."""
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

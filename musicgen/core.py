@@ -35,6 +35,7 @@ class RecurrentCore(nn.Module):
             bidirectional=config.bidirectional,
             batch_first=True,
         )
+        self.rnn: nn.RNNBase
         if config.cell == "lstm":
             self.rnn = nn.LSTM(**kwargs)
         elif config.cell == "gru":
@@ -125,14 +126,14 @@ def padding_mask(lengths: torch.Tensor, width: int) -> torch.Tensor:
 def detach_state(state: State) -> State:
     """Cut the graph behind a state (truncated backpropagation through time)."""
     if isinstance(state, tuple):
-        return tuple(s.detach() for s in state)
+        return (state[0].detach(), state[1].detach())
     return state.detach()
 
 
 def select_state(state: State, rows: torch.Tensor) -> State:
     """Keep only the given batch rows of a state."""
     if isinstance(state, tuple):
-        return tuple(s.index_select(1, rows) for s in state)
+        return (state[0].index_select(1, rows), state[1].index_select(1, rows))
     return state.index_select(1, rows)
 
 
@@ -140,5 +141,5 @@ def scale_state(state: State, keep: torch.Tensor) -> State:
     """Multiply each batch row of a state by ``keep`` (B,), e.g. to reset rows."""
     factor = keep.view(1, -1, 1).to(state[0].dtype if isinstance(state, tuple) else state.dtype)
     if isinstance(state, tuple):
-        return tuple(s * factor for s in state)
+        return (state[0] * factor, state[1] * factor)
     return state * factor

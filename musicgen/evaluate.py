@@ -174,7 +174,8 @@ class NoveltyIndex:
             score.nearest_distance = distance
 
     def _longest_run(self, bars: list[str]) -> int:
-        best, runs = 0, {}
+        best = 0
+        runs: dict[tuple[int, int], int] = {}  # (training tune, bar position) -> shared bars ending there
         for bar in bars:
             new_runs = {}
             for index, position in self.where.get(bar, []) if len(bar) >= MIN_BAR_CHARS else []:

@@ -118,7 +118,7 @@ def parse_meter(value: str) -> Fraction | None:
 def is_compound(value: str) -> bool:
     """True for compound meters (6/8, 9/8, 12/8...), which triple tuplets group by 3."""
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
-    return bool(match) and int(match.group(1)) % 3 == 0 and int(match.group(1)) > 3
+    return match is not None and int(match.group(1)) % 3 == 0 and int(match.group(1)) > 3
 
 
 def parse_tempo(value: str, unit: Fraction) -> float:

@@ -210,6 +210,7 @@ class _Reader:
 
     def _apply_broken(self, length: Fraction) -> Fraction:
         """Lengthen or shorten the previous note and return this one's length."""
+        assert self.pending_broken is not None  # only called with a broken rhythm pending
         marks, previous, previous_length = self.pending_broken
         self.pending_broken = None
         if previous_length != length * (self.tuplet[0] if self.tuplet else 1):
@@ -246,8 +247,8 @@ def _read_chord(reader: _Reader, body: str, index: int) -> int:
             if first_length is None:
                 first_length = _length(match.group(4), match.group(5), match.group(6))
             i = match.end()
-        elif body[i] in "!+" and DECORATION.match(body, i):
-            i = DECORATION.match(body, i).end()
+        elif body[i] in "!+" and (decoration := DECORATION.match(body, i)):
+            i = decoration.end()
         elif body[i] == '"':
             i = _skip_to(body, i, '"')
         else:
@@ -314,14 +315,14 @@ def _read_line(reader: _Reader, line: str) -> None:
             i = rest.end()
             continue
         if char in "<>":
-            marks = re.match(r"<+|>+", line[i:]).group()
+            marks = re.match(r"<+|>+", line[i:]).group()  # type: ignore[union-attr]  # char is < or >
             reader.broken_rhythm(marks)
             i += len(marks)
         elif char == "(":
             tuplet = _TUPLET.match(line, i)
             if tuplet:
-                p, q, r = (int(g) if g else None for g in tuplet.groups())
-                reader.start_tuplet(p, q, r)
+                _, q, r = (int(g) if g else None for g in tuplet.groups())
+                reader.start_tuplet(int(tuplet.group(1)), q, r)
                 i = tuplet.end()
             else:
                 i += 1
@@ -336,8 +337,8 @@ def _read_line(reader: _Reader, line: str) -> None:
         elif char == "{":
             i = _skip_to(line, i, "}")
         elif char == "&":
-            bar = line.find("|", i)
-            i = len(line) if bar < 0 else bar  # overlaid voices are not played
+            next_bar = line.find("|", i)
+            i = len(line) if next_bar < 0 else next_bar  # overlaid voices are not played
         elif char in _DECORATION_CHARS or char in " \t\\)`y$*;":
             i += 1
         else:

@@ -90,7 +90,7 @@ def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | Non
     import mido
 
     try:
-        qpm = check_tempo(melody.tempo_qpm if tempo_qpm is None else tempo_qpm)
+        qpm = check_tempo(melody.tempo_qpm if tempo_qpm is None else tempo_qpm) or melody.tempo_qpm
     except MusicgenError as error:
         raise ConversionError(str(error)) from None
     seconds = float(melody.length) * 4 * 60 / qpm

@@ -55,7 +55,7 @@ class OutputFolder:
         self.written: list[Path] = []
         self.streams: list = []
         self.created = False
-        self.staging: Path | None = None
+        self.staging: Path  # made by __enter__
 
     def __enter__(self) -> OutputFolder:
         if self.path.exists() and not self.path.is_dir():
@@ -158,7 +158,8 @@ class _StemMaker:
     """Unique stems ``NN-title`` for tunes numbered in order."""
 
     def __init__(self, width: int):
-        self.width, self.count, self.seen = width, 0, set()
+        self.width, self.count = width, 0
+        self.seen: set[str] = set()
 
     def __call__(self, title: str) -> str:
         self.count += 1

@@ -180,6 +180,7 @@ def _play_audio(midi_path: Path, work: Path, seconds: float, on_start) -> float:
             sounddevice.stop()
             raise
         return seconds
+    assert player is not None  # without sounddevice, a player was found above
     try:
         subprocess.run([*player, str(wav)], check=True, capture_output=True)
     except subprocess.CalledProcessError as error:

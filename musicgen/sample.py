@@ -58,6 +58,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -364,8 +365,7 @@ def generate(
         if not keep:
             break
         if len(keep) < len(active):
-            rows = torch.tensor(keep, device=device)
-            state = select_state(state, rows)
+            state = select_state(state, torch.tensor(keep, device=device))
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
         _resume_bars([streams[index] for index in active], logits, state)
@@ -403,6 +403,7 @@ def _resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
             bars.begun = False
         elif bars.redrawn:
             bars.redrawn = False
+            assert bars.resume is not None  # kept when the bar began
             saved_logits, saved_state = bars.resume
             logits[row] = saved_logits
             for part, saved in zip(parts, saved_state):
@@ -532,7 +533,8 @@ def export_model(source: str | Path, target: str | Path, half: bool = True) -> P
     data = load_checkpoint(source / "model.pt" if source.is_dir() else source)
     load_model(source)  # the weights must fit the model before they are shared
     weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in data["model"].items()}
-    keep = {k: data[k] for k in ("task", "model_config", "train_config", "vocab", "tonics", "step") if k in data}
+    parts = ("task", "model_config", "train_config", "vocab", "tonics", "step")
+    keep: dict[str, Any] = {k: data[k] for k in parts if k in data}
     save_checkpoint(
         Path(target),
         {

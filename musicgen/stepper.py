@@ -81,17 +81,21 @@ class LSTMStepper:
         if model.config.cell != "lstm" or model.config.bidirectional:
             raise ValueError("LSTMStepper needs a unidirectional LSTM")
         rnn = model.core.rnn
+
+        def param(name: str) -> torch.Tensor:
+            return getattr(rnn, name)
+
         linear = _Int8Linear if int8 else _FloatLinear
         with torch.no_grad():
             embedding = model.core.embedding.weight  # (V, E)
             self.input_table = (
-                embedding @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + rnn.bias_hh_l0
+                embedding @ param("weight_ih_l0").T + param("bias_ih_l0") + param("bias_hh_l0")
             ).contiguous()  # (V, 4H)
-            self.hidden_product = linear(rnn.weight_hh_l0, None)  # (B, H) -> (B, 4H)
+            self.hidden_product = linear(param("weight_hh_l0"), None)  # (B, H) -> (B, 4H)
             self.stacked = []  # layer >= 1: [input; hidden] (B, 2H) -> (B, 4H)
             for layer in range(1, model.config.num_layers):
-                weight = torch.cat([getattr(rnn, f"weight_ih_l{layer}"), getattr(rnn, f"weight_hh_l{layer}")], dim=1)
-                bias = getattr(rnn, f"bias_ih_l{layer}") + getattr(rnn, f"bias_hh_l{layer}")
+                weight = torch.cat([param(f"weight_ih_l{layer}"), param(f"weight_hh_l{layer}")], dim=1)
+                bias = param(f"bias_ih_l{layer}") + param(f"bias_hh_l{layer}")
                 self.stacked.append(linear(weight, bias))
             self.head = linear(model.head.weight, model.head.bias)  # (B, H) -> (B, V)
 

@@ -15,6 +15,7 @@ import copy
 import math
 import re
 from collections import deque
+from typing import Any
 
 import torch
 
@@ -170,7 +171,7 @@ class Bars:
         self.start = start  # where the bar being written begins in the tune's characters; None in the header
         self.pickup = pickup  # the bar being written is the body's first
         self.mark: tuple | None = None
-        self.resume = None
+        self.resume: tuple[Any, tuple] | None = None  # (logits, state parts) where the bar began
         self.begun = False  # a bar has just begun: the sampler keeps its resume
         self.redrawn = False  # the tune has just gone back to its bar's start: the sampler resumes there
         self.short_pending = False  # the | about to be written ends a short bar
@@ -195,7 +196,7 @@ class Stream:
         self.forced: deque[str] = deque()
         header_end = KEY_LINE.search(prime)
         self.in_header = not header_end
-        self.has_notes = bool(header_end) and not NOTE_LETTERS.isdisjoint(prime[header_end.end() :])
+        self.has_notes = header_end is not None and not NOTE_LETTERS.isdisjoint(prime[header_end.end() :])
         body = prime[header_end.end() :] if header_end else ""
         self.repeats = Repeats()
         for char in body:
@@ -204,7 +205,8 @@ class Stream:
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
         self.fields = _fields(prime[: header_end.end()]) if header_end else {}  # M, L, K, for bar lengths
         body_start = len(prime) - len(body) if header_end else None
-        self.bars = Bars(body_start + body.rindex("|") + 1 if "|" in body else body_start, bar_tries, "|" not in body)
+        last_bar = body_start + body.rindex("|") + 1 if body_start is not None and "|" in body else body_start
+        self.bars = Bars(last_bar, bar_tries, "|" not in body)
         self.done = False
         self.log_weight = 0.0
         self.last_forced = False
@@ -301,6 +303,7 @@ class Stream:
     def redraw(self) -> None:
         """Go back to where the bar being written began (the sampler resumes from ``bars.resume``)."""
         bars = self.bars
+        assert bars.mark is not None  # only redrawn where bar_fault found a marked bar
         length, repeats, self.has_notes, self.line_start, fields, pickup = bars.mark
         self.repeats, self.fields = copy.copy(repeats), dict(fields)  # the mark stays as it was, for another redraw
         del self.chars[length:]

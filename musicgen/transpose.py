@@ -95,7 +95,7 @@ def transpose_key(key: str, interval: Interval) -> str:
     """
     if tonic_of(key) is None:
         raise ConversionError(f"K:{key}: a key without a plain tonic cannot be transposed")
-    space, letter, sign, rest = _TONIC.fullmatch(key).groups()
+    space, letter, sign, rest = _TONIC.fullmatch(key).groups()  # type: ignore[union-attr]  # it has a tonic
     return space + _root(letter, sign, interval) + rest
 
 
@@ -128,7 +128,7 @@ def _transpose_chord(match: re.Match, interval: Interval) -> str:
 def _transpose_token(match: re.Match, interval: Interval) -> str:
     token = match.group(0)
     if match.group("note"):
-        return _transpose_note(_NOTE.fullmatch(token), interval)
+        return _transpose_note(_NOTE.fullmatch(token), interval)  # type: ignore[arg-type]  # a note token
     if match.group("quoted"):
         chord = _CHORD.fullmatch(token)
         return _transpose_chord(chord, interval) if chord else token
@@ -169,7 +169,7 @@ def transpose_tune(tune: Tune, tonic: str) -> Tune:
 def mode_of(key: str) -> str:
     """The mode a K: value names, as three lower-case letters (``maj``, ``min``, ``dor``...)."""
     match = _TONIC.fullmatch(key)
-    word = re.match(r"\s*([A-Za-z]*)", match.group(4) if match else "").group(1).lower()
+    word = re.match(r"\s*([A-Za-z]*)", match.group(4) if match else "").group(1).lower()  # type: ignore[union-attr]
     if word in ("", "ion") or word.startswith("maj"):
         return "maj"
     if word in ("m", "aeo") or word.startswith(("min", "aeo")):
@@ -226,7 +226,7 @@ class TonicTable:
             position -= count
             if position < 0:
                 return tonic
-        return max(by_tonic, key=by_tonic.get)
+        return max(by_tonic, key=lambda name: by_tonic[name])
 
     def tonic_bits(self, key: str) -> float:
         """Bits to pick ``key``'s tonic among its mode's tonics: what moving a tune there costs.

@@ -293,7 +293,7 @@ def _finish(draft: _Draft, source: str) -> Tune | Skipped:
     if "L" not in draft.fields:
         draft.fields["L"] = default_unit_length(draft.fields.get("M", ""))
     try:
-        number = int(re.match(r"\d*", draft.number).group() or 0)
+        number = int(re.match(r"\d*", draft.number).group() or 0)  # type: ignore[union-attr]  # \d* always matches
     except AttributeError:
         number = 0
     fields = {k: draft.fields[k] for k in HEADER_ORDER if k in draft.fields}
@@ -317,13 +317,17 @@ def parse_tunebook(text: str, source: str = "") -> tuple[list[Tune], list[Skippe
     starts = [m.start() for m in _TUNE_START.finditer(text)]
     for begin, end in zip(starts, starts[1:] + [len(text)]):
         draft = _draft_tune(text[begin : min(end, begin + MAX_TUNE_CHARS + 1)])
+        result: Tune | Skipped
         if draft.size > MAX_TUNE_CHARS:
             result = Skipped(
                 source, draft.number, draft.fields.get("T", ""), f"longer than {MAX_TUNE_CHARS:,} characters"
             )
         else:
             result = _finish(draft, source)
-        (tunes if isinstance(result, Tune) else skipped).append(result)
+        if isinstance(result, Tune):
+            tunes.append(result)
+        else:
+            skipped.append(result)
     return tunes, skipped
 
 

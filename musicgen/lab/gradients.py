@@ -20,7 +20,7 @@ from musicgen.config import ModelConfig
 from musicgen.core import RecurrentCore
 from musicgen.lab.report import LabResult, figure, save
 
-CELLS = {
+CELLS: dict[str, dict] = {
     "rnn-tanh": dict(cell="rnn", nonlinearity="tanh"),
     "rnn-relu": dict(cell="rnn", nonlinearity="relu"),
     "rnn-relu-identity": dict(cell="rnn", nonlinearity="relu", identity_init=True),
@@ -119,7 +119,7 @@ def reach(norms: list[float], floor: float = 1e-6) -> int:
 
 def _findings(norms: dict, runs: dict) -> list[str]:
     reaches = {name: reach(values) for name, values in norms.items()}
-    order = sorted(reaches, key=reaches.get)
+    order = sorted(reaches, key=lambda name: reaches[name])
     lines = [
         "Steps back before the gradient falls below a millionth of its size at the end ('reach'): "
         + ", ".join(f"{name} {reaches[name]}" for name in order)

@@ -115,7 +115,7 @@ def run(
         from musicgen.corpus import load_corpus
 
         bodies = [tune.body for tune in load_corpus().split("train")[:2000]]
-    tasks = {"symbols": FirstSymbol(), "key": KeyTonic(bodies)}
+    tasks: dict[str, FirstSymbol | KeyTonic] = {"symbols": FirstSymbol(), "key": KeyTonic(bodies)}
     results = {
         (name, cell): [accuracy_after_training(cell, k, steps, seed=seed, task=task) for k in distances]
         for name, task in tasks.items()

@@ -66,7 +66,8 @@ def run(out_dir: Path, data: Path | None = None, epochs: int = 10, seed: int = 0
     axes.bar([row["model"] for row in table], [row["test_accuracy"] for row in table], color="#3b6ea5")
     axes.set_ylim(0, 1)
     axes.set_ylabel("test accuracy")
-    axes.set_title(f"{'word-order sentences (made here)' if small else Path(data).name}: {len(test)} test sentences")
+    source = "word-order sentences (made here)" if data is None else Path(data).name
+    axes.set_title(f"{source}: {len(test)} test sentences")
     findings = [
         f"{row['model']}: accuracy {row['test_accuracy']:.3f}; P(positive) {row['good_not_bad']:.2f} for "
         f"'{ORDER_PAIR[0]}' and {row['bad_not_good']:.2f} for '{ORDER_PAIR[1]}'"

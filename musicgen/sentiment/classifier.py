@@ -97,7 +97,7 @@ class SentimentModel:
         words, ids, subwords = self.encode(sentence)
         if not hasattr(self.net, "contributions"):
             raise ValueError(f"a {self.config.kind} classifier cannot explain its scores")
-        shares = self.net.contributions(*self._inputs([(ids, subwords)]))[0].tolist()
+        shares = self.net.contributions(*self._inputs([(ids, subwords)]))[0].tolist()  # type: ignore[operator]
         probability = self.predict([sentence])[0]
         words = words or ["<empty>"]
         return Explanation(sentence, probability, words, shares[: len(words)], [w in self.vocab for w in words])

@@ -101,7 +101,7 @@ def _pick_column(header: list[str], wanted: str | None, candidates: tuple[str, .
 
 def _read_csv(path: Path, text: str, text_column: str | None, label_column: str | None) -> list[Example]:
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    header = list(reader.fieldnames or [])
     text_key = _pick_column(header, text_column, TEXT_COLUMNS, "text", path)
     label_key = _pick_column(header, label_column, LABEL_COLUMNS, "label", path)
     examples = []

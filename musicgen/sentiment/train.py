@@ -185,7 +185,8 @@ def train_classifier(
             stopped = "time limit"
             break
     bar.close()
-    model.net.load_state_dict(best_state)
+    if best_state is not None:
+        model.net.load_state_dict(best_state)
     model.net.eval()
     model.train_config = train_config
     return TrainedClassifier(model, best, epoch, time.monotonic() - started, history, stopped)

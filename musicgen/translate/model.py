@@ -131,7 +131,7 @@ class Translator(nn.Module):
             return torch.tanh(self.bridge(both))
 
         if isinstance(final, tuple):
-            return tuple(join(s) for s in final)
+            return (join(final[0]), join(final[1]))
         return join(final)
 
     def decode(

@@ -194,7 +194,8 @@ def train_translator(
             stopped = "time limit"
             break
     bar.close()
-    model.net.load_state_dict(best_state)
+    if best_state is not None:
+        model.net.load_state_dict(best_state)
     model.net.eval()
     model.metrics = {"valid_bleu_greedy": best, "epochs": epoch, "history": history}
     return TrainedTranslator(model, best, epoch, time.monotonic() - started, history, stopped)

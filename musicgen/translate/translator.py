@@ -128,7 +128,7 @@ class TranslationModel:
                 text = detokenize(target, self.target_language)
                 attention = hypothesis.attention[:, : len(words)]
                 results[i] = Translation(sentences[i], text, words, target, attention, truncated)
-        return results
+        return [result for result in results if result is not None]  # every sentence has its translation
 
     def save(self, path: Path | str, half: bool = False) -> None:
         """Write one self-describing checkpoint (atomically).

@@ -190,7 +190,7 @@ def create_app(
 
     from musicgen.sample import load_model
 
-    studio = Studio(model if model is not None else load_model(), out_dir, disk_limit_bytes)
+    studio = Studio(model if model is not None else load_model(), Path(out_dir), disk_limit_bytes)
     allowed = {*LOOPBACK_NAMES, _host_name(host) or host.lower()}
     headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 
