@@ -105,6 +105,7 @@ def check_midi(midi_path: Path):
         data = read_bounded(Path(midi_path), MAX_MIDI_BYTES, "MIDI file")
     except MusicgenError as error:
         raise ConversionError(str(error).replace("no such file", "no such MIDI file")) from None
+    _check_chunks(midi_path, data)
     try:
         midi = mido.MidiFile(file=io.BytesIO(data))
         seconds = midi.length
@@ -118,6 +119,27 @@ def check_midi(midi_path: Path):
             f"{midi_path}: plays for {seconds:,.0f} s; musicgen makes at most {MAX_SOUND_SECONDS:g} s of sound"
         )
     return midi
+
+
+def _check_chunks(midi_path: Path, data: bytes) -> None:
+    """Refuse a MIDI file whose chunks claim more bytes than it has, before any reader allocates them.
+
+    A reader given a path (pretty_midi, mido) allocates what a chunk header
+    claims: 16 bytes saying ``MThd`` of 3.8 GB ran a capped process out of memory.
+    """
+    if data[:4] != b"MThd" or len(data) < 14 or int.from_bytes(data[4:8], "big") != 6:
+        raise ConversionError(f"{midi_path}: not a readable MIDI file (no 6-byte MThd header)")
+    kind, _, division = (int.from_bytes(data[i : i + 2], "big") for i in (8, 10, 12))
+    if kind > 2 or division == 0 or division & 0x8000:
+        raise ConversionError(f"{midi_path}: not a readable MIDI file (type {kind}, time division {division:#06x})")
+    offset = 14
+    while offset + 8 <= len(data):
+        size = int.from_bytes(data[offset + 4 : offset + 8], "big")
+        if offset + 8 + size > len(data):
+            raise ConversionError(
+                f"{midi_path}: not a readable MIDI file (a chunk of {size:,} bytes in a file of {len(data):,})"
+            )
+        offset += 8 + size
 
 
 def render_wav(midi_path: Path, renderer: str = "auto") -> tuple[bytes, str]:

@@ -303,3 +303,26 @@ def test_long_work_shows_progress_that_moves(cli, tmp_path, tiny_run, tiny_book)
     scored = cli("evaluate", tiny_book, "--train", tiny_book, "--no-abc2midi")
     assert scored.exit_code == 0
     assert "indexing training tunes" in scored.output and "scoring: 100%" in scored.output
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"MThd\xe2z\xd7_\xd3\x16\xed1\xdb4\xec\x07\xac",  # found by fuzz/campaign.py: a 3.8 GB header chunk
+        b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk\x7f\xff\xff\xff\x00\x90\x3c\x40",  # a 2 GB track
+        b"MThd\x00\x00\x00\x06\x00\x07\x00\x01\x01\xe0",  # type 7
+        b"MThd\x00\x00\x00\x06\x00\x00\x00\x01\xe7\x28",  # SMPTE time division
+    ],
+)
+def test_midi_chunks_claiming_more_than_the_file_are_refused_before_reading(tmp_path, data):
+    import resource
+
+    from musicgen.audio import midi_to_wav
+
+    source = tmp_path / "bad.mid"
+    source.write_bytes(data)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ConversionError, match="not a readable MIDI file"):
+        midi_to_wav(source, tmp_path / "bad.wav")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KB
+    assert not (tmp_path / "bad.wav").exists()
