@@ -104,7 +104,7 @@ def check_midi(midi_path: Path):
     try:
         data = read_bounded(Path(midi_path), MAX_MIDI_BYTES, "MIDI file")
     except MusicgenError as error:
-        raise ConversionError(str(error).replace("no such file", "no such MIDI file")) from None
+        raise ConversionError(str(error)) from None
     _check_chunks(midi_path, data)
     try:
         midi = mido.MidiFile(file=io.BytesIO(data))

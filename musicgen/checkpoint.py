@@ -106,9 +106,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     """
     path = Path(path)
     try:
-        size = check_regular_file(path, MAX_CHECKPOINT_BYTES, "checkpoint")
+        size = check_regular_file(path, MAX_CHECKPOINT_BYTES, "checkpoint file")
     except MusicgenError as error:
-        raise CheckpointError(str(error).replace("no such file", "no such checkpoint file")) from None
+        raise CheckpointError(str(error)) from None
     if size == 0:
         raise CheckpointError(f"{path}: checkpoint file is empty")
     _check_unpacked_size(path)

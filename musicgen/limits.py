@@ -79,6 +79,8 @@ def check_regular_file(path: Path, max_bytes: int, what: str = "file") -> int:
 
     FIFOs, devices and sockets are refused before they are opened, so reading
     never blocks or runs forever.
+    ``what`` names the file in messages ("no such MIDI file"; a name that
+    is not a kind of file, such as "tunebook", gives "no such file").
 
     Raises:
         MusicgenError: missing, not a regular file, or over ``max_bytes``.
@@ -87,7 +89,7 @@ def check_regular_file(path: Path, max_bytes: int, what: str = "file") -> int:
     try:
         info = os.stat(path)
     except FileNotFoundError:
-        raise MusicgenError(f"{path}: no such file") from None
+        raise MusicgenError(f"{path}: no such {what if what.endswith('file') else 'file'}") from None
     except OSError as error:
         raise MusicgenError(f"{path}: cannot read ({error.strerror or error})") from None
     if stat.S_ISDIR(info.st_mode):

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -479,8 +479,8 @@ def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | No
         raise SamplingError(f"batch_size must be in range 1..{MAX_BATCH_SIZE}, not {batch_size}")
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
-    names = ("temperature", "top_k", "top_p", "max_length", "header_drafts", "end_drafts", "bar_tries")
-    SampleConfig.checked(**{name: options[name] for name in names if name in options}, seed=seed)
+    settings = {f.name: options[f.name] for f in fields(SampleConfig) if f.name in options}
+    SampleConfig.checked(**settings, seed=seed)
     _prepare_prime(model, options.get("prime"), options.get("header"))
     return _batches(model, n, batch_size, seed, options)
 
