@@ -23,8 +23,8 @@ import math
 import time
 from collections import defaultdict
 
-from musicgen.corpus import load_corpus
-from musicgen.vocab import END, START
+from musicgen.abc.corpus import load_corpus
+from musicgen.model.vocab import END, START
 
 DISCOUNT = 0.75
 
@@ -68,15 +68,15 @@ class NGram:
 
 
 def model_bits_per_char(model, texts: list[str]) -> float:
-    from musicgen.data import encode_tunes
-    from musicgen.train import evaluate_bpc
+    from musicgen.training.data import encode_tunes
+    from musicgen.training.loop import evaluate_bpc
 
     return evaluate_bpc(model, encode_tunes(texts, model.vocab), batch_size=64, seq_len=256)
 
 
 def print_as_written(model, train: list, held_out: list, args) -> None:
     """Both models on the tunes as written; the moving model pays for each tune's tonic."""
-    from musicgen.transpose import tonic_of, transpose_tune
+    from musicgen.abc.transpose import tonic_of, transpose_tune
 
     held_out = [t for t in held_out if tonic_of(t.key) is not None]
     moved = [transpose_tune(t, model.tonics.tonic).text for t in held_out]
@@ -96,8 +96,8 @@ def main() -> None:
     parser.add_argument("--order", type=int, default=5)
     parser.add_argument("--split", default="test", choices=["valid", "test"])
     args = parser.parse_args()
-    from musicgen.sample import load_model
-    from musicgen.transpose import as_learnt
+    from musicgen.abc.transpose import as_learnt
+    from musicgen.sampling.sampler import load_model
 
     model = load_model(args.model)
     corpus = load_corpus()

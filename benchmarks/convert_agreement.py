@@ -27,9 +27,9 @@ from pathlib import Path
 
 import mido
 
-from musicgen.corpus import load_corpus
+from musicgen.abc.corpus import load_corpus
 from musicgen.errors import MusicgenError
-from musicgen.midi import abc_to_midi
+from musicgen.render.midi import abc_to_midi
 
 TOLERANCE = 0.02  # beats
 

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import mido
 
-from musicgen.corpus import abc_files, default_sources
-from musicgen.tunebook import decode_abc, parse_tunebook
+from musicgen.abc.corpus import abc_files, default_sources
+from musicgen.abc.tunebook import decode_abc, parse_tunebook
 
 
 def abc2midi(text: str, work: Path, name: str, check: bool) -> tuple[list[str], list]:

@@ -54,21 +54,21 @@ import torch
 from time_to_quality import lab_step
 from torch.nn import functional as F
 
-from musicgen.config import ModelConfig, TrainConfig
-from musicgen.corpus import Corpus, load_corpus, split_of
+from musicgen.abc.corpus import Corpus, load_corpus, split_of
+from musicgen.abc.transpose import transpose_tune
+from musicgen.abc.tunebook import Tune, parse_tune
 from musicgen.errors import MusicgenError
-from musicgen.evaluate import (
+from musicgen.evaluation.evaluate import (
     NoveltyIndex,
     any_key_index,
     evaluate_tunes,
     novelty_in_any_key,
 )
-from musicgen.lm import CharLM
-from musicgen.sample import generate
-from musicgen.train import Trainer
-from musicgen.transpose import transpose_tune
-from musicgen.tunebook import Tune, parse_tune
-from musicgen.vocab import Vocabulary
+from musicgen.model.config import ModelConfig, TrainConfig
+from musicgen.model.lm import CharLM
+from musicgen.model.vocab import Vocabulary
+from musicgen.sampling.sampler import generate
+from musicgen.training.loop import Trainer
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "abc" / "irish.abc"
 SEPARATOR = "\n\n"
@@ -176,7 +176,7 @@ def sample_lab(model: CharLM, count: int, seed: int, max_length: int = 1000) -> 
 
 def train_musicgen(corpus: HeldOutCorpus, out: Path, minutes: float, seed: int, tonic: str) -> tuple[CharLM, dict]:
     """``musicgen train``'s recipe under a CPU-time budget."""
-    from musicgen.sample import load_model
+    from musicgen.sampling.sampler import load_model
 
     config = TrainConfig(
         batch_size=32,
@@ -240,7 +240,7 @@ def run(recipe: str, args: argparse.Namespace) -> None:
         texts = sample_lab(model, args.tunes, args.seed)
     else:
         if args.reuse:
-            from musicgen.sample import load_model
+            from musicgen.sampling.sampler import load_model
 
             model, figures = load_model(args.out / "musicgen-run"), json.loads((args.out / "musicgen.json").read_text())
         else:

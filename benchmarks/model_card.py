@@ -26,15 +26,15 @@ import sys
 import tempfile
 import time
 
-from musicgen.corpus import load_corpus
-from musicgen.evaluate import (
+from musicgen.abc.corpus import load_corpus
+from musicgen.evaluation.evaluate import (
     NoveltyIndex,
     any_key_index,
     evaluate_tunes,
     novelty_in_any_key,
 )
-from musicgen.sample import generate, header_fields, load_model
-from musicgen.stepper import int8_available
+from musicgen.model.stepper import int8_available
+from musicgen.sampling.sampler import generate, header_fields, load_model
 
 KEYS = [
     "well_formed",

@@ -26,9 +26,9 @@ import time
 
 import torch
 
-from musicgen.data import encode_tunes
-from musicgen.sample import generate, load_model
-from musicgen.stepper import make_stepper, stepper_bits_per_char
+from musicgen.model.stepper import make_stepper, stepper_bits_per_char
+from musicgen.sampling.sampler import generate, load_model
+from musicgen.training.data import encode_tunes
 
 
 def lab_style(model, count: int, seed: int, max_length: int) -> tuple[int, float]:
@@ -101,8 +101,8 @@ def main() -> None:
             f"ratio {rate / lab_rate:.1f}x (target 30x)",
             flush=True,
         )
-    from musicgen.corpus import load_corpus
-    from musicgen.transpose import as_learnt
+    from musicgen.abc.corpus import load_corpus
+    from musicgen.abc.transpose import as_learnt
 
     tunes = as_learnt(load_corpus().split("valid")[: args.valid_tunes], model.tonics)  # moved to C for such a model
     valid = encode_tunes([tune.text for tune in tunes], model.vocab)

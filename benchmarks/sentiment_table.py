@@ -21,8 +21,14 @@ from statistics import mean, stdev
 
 import torch
 
-from musicgen.sentiment import SentimentConfig, SentimentTrainConfig, cross_validate, read_examples, split_examples
-from musicgen.sentiment.compare import compare_models, comparison_table
+from musicgen.tasks.sentiment import (
+    SentimentConfig,
+    SentimentTrainConfig,
+    cross_validate,
+    read_examples,
+    split_examples,
+)
+from musicgen.tasks.sentiment.compare import compare_models, comparison_table
 
 KINDS = ("bow", "window", "rnn")
 #: Learning rates per kind: the linear bag of words needs a larger step.

@@ -30,19 +30,19 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-from musicgen.config import ModelConfig, TrainConfig
-from musicgen.corpus import load_corpus
-from musicgen.data import encode_tunes
-from musicgen.lm import CharLM
-from musicgen.train import evaluate_bpc
-from musicgen.vocab import END, START, Vocabulary
+from musicgen.abc.corpus import load_corpus
+from musicgen.model.config import ModelConfig, TrainConfig
+from musicgen.model.lm import CharLM
+from musicgen.model.vocab import END, START, Vocabulary
+from musicgen.training.data import encode_tunes
+from musicgen.training.loop import evaluate_bpc
 
 
 def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path, precision: str = "fp32") -> float | None:
     """Minutes of training until the validation target, with ``musicgen train``'s defaults."""
     import shutil
 
-    from musicgen.train import train
+    from musicgen.training.loop import train
 
     shutil.rmtree(out, ignore_errors=True)  # a fresh run, not a continued log
     config = TrainConfig(

@@ -19,9 +19,9 @@ import time
 import torch
 from torch.nn import functional as F
 
-from musicgen.config import ModelConfig
-from musicgen.lm import CharLM
-from musicgen.vocab import Vocabulary
+from musicgen.model.config import ModelConfig
+from musicgen.model.lm import CharLM
+from musicgen.model.vocab import Vocabulary
 
 
 def matmul_peak(device: torch.device, size: int = 2048, repeats: int = 10, dtype=torch.float32) -> float:

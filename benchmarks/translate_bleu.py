@@ -20,7 +20,7 @@ import argparse
 import time
 from pathlib import Path
 
-from musicgen.translate import corpus_bleu, load_translation_model, plot_attention, read_parallel
+from musicgen.tasks.translate import corpus_bleu, load_translation_model, plot_attention, read_parallel
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "translation" / "multi30k"
 

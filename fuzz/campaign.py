@@ -70,7 +70,7 @@ def _check(result, stats: dict, label: str, examples: list) -> None:
 def run_files(args) -> dict:
     from click.testing import CliRunner
 
-    from musicgen.cli import main
+    from musicgen.cli.main import main
 
     runner = CliRunner()
     work = Path(tempfile.mkdtemp(prefix="musicgen-campaign-"))

@@ -24,11 +24,11 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from fuzz.strategies import hostile_abc  # noqa: E402
+from musicgen.abc.melody import abc_to_melody  # noqa: E402
+from musicgen.abc.tunebook import parse_tunebook  # noqa: E402
 from musicgen.errors import MusicgenError  # noqa: E402
-from musicgen.evaluate import score_tune  # noqa: E402
-from musicgen.melody import abc_to_melody  # noqa: E402
-from musicgen.midi import melody_to_midi_file  # noqa: E402
-from musicgen.tunebook import parse_tunebook  # noqa: E402
+from musicgen.evaluation.evaluate import score_tune  # noqa: E402
+from musicgen.render.midi import melody_to_midi_file  # noqa: E402
 
 
 class Hang(Exception):
@@ -48,7 +48,7 @@ def exercise(text: str, pictures: bool = False) -> None:
 
 
 def _pictures(abc: str) -> None:
-    from musicgen.pictures import abc_to_svg, piano_roll_png
+    from musicgen.render.pictures import abc_to_svg, piano_roll_png
 
     for draw in (piano_roll_png, abc_to_svg):
         try:

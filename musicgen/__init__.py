@@ -41,46 +41,51 @@ _EXPORTS = {
     "CorpusError": "musicgen.errors",
     "CheckpointError": "musicgen.errors",
     "SamplingError": "musicgen.errors",
-    "ModelConfig": "musicgen.config",
-    "TrainConfig": "musicgen.config",
-    "SampleConfig": "musicgen.config",
-    "Tune": "musicgen.tunebook",
-    "parse_tunebook": "musicgen.tunebook",
-    "parse_tune": "musicgen.tunebook",
-    "Corpus": "musicgen.corpus",
-    "load_corpus": "musicgen.corpus",
-    "Vocabulary": "musicgen.vocab",
-    "RecurrentCore": "musicgen.core",
-    "CharLM": "musicgen.lm",
-    "train": "musicgen.train",
-    "load_model": "musicgen.sample",
-    "generate": "musicgen.sample",
-    "generate_batches": "musicgen.sample",
-    "export_model": "musicgen.sample",
-    "evaluate_tunes": "musicgen.evaluate",
-    "GeneratedTune": "musicgen.sample",
-    "header_fields": "musicgen.sample",
-    "save_tunes": "musicgen.output",
-    "Saved": "musicgen.output",
+    "ModelConfig": "musicgen.model.config",
+    "TrainConfig": "musicgen.model.config",
+    "SampleConfig": "musicgen.model.config",
+    "Tune": "musicgen.abc.tunebook",
+    "parse_tunebook": "musicgen.abc.tunebook",
+    "parse_tune": "musicgen.abc.tunebook",
+    "Corpus": "musicgen.abc.corpus",
+    "load_corpus": "musicgen.abc.corpus",
+    "Vocabulary": "musicgen.model.vocab",
+    "RecurrentCore": "musicgen.model.core",
+    "CharLM": "musicgen.model.lm",
+    "train": "musicgen.training.loop",
+    "load_model": "musicgen.sampling.sampler",
+    "generate": "musicgen.sampling.sampler",
+    "generate_batches": "musicgen.sampling.sampler",
+    "export_model": "musicgen.sampling.sampler",
+    "evaluate_tunes": "musicgen.evaluation.evaluate",
+    "GeneratedTune": "musicgen.sampling.sampler",
+    "header_fields": "musicgen.sampling.sampler",
+    "save_tunes": "musicgen.render.output",
+    "Saved": "musicgen.render.output",
     "ConversionError": "musicgen.errors",
-    "transpose_tune": "musicgen.transpose",
-    "abc_to_melody": "musicgen.melody",
-    "Melody": "musicgen.melody",
-    "abc_to_midi": "musicgen.midi",
-    "midi_to_wav": "musicgen.audio",
-    "play": "musicgen.playback",
+    "transpose_tune": "musicgen.abc.transpose",
+    "abc_to_melody": "musicgen.abc.melody",
+    "Melody": "musicgen.abc.melody",
+    "abc_to_midi": "musicgen.render.midi",
+    "midi_to_wav": "musicgen.render.audio",
+    "play": "musicgen.render.playback",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-#: Submodules reachable as attributes on first use (``musicgen.sentiment``...).
-_SUBPACKAGES = ("sentiment", "translate", "lab", "pictures")
+#: Subpackages reachable as attributes on first use (``musicgen.sentiment``...).
+_SUBPACKAGES = {
+    "sentiment": "musicgen.tasks.sentiment",
+    "translate": "musicgen.tasks.translate",
+    "lab": "musicgen.lab",
+    "pictures": "musicgen.render.pictures",
+}
 
 
 def __getattr__(name: str):
     if name in _SUBPACKAGES:
-        return import_module(f"musicgen.{name}")
+        return import_module(_SUBPACKAGES[name])
     if name in _EXPORTS:
         value = getattr(import_module(_EXPORTS[name]), name)
         globals()[name] = value

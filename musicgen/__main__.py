@@ -1,6 +1,6 @@
 """Allow ``python -m musicgen``."""
 
-from musicgen.cli import main
+from musicgen.cli.main import main
 
 if __name__ == "__main__":
     main()

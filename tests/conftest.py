@@ -18,15 +18,15 @@ def tiny_book() -> Path:
 @pytest.fixture(scope="session")
 def small_corpus() -> Path:
     """A real collection of 177 tunes shipped with music21 (American fife tunes and more)."""
-    from musicgen.corpus import music21_corpus_dir
+    from musicgen.abc.corpus import music21_corpus_dir
 
     return music21_corpus_dir() / "miscFolk"
 
 
 def _train_small(run_dir: Path, corpus: Path, **changes) -> Path:
     """A one-layer model of 48 units trained for 40 steps: a few seconds."""
-    from musicgen.config import ModelConfig, TrainConfig
-    from musicgen.train import train
+    from musicgen.model.config import ModelConfig, TrainConfig
+    from musicgen.training.loop import train
 
     train(
         [corpus],

@@ -7,11 +7,11 @@ from hypothesis import HealthCheck, given, settings
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 from fuzz.strategies import hostile_abc  # noqa: E402
+from musicgen.abc.melody import abc_to_melody  # noqa: E402
+from musicgen.abc.tunebook import decode_abc, parse_tunebook  # noqa: E402
 from musicgen.errors import MusicgenError  # noqa: E402
-from musicgen.evaluate import score_tune  # noqa: E402
-from musicgen.melody import abc_to_melody  # noqa: E402
-from musicgen.midi import melody_to_midi_file  # noqa: E402
-from musicgen.tunebook import decode_abc, parse_tunebook  # noqa: E402
+from musicgen.evaluation.evaluate import score_tune  # noqa: E402
+from musicgen.render.midi import melody_to_midi_file  # noqa: E402
 
 FAST = settings(max_examples=150, deadline=2000, suppress_health_check=list(HealthCheck))
 

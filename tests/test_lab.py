@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from musicgen.cli import main
+from musicgen.cli.main import main
 from musicgen.lab import EXPERIMENTS, run_experiment
 from musicgen.lab.gradients import gradient_norms, reach
 
@@ -49,7 +49,7 @@ def test_order_bag_of_words_cannot_read_order(tmp_path):
 
 
 def test_temperature_makes_samples_less_likely(tmp_path, tiny_run, tiny_book):
-    from musicgen.tunebook import parse_tunebook
+    from musicgen.abc.tunebook import parse_tunebook
 
     reference, _ = parse_tunebook(tiny_book.read_text())
     result = run_experiment(

@@ -10,9 +10,9 @@ import textwrap
 import mido
 import pytest
 
-from musicgen.convert import render_tune
 from musicgen.errors import ConversionError, MusicgenError, OptionError
 from musicgen.limits import MAX_SOUND_SECONDS, check_regular_file, check_tempo, read_bounded
+from musicgen.render.convert import render_tune
 
 
 def test_a_34_character_tune_of_26_minutes_is_refused_before_any_audio():
@@ -51,7 +51,7 @@ def _long_midi(path, seconds: float):
 
 
 def test_a_tiny_midi_file_of_108_days_is_refused_before_rendering(tmp_path):
-    from musicgen.audio import midi_to_wav
+    from musicgen.render.audio import midi_to_wav
 
     source = _long_midi(tmp_path / "long.mid", 108 * 86400)
     assert source.stat().st_size < 100
@@ -61,7 +61,7 @@ def test_a_tiny_midi_file_of_108_days_is_refused_before_rendering(tmp_path):
 
 
 def test_midi_files_that_are_fifos_or_huge_are_refused(tmp_path):
-    from musicgen.audio import check_midi
+    from musicgen.render.audio import check_midi
 
     fifo = tmp_path / "pipe.mid"
     os.mkfifo(fifo)
@@ -92,7 +92,7 @@ def test_regular_file_checks(tmp_path):
 
 
 def test_midi_track_names_hold_any_title():
-    from musicgen.midi import midi_text
+    from musicgen.render.midi import midi_text
 
     result = render_tune("X:1\nT:The \u201cCurly\u201d Reel \u2014 2\nK:C\nCDEF|", ("mid",))
     track = mido.MidiFile(file=io.BytesIO(result.files["mid"])).tracks[0]
@@ -105,8 +105,8 @@ def test_a_sigkilled_write_leaves_no_complete_looking_files(tmp_path):
     out = tmp_path / "out"
     script = textwrap.dedent(f"""
         import sys, time
-        from musicgen.output import save_tune_stream
-        from musicgen.tunebook import parse_tune
+        from musicgen.render.output import save_tune_stream
+        from musicgen.abc.tunebook import parse_tune
         tune = parse_tune("X:1\\nT:A\\nK:C\\nCDEF|")
         def batches():
             yield [tune]
@@ -127,7 +127,7 @@ def test_a_sigkilled_write_leaves_no_complete_looking_files(tmp_path):
 def cli():
     from click.testing import CliRunner
 
-    from musicgen.cli import main
+    from musicgen.cli.main import main
 
     runner = CliRunner()
     return lambda *args: runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
@@ -195,7 +195,7 @@ def test_convert_refuses_a_fifo_and_skips_a_huge_tune(cli, tmp_path):
 
 
 def test_generate_into_a_read_only_folder_is_one_line_and_leaves_it_empty(cli, tmp_path, tiny_run, monkeypatch):
-    import musicgen.output as output
+    import musicgen.render.output as output
 
     out = tmp_path / "locked"
     out.mkdir()
@@ -269,9 +269,9 @@ def test_every_writer_into_a_read_only_place_is_one_line(read_only_disk, tmp_pat
 
 def test_long_tunes_and_large_files_are_refused_before_the_work(tmp_path, monkeypatch):
     import musicgen.limits as limits
+    from musicgen.abc.transpose import transpose_tune
+    from musicgen.abc.tunebook import Tune, read_abc_file
     from musicgen.errors import CorpusError
-    from musicgen.transpose import transpose_tune
-    from musicgen.tunebook import Tune, read_abc_file
 
     with pytest.raises(ConversionError, match="longer than 100,000 characters"):
         transpose_tune(Tune(1, {"K": "G"}, "GABc|" * 200_001, ""), "C")
@@ -317,7 +317,7 @@ def test_long_work_shows_progress_that_moves(cli, tmp_path, tiny_run, tiny_book)
 def test_midi_chunks_claiming_more_than_the_file_are_refused_before_reading(tmp_path, data):
     import resource
 
-    from musicgen.audio import midi_to_wav
+    from musicgen.render.audio import midi_to_wav
 
     source = tmp_path / "bad.mid"
     source.write_bytes(data)

@@ -16,9 +16,9 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from musicgen.config import ModelConfig
-from musicgen.core import RecurrentCore
 from musicgen.lab.report import LabResult, figure, save
+from musicgen.model.config import ModelConfig
+from musicgen.model.core import RecurrentCore
 
 CELLS: dict[str, dict] = {
     "rnn-tanh": dict(cell="rnn", nonlinearity="tanh"),

@@ -21,9 +21,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from musicgen.config import ModelConfig
-from musicgen.core import RecurrentCore
 from musicgen.lab.report import LabResult, figure, save
+from musicgen.model.config import ModelConfig
+from musicgen.model.core import RecurrentCore
 
 SYMBOLS = 8
 CELLS = ("rnn", "gru", "lstm")
@@ -112,7 +112,7 @@ def run(
         bodies: tune bodies for the key task [default: 2,000 training tunes of the default corpus].
     """
     if bodies is None:
-        from musicgen.corpus import load_corpus
+        from musicgen.abc.corpus import load_corpus
 
         bodies = [tune.body for tune in load_corpus().split("train")[:2000]]
     tasks: dict[str, FirstSymbol | KeyTonic] = {"symbols": FirstSymbol(), "key": KeyTonic(bodies)}

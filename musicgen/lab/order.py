@@ -1,6 +1,6 @@
 """Order and windows: bag of words, fixed window and recurrent classifiers side by side.
 
-Reuses :mod:`musicgen.sentiment`. By default the data is made here: short
+Reuses :mod:`musicgen.tasks.sentiment`. By default the data is made here: short
 reviews whose label depends on word order ("The room was good, not bad at
 all." is positive, "... bad, not good ..." negative), which a bag of words
 cannot separate; ``data`` points at a real labelled file instead (UCI,
@@ -21,7 +21,7 @@ BAD = ("bad", "awful", "poor", "terrible", "dull")
 
 def order_examples(count: int, seed: int = 0) -> list:
     """Sentences whose label depends on the order of their words."""
-    from musicgen.sentiment.data import Example
+    from musicgen.tasks.sentiment.data import Example
 
     rng = random.Random(seed)
     examples = []
@@ -37,8 +37,8 @@ def order_examples(count: int, seed: int = 0) -> list:
 
 def run(out_dir: Path, data: Path | None = None, epochs: int = 10, seed: int = 0) -> LabResult:
     """Accuracy of each model kind, and its reading of the lecture's pair."""
-    from musicgen.sentiment import SentimentConfig, SentimentTrainConfig, read_examples, split_examples
-    from musicgen.sentiment.compare import ORDER_PAIR, compare_models
+    from musicgen.tasks.sentiment import SentimentConfig, SentimentTrainConfig, read_examples, split_examples
+    from musicgen.tasks.sentiment.compare import ORDER_PAIR, compare_models
 
     examples = read_examples(data) if data else order_examples(1200, seed)
     rest, test = split_examples(examples, 0.2, seed)

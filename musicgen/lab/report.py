@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from musicgen.checkpoint import atomic_write
+from musicgen.files import atomic_write
 
 
 @dataclass

@@ -23,14 +23,14 @@ def run(
     novelty_tunes: list | None = None,
 ) -> LabResult:
     """Bits/char, conversion, bar consistency and novelty of samples at each temperature."""
-    from musicgen.data import encode_tunes
-    from musicgen.evaluate import NoveltyIndex, evaluate_tunes
-    from musicgen.sample import generate, load_model
-    from musicgen.train import evaluate_bpc
+    from musicgen.evaluation.evaluate import NoveltyIndex, evaluate_tunes
+    from musicgen.sampling.sampler import generate, load_model
+    from musicgen.training.data import encode_tunes
+    from musicgen.training.loop import evaluate_bpc
 
     model = load_model(model_path)
     if novelty_tunes is None:
-        from musicgen.corpus import load_corpus
+        from musicgen.abc.corpus import load_corpus
 
         novelty_tunes = load_corpus().split("train")
     index = NoveltyIndex(novelty_tunes)

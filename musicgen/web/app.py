@@ -154,7 +154,7 @@ def generation_options(data: dict) -> tuple[int, dict]:
         BadRequest: a value of the wrong type or out of range.
         MusicgenError: a header value (key, meter...) the sampler refuses.
     """
-    from musicgen.sample import header_fields
+    from musicgen.sampling.sampler import header_fields
 
     count = _whole(data, "n", 1, 1, MAX_TUNES)
     header = header_fields(
@@ -188,7 +188,7 @@ def create_app(
     from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Route
 
-    from musicgen.sample import load_model
+    from musicgen.sampling.sampler import load_model
 
     studio = Studio(model if model is not None else load_model(), Path(out_dir), disk_limit_bytes)
     allowed = {*LOOPBACK_NAMES, _host_name(host) or host.lower()}
@@ -286,7 +286,7 @@ def serve(
         import uvicorn
     except ImportError:
         raise MusicgenError("musicgen serve needs the web extra: pip install 'musicgen[web]'") from None
-    from musicgen.sample import load_model
+    from musicgen.sampling.sampler import load_model
 
     app = create_app(load_model(model_path), out_dir, host, disk_limit_bytes)
     try:

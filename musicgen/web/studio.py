@@ -137,7 +137,7 @@ class Studio:
 
     def run_job(self, job: Job, options: dict) -> None:
         """Sample, then render each tune, updating ``job`` as it goes (in the worker thread)."""
-        from musicgen.sample import generate
+        from musicgen.sampling.sampler import generate
 
         try:
             job.phase = "sampling"
@@ -173,10 +173,10 @@ class Studio:
 
     def render(self, folder: str, number: int, abc: str) -> dict:
         """Write one tune's files under ``folder``; the tune's JSON for the page."""
-        from musicgen.checkpoint import atomic_write
-        from musicgen.convert import render_tune
-        from musicgen.output import slugify
-        from musicgen.tunebook import parse_tune
+        from musicgen.abc.tunebook import parse_tune
+        from musicgen.files import atomic_write
+        from musicgen.render.convert import render_tune
+        from musicgen.render.output import slugify
 
         try:
             title = parse_tune(abc).title

@@ -1,0 +1,85 @@
+"""Plain-text summaries for the command line."""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+
+from musicgen.abc.corpus import Corpus, split_of
+from musicgen.model.vocab import Vocabulary
+
+
+def corpus_report(corpus: Corpus) -> str:
+    """Tunes per source and split, skipped tunes by reason, vocabulary and lengths."""
+    per_source = Counter(corpus.collections)
+    splits = Counter((source, split_of(t)) for source, t in zip(corpus.collections, corpus.tunes))
+    lines = [f"{'source':<24}{'tunes':>7}{'train':>7}{'valid':>7}{'test':>7}"]
+    for source, count in sorted(per_source.items()):
+        row = [splits[(source, s)] for s in ("train", "valid", "test")]
+        lines.append(f"{source:<24}{count:>7}{row[0]:>7}{row[1]:>7}{row[2]:>7}")
+    totals = [sum(splits[(s, name)] for s in per_source) for name in ("train", "valid", "test")]
+    lines.append(f"{'total':<24}{len(corpus.tunes):>7}{totals[0]:>7}{totals[1]:>7}{totals[2]:>7}")
+    lines.append("")
+    lines.append(f"skipped: {len(corpus.skipped)} tunes")
+    for reason, count in corpus.skip_reasons().most_common():
+        lines.append(f"  {count:>6}  {reason}")
+    texts = corpus.texts()
+    vocab = Vocabulary.from_texts(texts)
+    shown = "".join(c for c in vocab.chars[2:] if c.isprintable())
+    lines.append("")
+    lines.append(f"vocabulary: {len(vocab)} symbols (characters plus tune start and end): {shown!r}")
+    lengths = [len(t) for t in texts]
+    lines.append(
+        f"tune length in characters: min {min(lengths)}, median {statistics.median(lengths):.0f}, "
+        f"mean {statistics.mean(lengths):.0f}, max {max(lengths)}; total {sum(lengths):,}"
+    )
+    return "\n".join(lines)
+
+
+_LABELS = [
+    ("tunes", "tunes", "d"),
+    ("well_formed", "well-formed (headers, converts)", "%"),
+    ("converts", "converts to MIDI", "%"),
+    ("no_abc2midi_errors", "no abc2midi errors", "%"),
+    ("bar_consistency", "bars of the meter's length", "f"),
+    ("ends_on_tonic", "ends on the tonic", "%"),
+    ("in_scale", "notes in the key's scale", "%"),
+    ("repeats", "has repeat signs", "%"),
+    ("bars_per_section", "bars per section", "f"),
+    ("ends_cleanly", "ends with a final bar line", "%"),
+    ("verbatim_bars", "bars found verbatim in training", "%"),
+    ("shares_4_bars", "shares 4+ bars with a training tune", "%"),
+    ("copies_whole_tune", "copies a training tune whole", "%"),
+    ("nearest_distance", "edit distance to nearest (share)", "f"),
+    ("overlap_meters", "meter overlap with reference", "f"),
+    ("overlap_keys", "key overlap with reference", "f"),
+    ("overlap_note_lengths", "note-length overlap", "f"),
+    ("overlap_pitch_ranges", "pitch-range overlap", "f"),
+]
+
+
+def _format(value, kind: str) -> str:
+    if value is None:
+        return "n/a"
+    if kind == "%":
+        return f"{value:.1%}"
+    if kind == "d":
+        return f"{value:d}"
+    return f"{value:.3f}"
+
+
+def evaluation_table(result: dict, per_tune: bool = False) -> str:
+    """The summary of :func:`musicgen.evaluation.evaluate.evaluate_tunes` as aligned text."""
+    summary = result["summary"]
+    lines = [f"{label:<38}{_format(summary[key], kind):>10}" for key, label, kind in _LABELS if key in summary]
+    if per_tune:
+        lines.append("")
+        lines.append(f"{'X':>4} {'ok':>3} {'a2m':>4} {'bars':>6} {'tonic':>6} {'verb':>6} {'run':>4}  title")
+        for tune in result["tunes"]:
+            a2m = "-" if tune["abc2midi_errors"] is None else str(tune["abc2midi_errors"])
+            lines.append(
+                f"{tune['number']:>4} {'y' if tune['converts'] else 'n':>3} {a2m:>4} "
+                f"{_format(tune['bar_consistency'], 'f'):>6} {'y' if tune['ends_on_tonic'] else 'n':>6} "
+                f"{_format(tune['verbatim_bars'], 'f'):>6} {tune['longest_shared_run']:>4}  {tune['title'][:40]}"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""Configuration dataclasses, mapped one to one onto CLI options."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+
+CELLS = ("lstm", "gru", "rnn")
+NONLINEARITIES = ("tanh", "relu")
+
+
+def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {value!r}")
+
+
+def check_positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, not {value}")
+
+
+class Settings:
+    """Conversion to and from plain dicts, as stored in checkpoints."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)  # type: ignore[call-overload]  # every subclass is a dataclass
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """Build from a dict, ignoring keys this version does not know."""
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass
+class ModelConfig(Settings):
+    """Shape of the recurrent core and its language-model head.
+
+    Attributes:
+        vocab_size: number of input symbols (characters or words).
+        embedding_size: width of the input embedding.
+        hidden_size: units per recurrent layer.
+        num_layers: stacked recurrent layers.
+        cell: ``lstm``, ``gru`` or ``rnn`` (the lecture's vanilla RNN).
+        nonlinearity: ``tanh`` or ``relu``, for ``rnn`` only.
+        identity_init: start the recurrent weights of ``rnn`` as the identity.
+        dropout: dropout between layers and before the head (0 to < 1).
+        bidirectional: read the sequence both ways (encoders, classifiers).
+        embedding_dropout: dropout on the embedded input (0 to < 1).
+    """
+
+    vocab_size: int
+    embedding_size: int = 64
+    hidden_size: int = 512
+    num_layers: int = 2
+    cell: str = "lstm"
+    nonlinearity: str = "tanh"
+    identity_init: bool = False
+    dropout: float = 0.1
+    bidirectional: bool = False
+    embedding_dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_choice("cell", self.cell, CELLS)
+        check_choice("nonlinearity", self.nonlinearity, NONLINEARITIES)
+        for name in ("vocab_size", "embedding_size", "hidden_size", "num_layers"):
+            check_positive(name, getattr(self, name))
+        for name in ("dropout", "embedding_dropout"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} must be in range 0..1 (excluding 1), not {getattr(self, name)}")
+
+
+@dataclass
+class TrainConfig(Settings):
+    """How the language model is trained.
+
+    Attributes:
+        batch_size: tunes read side by side.
+        seq_len: characters per truncated-backpropagation window.
+        learning_rate: Adam's peak learning rate.
+        max_steps: optimizer steps in the whole run.
+        warmup_steps: linear warm-up before the cosine decay.
+        clip_norm: gradient-norm clipping threshold.
+        eval_interval: steps between validations (and checkpoints).
+        patience: validations without improvement before stopping early
+            (0 never stops early).
+        seed: seed for weights, data order and dropout.
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
+        precision: ``fp32``, or ``bf16`` for bfloat16 autocast (mixed
+            precision: weights and optimizer stay float32).
+        time_limit: stop, validating and saving first, after this many
+            minutes of training (validation not counted; 0: no limit).
+        tonic: move every tune to this tonic before training (``C``; see
+            :mod:`musicgen.abc.transpose`); empty keeps keys as written.
+    """
+
+    batch_size: int = 32
+    seq_len: int = 128
+    learning_rate: float = 3e-3
+    max_steps: int = 3000
+    warmup_steps: int = 100
+    clip_norm: float = 1.0
+    eval_interval: int = 250
+    patience: int = 5
+    seed: int = 0
+    device: str = "auto"
+    precision: str = "fp32"
+    time_limit: float = 0.0
+    tonic: str = ""
+
+    def __post_init__(self) -> None:
+        check_choice("precision", self.precision, ("fp32", "bf16"))
+        if self.tonic and not re.fullmatch(r"[A-G][#b]?", self.tonic):
+            raise ValueError(f"tonic must be a note name such as C, F# or Bb (or empty), not {self.tonic!r}")
+        for name in ("batch_size", "seq_len", "learning_rate", "max_steps", "eval_interval", "clip_norm"):
+            check_positive(name, getattr(self, name))
+        if self.warmup_steps < 0 or self.patience < 0 or self.time_limit < 0:
+            raise ValueError("warmup_steps, patience and time_limit must be 0 or more")
+
+
+@dataclass
+class SampleConfig:
+    """How tunes are sampled.
+
+    Attributes:
+        temperature: divides the logits; below 1 is safer, above 1 wilder.
+        top_k: keep only the k most likely characters (0 keeps all).
+        top_p: keep the smallest set whose probability reaches p (1 keeps all).
+        max_length: characters per tune before it is cut off.
+        seed: seed for the sampler; None draws a fresh one.
+        header_drafts: with header fields given (key, meter...), headers
+            drafted per tune; one is kept, drawn by how likely the model finds
+            the given fields after the lines it wrote itself (1 keeps the only one).
+        end_drafts: whole drafts per tune; the one kept converts, does not
+            end on a jump back (D.C., D.S.), ends on its key's tonic where a draft
+            does, and among those is the one the model is surest has ended:
+            the likeliest end marker, at temperature 1 (1 keeps the only one).
+        bar_tries: times a bar that does not fill its meter, or that
+            abc2midi would report an error in, is drawn again (0: never;
+            see :class:`musicgen.sampling.stream.Bars`).
+    """
+
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 1.0
+    max_length: int = 1500
+    seed: int | None = None
+    header_drafts: int = 16
+    end_drafts: int = 4
+    bar_tries: int = 8
+
+    def __post_init__(self) -> None:
+        check_positive("temperature", self.temperature)
+        check_positive("max_length", self.max_length)
+        if self.top_k < 0:
+            raise ValueError(f"top_k must be 0 or more, not {self.top_k}")
+        for name in ("header_drafts", "end_drafts"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be 1 or more, not {getattr(self, name)}")
+        if self.bar_tries < 0:
+            raise ValueError(f"bar_tries must be 0 or more, not {self.bar_tries}")
+        if not 0 < self.top_p <= 1:
+            raise ValueError(f"top_p must be in range 0..1 (excluding 0), not {self.top_p}")
+        for name, highest in SAMPLE_BOUNDS.items():
+            if not getattr(self, name) <= highest:
+                raise ValueError(f"{name} must be at most {highest:,}, not {getattr(self, name)}")
+
+    @classmethod
+    def checked(cls, *args, **kwargs) -> SampleConfig:
+        """A config, with a bad value raised as :class:`~musicgen.errors.SamplingError`."""
+        from musicgen.errors import SamplingError
+
+        try:
+            return cls(*args, **kwargs)
+        except (TypeError, ValueError) as error:
+            raise SamplingError(str(error)) from None
+
+
+#: Largest sampling settings: a tune longer than 10,000 characters cannot be converted, and
+#: drafts multiply the rows sampled together (64 tunes x 16 x 4 is the CLI's 4,096).
+SAMPLE_BOUNDS = {
+    "temperature": 100.0,
+    "max_length": 10_000,
+    "header_drafts": 64,
+    "end_drafts": 16,
+    "bar_tries": 64,
+    "top_k": 100_000,
+}

@@ -1,0 +1,116 @@
+"""Convert tunes and tunebooks to MIDI, WAV and pictures, one file of each per tune.
+
+Tunebooks are converted on every core (a process pool); a tune that cannot be
+converted is reported with its reason and the rest still convert.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicgen.errors import ConversionError, MusicgenError
+
+#: ``svg`` and ``png`` are sheet music; ``roll`` is a piano roll, written as ``.roll.png``.
+FORMATS = ("abc", "mid", "wav", "svg", "png", "roll")
+
+
+@dataclass
+class Rendered:
+    """One tune's files as bytes, by format, or the reason it failed."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str = ""
+    renderer: str = ""
+
+
+def check_formats(formats) -> tuple[str, ...]:
+    """Validate a list of formats (abc, mid, wav, svg, png, roll).
+
+    Raises:
+        MusicgenError: an unknown format.
+    """
+    formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in formats if f.strip()))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown or not formats:
+        raise MusicgenError(f"formats must be among {', '.join(FORMATS)}, not {', '.join(unknown) or 'none'}")
+    return formats
+
+
+def render_tune(
+    abc: str,
+    formats: tuple[str, ...] = ("abc", "mid", "wav"),
+    instrument: str | int = "piano",
+    tempo_qpm: float | None = None,
+    renderer: str = "auto",
+) -> Rendered:
+    """Files for one tune; a conversion failure is returned, not raised."""
+    result = Rendered()
+    if "abc" in formats:
+        result.files["abc"] = abc.encode("utf-8")
+    try:
+        if "mid" in formats or "wav" in formats:
+            _render_sound(abc, formats, instrument, tempo_qpm, renderer, result)
+        _render_pictures(abc, formats, result.files)
+    except ConversionError as error:
+        result.error = str(error)
+    return result
+
+
+def _render_sound(abc: str, formats: tuple[str, ...], instrument, tempo_qpm, renderer: str, result: Rendered) -> None:
+    """MIDI (and WAV) into ``result``."""
+    from musicgen.abc.melody import abc_to_melody
+    from musicgen.render.midi import instrument_program, melody_to_midi_file
+
+    midi = melody_to_midi_file(abc_to_melody(abc), instrument_program(instrument), tempo_qpm)
+    buffer = io.BytesIO()
+    midi.save(file=buffer)
+    if "mid" in formats:
+        result.files["mid"] = buffer.getvalue()
+    if "wav" in formats:
+        from musicgen.render.audio import render_wav
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "tune.mid"
+            path.write_bytes(buffer.getvalue())
+            result.files["wav"], result.renderer = render_wav(path, renderer)
+
+
+def _render_pictures(abc: str, formats: tuple[str, ...], files: dict[str, bytes]) -> None:
+    """Sheet music (svg, png) and piano roll (roll -> .roll.png) into ``files``."""
+    from musicgen import pictures
+
+    if "svg" in formats or "png" in formats:
+        svg = pictures.abc_to_svg(abc)
+        if "svg" in formats:
+            files["svg"] = svg.encode("utf-8")
+        if "png" in formats:
+            files["png"] = pictures.svg_to_png(svg)
+    if "roll" in formats:
+        files["roll.png"] = pictures.piano_roll_png(abc)
+
+
+def _render_job(job) -> Rendered:
+    return render_tune(*job)
+
+
+def render_tunes(
+    abcs: list[str],
+    formats: tuple[str, ...],
+    instrument="piano",
+    tempo_qpm=None,
+    renderer="auto",
+    jobs: int | None = None,
+):
+    """Render many tunes, on ``jobs`` processes (default: every core); yields in order."""
+    work = [(abc, formats, instrument, tempo_qpm, renderer) for abc in abcs]
+    jobs = jobs or os.cpu_count() or 1
+    if jobs == 1 or len(work) < 4:
+        yield from map(_render_job, work)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_render_job, work, chunksize=4)

@@ -1,0 +1,1 @@
+"""Writing new tunes with a trained language model, under the rules that keep them playable."""

@@ -1,0 +1,42 @@
+"""Attention pictures: which source words each output word looked at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from musicgen.files import atomic_write
+
+
+def plot_attention(translation, path: Path | str, title: str | None = None) -> Path:
+    """Draw a translation's attention as a heat map (PNG), target words down, source across.
+
+    Args:
+        translation: a :class:`~musicgen.tasks.translate.translator.Translation`.
+        path: the image to write (atomically).
+
+    Raises:
+        ValueError: the translation has no words to draw.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    weights = translation.attention.detach().float().numpy()
+    if weights.size == 0:
+        raise ValueError("an empty translation has no attention to draw")
+    width = max(4.0, 0.5 * len(translation.source_words) + 2)
+    height = max(3.0, 0.4 * len(translation.target_words) + 1.5)
+    figure, axes = plt.subplots(figsize=(width, height))
+    image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axes.set_xticks(range(len(translation.source_words)), translation.source_words, rotation=60, ha="right")
+    axes.set_yticks(range(len(translation.target_words)), translation.target_words)
+    axes.set_xlabel("source")
+    axes.set_ylabel("translation")
+    axes.set_title(title or translation.text, fontsize=9)
+    figure.colorbar(image, ax=axes, fraction=0.04)
+    figure.tight_layout()
+    path = Path(path)
+    atomic_write(path, lambda file: figure.savefig(file, format="png", dpi=110))
+    plt.close(figure)
+    return path

@@ -1,0 +1,109 @@
+"""ABC -> MIDI -> WAV, read back with independent tools (pretty_midi, abc2midi, wave)."""
+
+import wave
+
+import numpy as np
+import pretty_midi
+import pytest
+
+from helpers import abc2midi_notes, needs_abc2midi
+from musicgen.errors import ConversionError
+from musicgen.render.audio import midi_to_wav, normalise
+from musicgen.render.midi import abc_to_midi, instrument_program
+
+KESH = (
+    "X:1\nT:The Kesh\nR:jig\nM:6/8\nL:1/8\nQ:3/8=100\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA|\n"
+    "GAG GAB|ABA ABd|edd gdB|AGF G3:|\n"
+)
+
+
+def test_midi_reads_back_with_pretty_midi(tmp_path):
+    path = abc_to_midi(KESH, tmp_path / "kesh.mid", instrument="fiddle")
+    midi = pretty_midi.PrettyMIDI(str(path))
+    assert midi.instruments[0].program == 40
+    notes = midi.instruments[0].notes
+    assert len(notes) == 2 * 46  # the part is played twice
+    assert [n.pitch for n in notes[:3]] == [67, 69, 67]
+    assert midi.get_tempo_changes()[1][0] == pytest.approx(150)  # 3/8=100 is 150 quarters a minute
+    assert notes[-1].end == pytest.approx(16 * 6 * 0.2, abs=0.01)  # 16 bars of 6 quavers at 0.2 s
+
+
+@needs_abc2midi
+def test_midi_onsets_and_pitches_match_abc2midi(tmp_path):
+    import mido
+
+    abc_to_midi(KESH, tmp_path / "ours.mid")
+    ours = mido.MidiFile(tmp_path / "ours.mid")
+    ticks, onsets = 0, []
+    for message in mido.merge_tracks(ours.tracks):
+        ticks += message.time
+        if message.type == "note_on" and message.velocity:
+            onsets.append((round(ticks * 480 / ours.ticks_per_beat), message.note))
+    theirs = abc2midi_notes(KESH, tmp_path)
+    assert [p for _, p in onsets] == [p for _, p in theirs]
+    assert all(abs(a - b) <= 2 for (a, _), (b, _) in zip(onsets, theirs))  # abc2midi starts 1 tick late
+
+
+def test_bpm_overrides_q(tmp_path):
+    path = abc_to_midi(KESH, tmp_path / "k.mid", tempo_qpm=60)
+    assert pretty_midi.PrettyMIDI(str(path)).get_tempo_changes()[1][0] == pytest.approx(60)
+
+
+def test_bad_tune_writes_nothing(tmp_path):
+    with pytest.raises(ConversionError, match="X:1"):
+        abc_to_midi("X:1\nT:t\nL:0\nK:C\nCDE|\n", tmp_path / "bad.mid")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_instruments_by_name_and_number():
+    assert instrument_program("Fiddle") == 40 and instrument_program("73") == 73
+    with pytest.raises(ConversionError, match="0..127"):
+        instrument_program(128)
+    with pytest.raises(ConversionError, match="unknown instrument 'kazoo'"):
+        instrument_program("kazoo")
+
+
+def read_wav(path):
+    with wave.open(str(path)) as wav:
+        rate, channels = wav.getframerate(), wav.getnchannels()
+        samples = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, channels)
+    return samples.astype(float) / 32768, rate
+
+
+@pytest.mark.parametrize("renderer", ["soundfont", "additive"])
+def test_wav_matches_midi_length_is_loud_and_not_clipped(tmp_path, renderer):
+    midi = abc_to_midi(KESH, tmp_path / "kesh.mid")
+    assert midi_to_wav(midi, tmp_path / "kesh.wav", renderer=renderer) == renderer
+    samples, rate = read_wav(tmp_path / "kesh.wav")
+    assert rate == 44100
+    duration = len(samples) / rate
+    assert abs(duration - pretty_midi.PrettyMIDI(str(midi)).get_end_time()) <= 0.25
+    peak = np.abs(samples).max()
+    assert 0.85 < peak <= 0.9  # normalised to -1 dBFS
+    assert np.sqrt(np.mean(samples**2)) > 0.02  # not silent
+
+
+@pytest.mark.parametrize("renderer", ["soundfont", "additive"])
+def test_one_note_sounds_at_its_frequency(tmp_path, renderer):
+    midi = abc_to_midi("X:1\nT:A\nM:4/4\nL:1/4\nK:C\nA4|\n", tmp_path / "a.mid", instrument="flute")
+    midi_to_wav(midi, tmp_path / "a.wav", renderer=renderer)
+    samples, rate = read_wav(tmp_path / "a.wav")
+    mono = samples.mean(axis=1)[int(0.2 * rate) : int(1.2 * rate)]
+    spectrum = np.abs(np.fft.rfft(mono * np.hanning(len(mono))))
+    peak = np.fft.rfftfreq(len(mono), 1 / rate)[spectrum.argmax()]
+    assert peak == pytest.approx(440, rel=0.02)
+
+
+def test_missing_and_corrupt_midi(tmp_path):
+    with pytest.raises(ConversionError, match="no such MIDI file"):
+        midi_to_wav(tmp_path / "none.mid", tmp_path / "x.wav")
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"MThd garbage")
+    with pytest.raises(ConversionError, match="not a readable MIDI file"):
+        midi_to_wav(bad, tmp_path / "x.wav")
+    assert not (tmp_path / "x.wav").exists()
+
+
+def test_normalise_keeps_silence_silent():
+    assert not normalise(np.zeros((10, 1))).any()
+    assert np.abs(normalise(np.array([[0.1], [-0.5]]))).max() == pytest.approx(10 ** (-1 / 20))

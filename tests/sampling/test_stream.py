@@ -1,0 +1,327 @@
+"""One tune being written: forced header lines, their weights, and the repeat rule."""
+
+import re
+
+import pytest
+import torch
+
+from helpers import abc2midi_messages, abc2midi_report, needs_abc2midi
+from musicgen.model.vocab import END, Vocabulary
+from musicgen.sampling.stream import (
+    HORNPIPE_METERS,
+    REPEAT_SPAN_LIMIT,
+    SHORT_BAR_ENDS,
+    UNPLAYABLE_WEIGHT,
+    UNUSED_ENDINGS,
+    Repeats,
+    Stream,
+    mask_banned,
+    weigh,
+)
+
+
+def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
+    vocab = Vocabulary.from_texts(["T:x\nR:reel\nM:9/8\nK:C\nABc|\n"])
+    probs = torch.full((len(vocab),), 0.01)
+    probs[vocab.index["T"]], probs[vocab.index["R"]], probs[vocab.index["M"]] = 0.2, 0.3, 0.1
+    log_probs = torch.log(probs / probs.sum())
+    p = log_probs.exp()
+    stream = Stream("T:x\n", {"M": "9/8"})
+    stream.write(stream.choose("K"))  # the model starts K:, after M: in the header order: M:9/8 comes first
+    start = p[vocab.index["M"]] / (1 - p[vocab.index["T"]] - p[vocab.index["R"]])
+    weigh(stream, "M", log_probs, vocab)
+    assert stream.log_weight == pytest.approx(float(start.log()), rel=1e-5)
+    stream.write(stream.choose("A"))  # forced ':' whatever the model drew
+    weigh(stream, ":", log_probs, vocab)
+    assert stream.log_weight == pytest.approx(float(start.log() + log_probs[vocab.index[":"]]), rel=1e-5)
+    assert "".join(stream.chars) == "T:x\nM:"
+
+
+@pytest.mark.parametrize(
+    "body, state, banned",
+    [
+        ("|: AB cd :|", "closed", "21"),  # :|2 is a second ending, :|1 a first one: neither without a |: and a 1
+        ("|: AB cd :| [", "closed", "21"),
+        ("|: AB cd :| ef |", "closed", "21"),
+        ("|: AB cd :| ef :", "closed", ":"),
+        ("|: AB |1 cd :|", "closed", "1"),  # :|2 ends the section with its second ending
+        ("AB |1 cd :|", "closed", "1"),
+        ("|: AB cd :|: ef |", "open", "2:"),  # no second |: inside an open repeat, no |2 before a |1
+        ("AB cd :: ef ", "open", ""),
+        ("AB cd |", "start", "2"),
+        ("|: AB |1 cd :|2 ef || |: g", "open", ""),
+        ("|: AB |1 cd :|2 ef || |: g |", "open", "2:"),  # a new section needs its own first ending...
+        ("|: AB |1 cd :|2 ef || |: gf ed :|", "closed", "1"),  # ...but not for :|2, as abc2midi reads it
+        ("|: AB |:|", "open", "2:"),  # |: and a bar line, not a :|
+        ("AB ::|", "open", "2:"),
+    ],
+)
+def test_repeat_marks_are_followed_as_abc2midi_reads_them(body, state, banned):
+    repeats = Repeats()
+    for char in body:
+        repeats.follow(char)
+    unused = UNUSED_ENDINGS if body.endswith(("|", "[")) else ""  # after :| too
+    assert (repeats.state, repeats.banned()) == (state, banned + unused)
+
+
+@needs_abc2midi
+@pytest.mark.parametrize("body", ["AB cd |3 ef |]", "AB cd [4 ef |]", "AB |0 cd |]", "|: AB cd :|4 ef |]"])
+def test_an_ending_numbered_other_than_1_or_2_is_a_repeat_error_to_abc2midi(body, tmp_path):
+    errors = abc2midi_messages(f"X:1\nM:2/4\nL:1/8\nK:D\n{body}\n", tmp_path)
+    assert any("found [1 or like before |:" in error or "Missing :|" in error for error in errors), errors
+
+
+def test_a_repeat_left_open_too_long_no_longer_keeps_the_tune_from_ending():
+    repeats = Repeats()
+    for char in "|:" + "A" * REPEAT_SPAN_LIMIT:
+        repeats.follow(char)
+    assert repeats.keeps_open
+    repeats.follow("B")
+    assert not repeats.keeps_open and repeats.state == "open"
+    for char in "::":  # a new section starts a new count
+        repeats.follow(char)
+    assert repeats.keeps_open
+
+
+def _breaks_a_rule(body: str) -> bool:
+    """Whether the sampler knows this body is wrong: a banned mark, or a repeat or first ending left open.
+
+    (An open repeat may not end; a first ending left open may, but its draft
+    is kept only when every draft of the tune is as bad.)
+    """
+    repeats = Repeats()
+    for char in body:
+        if char in repeats.banned():
+            return True
+        repeats.follow(char)
+    return repeats.left_open
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "body",
+    [
+        "|: AB cd :|2 ef ||",
+        "AB cd :|2 ef ||",
+        "|: AB cd :| [2 ef ||",
+        "|: AB cd |2 cd :| ef ||",
+        "|: AB cd :|| ef |2 ef ||",
+        "|: AB |1 cd :|2 ef ||",
+        "|: AB |1 cd :| [2 ef ||",
+        "AB |1 cd :|2 ef ||",
+        "|: AB |1 cd :|2 ef || |: gf |1 ed :|2 dc |]",
+        "|: AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
+        "|: AB cd :| |: ef |1 ga :|2 gf |]",
+        "|: AB cd :| |1 ef :|",
+        "|: AB cd |]",
+        "AB :: cd :|",
+        "|: AB |: cd :|",
+        "AB cd :| ef |]",
+        "|: AB |1 cd :|2 ef || |: gf ed |2 dc :|",
+        "|: AB |1 cd :|2 ef || |: gf ed :| [2 dc |]",
+        "AB |1 cd :|2 ef || |: gf ed :|2 dc |]",
+        "AB |1 cd |]",
+        "AB [1 cd ef |]",
+        "AB |1 cd :| ef |]",
+        "|: AB |1 cd :|2 ef || gh |1 ab :|2 cd ||",
+        "|: AB |1 cd :|2 ef || gh :: ab :|",
+    ],
+)
+def test_the_repeat_rule_stops_what_abc2midi_calls_a_repeat_error(body, tmp_path):
+    errors = [
+        e
+        for e in abc2midi_messages(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n", tmp_path)
+        if re.search(r"Missing :\||before \|:|another \|:", e)
+    ]
+    assert _breaks_a_rule(body) == bool(errors), errors
+
+
+def _written(prime: str, text: str) -> Stream:
+    stream = Stream(prime, {})
+    for char in text:
+        stream.write(char)
+    return stream
+
+
+def test_a_hornpipe_writes_a_meter_abc2midi_plays_it_in():
+    stream = _written("T:x\n", "R:Hornpipe\nM:")
+    assert sorted(stream.allowed()) == ["2", "4", "C"]
+    assert stream.allowed() is not None and _written("R:hornpipe\nM:4", "").allowed() == "/"
+    assert _written("R:hornpipe\n", "M:4/4").allowed() == "\n"
+    assert _written("R:hornpipe\n", "M:4/4\n").allowed() is None  # L: and the rest as the model likes
+    assert _written("R:reel\n", "M:").allowed() is None
+    assert _written("R:triple hornpipe\n", "M:").allowed() is None  # abc2midi plays those in 3/2
+    vocab = Vocabulary.from_texts(["R:hornpipe\nM:3/2 C| 4/4\nK:C\nABc|\n"])
+    probs = torch.full((1, len(vocab)), 1.0 / len(vocab))
+    mask_banned(probs, [stream], [0], vocab)
+    kept = {vocab.chars[i] for i in probs[0].nonzero().flatten().tolist()}
+    assert kept == {"2", "4", "C"} and END not in kept
+
+
+@needs_abc2midi
+@pytest.mark.parametrize("meter", [*HORNPIPE_METERS, "C|", "2/2", "3/2", "6/8"])
+def test_abc2midi_plays_a_hornpipe_in_just_those_meters(meter, tmp_path):
+    errors = abc2midi_messages(f"X:1\nR:hornpipe\nM:{meter}\nL:1/8\nK:D\nABcd efga|\n", tmp_path)
+    assert bool([e for e in errors if "Hornpipe" in e]) == (meter not in HORNPIPE_METERS), errors
+
+
+@pytest.mark.parametrize(
+    "tune_type, meter, weight",
+    [
+        ("hornpipe", "9/8", UNPLAYABLE_WEIGHT),
+        ("Hornpipe", "C|", UNPLAYABLE_WEIGHT),
+        ("hornpipe", "4/4", 0.0),
+        ("slip jig", "9/8", 0.0),
+    ],
+)
+def test_a_hornpipe_draft_under_a_meter_abc2midi_will_not_play_it_in_is_not_kept(tune_type, meter, weight):
+    stream = Stream("", {"M": meter})
+    for char in f"R:{tune_type}\n":
+        stream.write(stream.choose(char))
+    stream.write(stream.choose("K"))  # the model starts K:, the given M: line is written first
+    assert "".join(stream.chars).endswith("\nM") and stream.log_weight == weight
+
+
+NINE_EIGHT = "M:9/8\nL:1/8\nK:C\n"
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "bar",
+    [
+        "c2e d2c ",
+        "c2e d2c B2A ",
+        "c2e d2c B2A c",
+        "(3cde f>g a2 B3",
+        "[ce]2e d2c B2A",
+        "{g}c6 B2A",
+        "c2e d2c B2A-",
+        "c/d/e d2c B2A ",
+        '"Am"c2e !trill!d2c B2',
+        "c9",
+        "z3 d2c B2A",
+        "c2e d2c\nB2A ",
+    ],
+)
+def test_a_bar_that_does_not_fill_its_meter_is_found_as_abc2midi_finds_it(bar, tmp_path):
+    stream = _written(NINE_EIGHT, "G|" + bar)
+    report = abc2midi_report(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", tmp_path)
+    warning = re.search(r"Bar 1 has (\d+) time units while the time signature has (\d+)", report)
+    expected = None if not warning else "short" if int(warning[1]) < int(warning[2]) else "long"
+    assert stream.bar_fault() == expected, report
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "bar",
+    [
+        "[d2ef fdB c2",
+        "[A>B]c2 d2c B2A",
+        "[{B}A]2e d2c B2A",
+        '"Am c2e d2c B2A',
+        "{g c2e d2c B2A",
+        "A>B2 c2e d2c",
+        "[[ce]]2e d2c B2A",
+        "[ce]2e d2c B2A",
+        "{gf}e2e d2c B2A",
+        "A>Bc d2c B2A",
+        '"Am"c2e d2c B2A',
+        "(3cde f2e d2c",
+        "[K:G]c2e d2c B2A",
+        "A!Bc d2c B2A",
+        "!trill!c2e d2c B2A",
+    ],
+)
+def test_a_bar_abc2midi_reports_an_error_in_is_found_malformed(bar, tmp_path):
+    errors = abc2midi_messages(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", tmp_path)
+    assert (_written(NINE_EIGHT, "G|" + bar).bar_fault() == "malformed") == bool(errors), errors
+
+
+@pytest.mark.parametrize(
+    "prime, text",
+    [
+        (NINE_EIGHT, "c2e d2c "),  # the pickup
+        (NINE_EIGHT, "G|"),  # an empty bar
+        (NINE_EIGHT, "G|c2e d2c :"),  # :| ends a section or a first ending, which may be short
+        ("M:none\nL:1/8\nK:C\n", "G|c2e "),
+        ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nM:3/8\nd2c "),  # full in the meter the body changed to
+        ("M:9/8\nL:1/8\nK:C\n", "G|c2e d2c B2A|\nL:1/16\nc6 B6 A6 "),
+    ],
+)
+def test_bars_not_judged(prime, text):
+    assert _written(prime, text).bar_fault() is None
+
+
+def _bar_stream(tries: int = 8) -> Stream:
+    stream = Stream(NINE_EIGHT, {}, bar_tries=tries)
+    for char in "G|:":
+        stream.write(char)
+    stream.bars.resume = "the sampler's"  # where the sampler would resume, set as the bar begins
+    for char in "c2e d2c ":
+        stream.write(char)
+    return stream
+
+
+def test_a_short_bar_is_drawn_again_unless_its_bar_line_ends_a_section_or_the_tune():
+    for follower in SHORT_BAR_ENDS:
+        stream = _bar_stream()
+        assert not stream.redraws("|")
+        stream.write("|")
+        assert not stream.redraws(follower)
+    stream = _bar_stream()
+    assert not stream.redraws("|")
+    stream.write("|")
+    assert stream.redraws(" ")
+    stream.redraw()
+    assert "".join(stream.chars) == NINE_EIGHT + "G|"
+    assert stream.repeats.state == "start" and stream.bars.redrawn and stream.bars.tries == 7
+    for char in ":c2e d2c B2A ":  # drawn again: the |: comes back and the bar is full
+        stream.write(char)
+    assert stream.repeats.state == "open"
+    assert not stream.redraws("|")
+    stream.write("|")
+    assert stream.bars.mark[0] == len(stream.chars) and stream.bars.tries == 8
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[ce d2c ",  # the pickup: not judged for its length, but for what abc2midi reads as an error
+        "G|[A4A2:",  # ended by :| (the | comes after :)
+        "G|[ce2 d2c [",  # ended by [|
+    ],
+)
+def test_a_bar_not_judged_for_its_length_is_still_judged_malformed(text):
+    assert _written(NINE_EIGHT, text).bar_fault() == "malformed"
+
+
+def test_a_malformed_pickup_is_drawn_again_from_the_body_start():
+    stream = Stream("M:9/8\nL:1/8\n", {}, bar_tries=8)
+    for char in "K:C\n":
+        stream.write(char)
+    stream.bars.resume = "the sampler's"
+    for char in "[ce d2c ":
+        stream.write(char)
+    assert stream.redraws("|")
+    stream.redraw()
+    assert "".join(stream.chars) == "M:9/8\nL:1/8\nK:C\n" and stream.bars.pickup
+    assert _written(NINE_EIGHT, "G|c2e d2c B2A [").bar_fault() is None
+
+
+def test_a_malformed_bar_is_drawn_again():
+    stream = _bar_stream()
+    stream.write("[B2A")
+    assert stream.redraws("|")
+
+
+def test_a_long_bar_is_drawn_again_until_the_tries_run_out():
+    stream = _bar_stream(tries=2)
+    for tries_left in (1, 0):
+        stream.write("B2A c")
+        assert stream.redraws("|")
+        stream.redraw()
+        assert stream.bars.tries == tries_left
+        stream.write(":c2e d2c ")
+    stream.write("B2A c")
+    assert not stream.redraws("|")  # out of tries: the bar stands
+    assert not _bar_stream(tries=0).redraws("|")
