@@ -43,7 +43,7 @@ def _train_small(run_dir: Path, corpus: Path, **changes) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory, small_corpus) -> Path:
     """A run folder with a small model trained for a few seconds, keys as written."""
-    return _train_small(tmp_path_factory.mktemp("tiny-run"), small_corpus)
+    return _train_small(tmp_path_factory.mktemp("tiny-run"), small_corpus, tonic="")
 
 
 @pytest.fixture(scope="session")

@@ -104,6 +104,7 @@ _PARTS = {
     "task": (str,),
     "step": (int,),
     "tonics": (dict, type(None)),
+    "sampling": (dict, type(None)),
     "metrics": (dict, type(None)),
     "optimizer": (dict, type(None)),
     "progress": (dict, type(None)),

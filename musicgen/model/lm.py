@@ -22,6 +22,9 @@ class CharLM(nn.Module):
         vocab: the characters it reads and writes.
         tonics: for a model trained on tunes moved to one tonic, that tonic and
             the tonics to move new tunes to (None: keys as written).
+        sampling: the sampling settings recommended for this model, by
+            :class:`~musicgen.model.config.SampleConfig` field (saved with it;
+            empty: the config's defaults).
     """
 
     def __init__(self, config: ModelConfig, vocab: Vocabulary):
@@ -33,6 +36,7 @@ class CharLM(nn.Module):
         self.config = config
         self.vocab = vocab
         self.tonics: TonicTable | None = None
+        self.sampling: dict = {}
         self.core = RecurrentCore(config)
         self.head = nn.Linear(self.core.output_size, config.vocab_size)
 

@@ -56,7 +56,8 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +159,11 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
         raise CheckpointError(f"{path}: its vocabulary or tonics are not valid ({str(error)[:160]})") from None
     model = build_from_checkpoint(path, data, lambda: CharLM(ModelConfig.from_dict(data["model_config"]), vocab))
     model.tonics = tonics
+    model.sampling = data.get("sampling") or {}
+    try:
+        recommended_config(model)
+    except SamplingError as error:
+        raise CheckpointError(f"{path}: its recommended sampling settings are not valid ({error})") from None
     model.eval()
     return model.to(device)
 
@@ -268,29 +274,25 @@ MAX_BATCH_SIZE = 1024
 def generate(
     model: CharLM,
     n: int = 1,
-    temperature: float = 1.0,
-    seed: int | None = None,
-    prime: str | None = None,
+    config: SampleConfig | None = None,
     *,
-    top_k: int = 0,
-    top_p: float = 1.0,
-    max_length: int = 1500,
+    prime: str | None = None,
     header: dict[str, str] | None = None,
-    header_drafts: int = 16,
-    end_drafts: int = 4,
-    bar_tries: int = 8,
     progress: bool = False,
     fast: bool = True,
     int8: bool = False,
     first_number: int = 1,
+    **settings,
 ) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 
     Args:
         model: a language model (see :func:`load_model`).
         n: how many tunes.
-        temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts, bar_tries:
-            see :class:`SampleConfig`.
+        config: how to sample; None starts from the model's recommended
+            settings (see :func:`recommended_config`).
+        settings: :class:`SampleConfig` fields that replace the config's
+            (``temperature=0.9``, ``seed=1``, ``end_drafts=1``...).
         prime: text each tune starts with (header lines, a first bar...).
         header: header fields to force, by letter (see :func:`header_fields`).
         progress: show a progress bar of finished tunes on stderr.
@@ -304,12 +306,13 @@ def generate(
         The tunes in order, each with ``.abc``.
 
     Raises:
-        SamplingError: impossible options, a prime with unknown characters,
-            or header fields for a prime whose header is already over.
+        SamplingError: impossible options or settings, a prime with unknown
+            characters, or header fields for a prime whose header is already over.
     """
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
-    config = SampleConfig.checked(temperature, top_k, top_p, max_length, seed, header_drafts, end_drafts, bar_tries)
+    config = sampling_config(model, config, settings)
+    seed = config.seed
     prime, fixed, tonic = _prepare_prime(model, prime, header)
     rows = n * config.end_drafts * (config.header_drafts if fixed else 1)
     if rows > MAX_ROWS:
@@ -340,7 +343,7 @@ def generate(
         dynamic_ncols=True,
         leave=False,
     )
-    for _ in range(MAX_STEPS_PER_CHAR * (max_length - len(prime))):
+    for _ in range(MAX_STEPS_PER_CHAR * (config.max_length - len(prime))):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)
             logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
@@ -359,7 +362,7 @@ def generate(
             log_probs,
             vocab,
             _end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None,
-            max_length,
+            config.max_length,
         )
         bar.update(0 if drafts > 1 else len(active) - len(keep))
         if not keep:
@@ -465,12 +468,14 @@ def _end_log_probs(logits: torch.Tensor, sampled: list[int], end_id: int) -> dic
     return dict(zip(rows, torch.log_softmax(logits[rows].float(), dim=-1)[:, end_id].tolist()))
 
 
-def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | None = None, **options):
+def generate_batches(
+    model: CharLM, n: int, batch_size: int = 64, config: SampleConfig | None = None, **options
+) -> Iterator[list[GeneratedTune]]:
     """Sample ``n`` tunes ``batch_size`` at a time, yielding each batch as a list.
 
     Memory stays bounded for any ``n``. Batch ``i`` uses seed ``seed + i``, so a
-    seed gives the same tunes for the same ``n`` and ``batch_size``. Other
-    options are those of :func:`generate`.
+    seed gives the same tunes for the same ``n`` and ``batch_size``. ``config``
+    and the other options are those of :func:`generate`.
 
     Raises:
         SamplingError: impossible options, at the call, before any batch is sampled.
@@ -479,17 +484,48 @@ def generate_batches(model: CharLM, n: int, batch_size: int = 64, seed: int | No
         raise SamplingError(f"batch_size must be in range 1..{MAX_BATCH_SIZE}, not {batch_size}")
     if n < 1:
         raise SamplingError(f"n must be at least 1, not {n}")
-    settings = {f.name: options[f.name] for f in fields(SampleConfig) if f.name in options}
-    SampleConfig.checked(**settings, seed=seed)
+    settings = {k: v for k, v in options.items() if k not in _GENERATE_OPTIONS}
+    config = sampling_config(model, config, settings)
+    options = {k: v for k, v in options.items() if k in _GENERATE_OPTIONS}
     _prepare_prime(model, options.get("prime"), options.get("header"))
-    return _batches(model, n, batch_size, seed, options)
+    return _batches(model, n, batch_size, config, options)
 
 
-def _batches(model: CharLM, n: int, batch_size: int, seed: int | None, options: dict):
+#: generate()'s keyword options that are not sampling settings (each batch gets them as they are).
+_GENERATE_OPTIONS = ("prime", "header", "progress", "fast", "int8")
+
+
+def _batches(model: CharLM, n: int, batch_size: int, config: SampleConfig, options: dict):
     for index, first in enumerate(range(0, n, batch_size)):
         count = min(batch_size, n - first)
-        batch_seed = None if seed is None else seed + index
-        yield generate(model, n=count, seed=batch_seed, first_number=first + 1, **options)
+        batch_seed = None if config.seed is None else config.seed + index
+        yield generate(model, n=count, config=replace(config, seed=batch_seed), first_number=first + 1, **options)
+
+
+def recommended_config(model: CharLM) -> SampleConfig:
+    """The sampling settings saved with the model (``model.sampling``), the rest :class:`SampleConfig`'s defaults.
+
+    Raises:
+        SamplingError: the model's saved settings are not valid.
+    """
+    saved = getattr(model, "sampling", None) or {}
+    return SampleConfig.checked(**{f.name: saved[f.name] for f in fields(SampleConfig) if f.name in saved})
+
+
+def sampling_config(model: CharLM, config: SampleConfig | None, settings: dict) -> SampleConfig:
+    """``config`` (None: the model's recommended one) with ``settings`` replacing its fields, checked.
+
+    Raises:
+        SamplingError: a setting that is not a :class:`SampleConfig` field, or a bad value.
+    """
+    names = {f.name for f in fields(SampleConfig)}
+    unknown = sorted(set(settings) - names)
+    if unknown:
+        raise SamplingError(f"unknown sampling setting {unknown[0]!r}; the settings are {', '.join(sorted(names))}")
+    base = config if config is not None else recommended_config(model)
+    if not isinstance(base, SampleConfig):
+        raise SamplingError(f"config must be a SampleConfig, not {type(base).__name__}")
+    return SampleConfig.checked(**{**base.to_dict(), **settings})
 
 
 def _finish(number: int, stream: Stream, tonics: TonicTable | None, tonic: str | None, draw: float) -> GeneratedTune:
@@ -533,7 +569,7 @@ def export_model(source: str | Path, target: str | Path, half: bool = True) -> P
     data = load_checkpoint(source / "model.pt" if source.is_dir() else source)
     load_model(source)  # the weights must fit the model before they are shared
     weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in data["model"].items()}
-    parts = ("task", "model_config", "train_config", "vocab", "tonics", "step")
+    parts = ("task", "model_config", "train_config", "vocab", "tonics", "sampling", "step")
     keep: dict[str, Any] = {k: data[k] for k in parts if k in data}
     save_checkpoint(
         Path(target),

@@ -25,7 +25,7 @@ from musicgen.abc.transpose import TonicTable, move_tunes
 from musicgen.errors import CorpusError, MusicgenError
 from musicgen.files import atomic_write, clear_cut_short_writes
 from musicgen.model.checkpoint import load_checkpoint, save_checkpoint
-from musicgen.model.config import ModelConfig, TrainConfig
+from musicgen.model.config import ModelConfig, TrainConfig, recommended_sampling
 from musicgen.model.core import detach_state
 from musicgen.model.device import pick_device
 from musicgen.model.lm import CharLM, bits_per_char
@@ -149,6 +149,7 @@ class Trainer:
             "train_config": self.config.to_dict(),
             "vocab": self.model.vocab.chars,
             "tonics": self.tonics.to_dict() if self.tonics else None,
+            "sampling": recommended_sampling(),
             "corpus_paths": self.corpus_paths,
             "step": self.step,
             "model": self.model.state_dict(),

@@ -123,7 +123,7 @@ def _whole(data: dict, name: str, default, low: int, high: int):
     return value
 
 
-def _real(data: dict, name: str, default: float, low: float, high: float) -> float:
+def _real(data: dict, name: str, default: float | None, low: float, high: float) -> float | None:
     value = data.get(name)
     if value is None or value == "":
         return default
@@ -164,13 +164,15 @@ def generation_options(data: dict) -> tuple[int, dict]:
         tune_type=_text(data, "type", 40),
     )
     prime = _text(data, "prime", MAX_PRIME_CHARS)
-    return count, {
-        "temperature": _real(data, "temperature", 0.85, 0.05, 3.0),
+    options = {
         "seed": _whole(data, "seed", None, 0, 2**31 - 1),
         "prime": prime.replace("\\n", "\n") if prime else None,
         "header": header,
-        "max_length": 1500,
     }
+    temperature = _real(data, "temperature", None, 0.05, 3.0)
+    if temperature is not None:  # else the model's recommended setting
+        options["temperature"] = temperature
+    return count, options
 
 
 def create_app(
@@ -223,6 +225,11 @@ def create_app(
             return bad("no such file", 404)
         return Response(asset(name), media_type=STATIC[name], headers=headers)
 
+    async def settings(request):
+        from musicgen.sampling.sampler import recommended_config
+
+        return JSONResponse(recommended_config(studio.model).to_dict(), headers=headers)
+
     async def start(request):
         count, options = generation_options(await read_json_body(request))
         job = studio.submit(count, options)
@@ -258,6 +265,7 @@ def create_app(
         Route("/", guarded(page)),
         Route("/static/{name}", guarded(static)),
         Route("/favicon.ico", guarded(static)),
+        Route("/api/settings", guarded(settings)),
         Route("/api/generate", guarded(start), methods=["POST"]),
         Route("/api/jobs/{job}", guarded(status)),
         Route("/api/jobs/{job}/cancel", guarded(cancel), methods=["POST"]),

@@ -115,7 +115,17 @@ async function stop() {
   if (running) await postJson(`/api/jobs/${encodeURIComponent(running.id)}/cancel`, {}).catch(() => {});
 }
 
+async function loadSettings() {
+  // the model's recommended sampling settings fill the form's defaults
+  const response = await fetch("/api/settings").catch(() => null);
+  if (!response || !response.ok) return;
+  const settings = await response.json();
+  const field = $("#options").elements.temperature;
+  if (field && typeof settings.temperature === "number") field.value = settings.temperature;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  loadSettings();
   $("#options").addEventListener("submit", generate);
   $("#stop").addEventListener("click", stop);
 });

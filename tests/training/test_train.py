@@ -17,7 +17,7 @@ SMALL = ModelConfig(vocab_size=1, hidden_size=32, num_layers=1, embedding_size=8
 
 def quick(**changes) -> TrainConfig:
     settings = dict(
-        batch_size=16, seq_len=48, max_steps=24, eval_interval=8, warmup_steps=3, learning_rate=1e-2, seed=3
+        batch_size=16, seq_len=48, max_steps=24, eval_interval=8, warmup_steps=3, learning_rate=1e-2, seed=3, tonic=""
     )
     return TrainConfig(**{**settings, **changes})
 

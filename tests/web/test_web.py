@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import xml.etree.ElementTree as ElementTree
+from pathlib import Path
 
 import mido
 import pytest
@@ -343,3 +344,14 @@ def test_a_tune_asking_for_hours_of_sound_is_refused_without_rendering(client):
     assert len(abc) < 1400
     tune = client.post("/api/render", json={"abc": abc}).json()
     assert "plays for" in tune["error"] and "wav" not in tune["files"] and "mid" not in tune["files"]
+
+
+def test_the_page_reads_the_models_recommended_settings(bundled_model, tmp_path, monkeypatch):
+    monkeypatch.setattr(bundled_model, "sampling", {"temperature": 0.6})
+    app = create_app(bundled_model, tmp_path / "serve")
+    try:
+        settings = TestClient(app, base_url="http://127.0.0.1:8000").get("/api/settings").json()
+    finally:
+        app.state.studio.close()
+    assert settings["temperature"] == 0.6 and settings["max_length"] == 1500
+    assert "/api/settings" in (Path(__file__).parents[2] / "musicgen" / "web" / "page.js").read_text()

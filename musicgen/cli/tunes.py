@@ -1,0 +1,216 @@
+"""``musicgen corpus``, ``convert``, ``play`` and ``evaluate``: commands that read tunes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from musicgen.cli.util import user_errors as _user_errors
+from musicgen.errors import MusicgenError
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--show-skipped", is_flag=True, help="List every skipped tune with its reason.")
+@_user_errors
+def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
+    """Summarise a corpus: tunes per source and split, skips, vocabulary, lengths.
+
+    PATHS are .abc files or folders; without any, the default corpus (the folk
+    collections bundled with music21) is read.
+    """
+    from musicgen.abc.corpus import load_corpus
+    from musicgen.cli.report import corpus_report
+
+    loaded = load_corpus(list(paths) or None)
+    click.echo(corpus_report(loaded))
+    if show_skipped:
+        for item in loaded.skipped:
+            click.echo(f"  skipped {item}")
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option(
+    "--to",
+    "formats",
+    default="mid,wav",
+    show_default=True,
+    help="Any of mid, wav, svg and png (sheet music), roll (piano roll, .roll.png), abc.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the files [default: beside SOURCE, in SOURCE-STEM/ for a tunebook].",
+)
+@click.option(
+    "--instrument",
+    default="piano",
+    show_default=True,
+    help="General MIDI instrument: a name (fiddle, flute, whistle...) or 0-127.",
+)
+@click.option(
+    "--bpm", type=float, default=None, help="Tempo in quarter notes per minute, 4 to 1000 [default: Q: or 120]."
+)
+@click.option(
+    "--renderer",
+    type=click.Choice(["auto", "soundfont", "additive"]),
+    default="auto",
+    show_default=True,
+    help="Audio: SoundFont synthesis (midirenderer), or pure-numpy additive synthesis.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@_user_errors
+def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
+    """Convert an ABC tunebook to MIDI, WAV and pictures, or a MIDI file to WAV.
+
+    Every tune of a tunebook becomes NN-title.mid and .wav (and .svg, .png,
+    .roll.png with --to), converted on every core; a tune that cannot be
+    converted is reported with its reason and the others still convert. A
+    .mid SOURCE is rendered to a .wav beside it.
+
+    \b
+    Bounds, checked before any work: tunebooks of at most 128 MB, tunes of
+    at most 100,000 characters, MIDI files of at most 4 MB and 100,000
+    notes, and at most 10 minutes of sound per tune or MIDI file.
+    """
+    from musicgen.limits import check_tempo
+    from musicgen.render.convert import check_formats
+
+    check_tempo(bpm, "--bpm")
+    if source.suffix.lower() in (".mid", ".midi"):
+        from musicgen.render.audio import midi_to_wav
+
+        target = (out_dir or source.parent) / (source.stem + ".wav")
+        if target.exists() and not force:
+            raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
+        used = midi_to_wav(source, target, renderer=renderer)
+        click.echo(f"wrote {target} (audio by {used})")
+        return
+    from musicgen.abc.tunebook import parse_tunebook, read_abc_file
+    from musicgen.render.midi import instrument_program
+    from musicgen.render.output import save_tunes
+
+    formats = check_formats(formats.split(","))
+    instrument_program(instrument)
+    tunes, skipped = parse_tunebook(read_abc_file(source), source.name)
+    for item in skipped:
+        click.echo(f"  skipped {item}", err=True)
+    if not tunes:
+        raise MusicgenError(f"{source}: no usable tune")
+    out_dir = out_dir or source.parent / source.stem
+    saved = save_tunes(
+        tunes, out_dir, force=force, formats=formats, instrument=instrument, tempo_qpm=bpm, progress=True
+    )
+    for stem, reason in saved.failed:
+        click.echo(f"  not converted: {stem}: {reason}", err=True)
+    converted = len(tunes) - len(saved.failed)
+    audio = f", audio by {saved.renderer}" if saved.renderer else ""
+    click.echo(f"converted {converted} of {len(tunes)} tunes to {out_dir}/ ({len(saved.paths)} files{audio})")
+    if saved.failed:
+        raise MusicgenError(f"{len(saved.failed)} tune(s) could not be converted (listed above)")
+
+
+@click.command()
+@click.argument("source", required=False, type=click.Path(path_type=Path))
+@click.option("--port", default=None, help="MIDI output port name (see --list-ports).")
+@click.option("--list-ports", is_flag=True, help="List MIDI output ports and exit.")
+@click.option("--audio", is_flag=True, help="Play through the sound card even if a MIDI port exists.")
+@_user_errors
+def play(source, port, list_ports, audio) -> None:
+    """Play an ABC tune (the first of a tunebook) or a MIDI file.
+
+    Sends the notes to a MIDI output port (needs python-rtmidi) or, without
+    one, plays rendered audio on the sound card. Ctrl-C stops and silences.
+    """
+    from musicgen.render.playback import list_ports as port_names
+    from musicgen.render.playback import play as play_file
+
+    if list_ports:
+        names = port_names()
+        click.echo("\n".join(names) if names else "no MIDI output ports")
+        return
+    if source is None:
+        raise click.UsageError("give a .abc or .mid file to play (or --list-ports)")
+
+    def show(where: str, seconds: float) -> None:
+        click.echo(f"playing {source.name} on {where} ({seconds:.1f} s); Ctrl-C stops")
+
+    try:
+        play_file(source, port, use_port=False if audio else None, on_start=show)
+    except KeyboardInterrupt:
+        click.echo("stopped")
+
+
+@click.command()
+@click.argument("tunebook", type=click.Path(path_type=Path))
+@click.option(
+    "--against",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A reference tunebook for the population comparison.",
+)
+@click.option(
+    "--novelty/--no-novelty",
+    default=True,
+    show_default=True,
+    help="Compare with the training split of the default corpus (or --train).",
+)
+@click.option(
+    "--train",
+    "train_paths",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="Training tunes for the novelty figures (repeatable) [default: default corpus, train split].",
+)
+@click.option(
+    "--abc2midi/--no-abc2midi",
+    "use_abc2midi",
+    default=True,
+    show_default=True,
+    help="Count abc2midi's errors, where it is installed.",
+)
+@click.option("--per-tune", is_flag=True, help="Also print a line per tune.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (per tune and summary) instead of a table.")
+@_user_errors
+def evaluate(tunebook, against, novelty, train_paths, use_abc2midi, per_tune, as_json) -> None:
+    """Score a tunebook: well-formed, bar lengths, key, structure, novelty.
+
+    Works on generated and real tunebooks alike. Novelty is measured against
+    the training split of the default corpus: the share of bars (6+
+    characters) found verbatim there, the longest run of consecutive bars
+    shared with one training tune, and the nearest training tune. abc2midi
+    runs on each tune with at most 512 MB and 10 s; a crash or time-out
+    counts as an error of that tune.
+    """
+    import json
+
+    from musicgen.cli.report import evaluation_table
+    from musicgen.evaluation.evaluate import NoveltyIndex, evaluate_tunes
+
+    tunes = _read_book(tunebook)
+    reference = _read_book(against) if against else None
+    index = None
+    if novelty:
+        from musicgen.abc.corpus import load_corpus
+
+        click.echo("reading the training tunes for novelty...", err=True)
+        corpus = load_corpus(list(train_paths) or None)
+        index = NoveltyIndex(corpus.split("train") if not train_paths else corpus.tunes, progress=True)
+    result = evaluate_tunes(tunes, reference, index, use_abc2midi, progress=True)
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(evaluation_table(result, per_tune))
+
+
+def _read_book(path: Path) -> list:
+    from musicgen.abc.tunebook import parse_tunebook, read_abc_file
+
+    tunes, _ = parse_tunebook(read_abc_file(path), path.name)
+    if not tunes:
+        raise MusicgenError(f"{path}: no usable tune")
+    return tunes
