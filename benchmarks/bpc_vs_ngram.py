@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--split", default="test", choices=["valid", "test"])
     args = parser.parse_args()
     from musicgen.abc.transpose import as_learnt
-    from musicgen.sampling.sampler import load_model
+    from musicgen.model.lm import load_model
 
     model = load_model(args.model)
     corpus = load_corpus()

@@ -176,7 +176,7 @@ def sample_lab(model: CharLM, count: int, seed: int, max_length: int = 1000) -> 
 
 def train_musicgen(corpus: HeldOutCorpus, out: Path, minutes: float, seed: int, tonic: str) -> tuple[CharLM, dict]:
     """``musicgen train``'s recipe under a CPU-time budget."""
-    from musicgen.sampling.sampler import load_model
+    from musicgen.model.lm import load_model
 
     config = TrainConfig(
         batch_size=32,
@@ -240,7 +240,7 @@ def run(recipe: str, args: argparse.Namespace) -> None:
         texts = sample_lab(model, args.tunes, args.seed)
     else:
         if args.reuse:
-            from musicgen.sampling.sampler import load_model
+            from musicgen.model.lm import load_model
 
             model, figures = load_model(args.out / "musicgen-run"), json.loads((args.out / "musicgen.json").read_text())
         else:

@@ -33,8 +33,9 @@ from musicgen.evaluation.evaluate import (
     evaluate_tunes,
     novelty_in_any_key,
 )
+from musicgen.model.lm import load_model
 from musicgen.model.stepper import int8_available
-from musicgen.sampling.sampler import generate, header_fields, load_model
+from musicgen.sampling.sampler import generate, header_fields
 
 KEYS = [
     "well_formed",

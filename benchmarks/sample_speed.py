@@ -26,8 +26,9 @@ import time
 
 import torch
 
+from musicgen.model.lm import load_model
 from musicgen.model.stepper import make_stepper, stepper_bits_per_char
-from musicgen.sampling.sampler import generate, load_model
+from musicgen.sampling.sampler import generate
 from musicgen.training.data import encode_tunes
 
 

@@ -98,10 +98,11 @@ def generate(
     take the model's recommended settings (saved with it).
     """
     from musicgen.limits import check_tempo
+    from musicgen.model.lm import load_model
     from musicgen.render.convert import check_formats
     from musicgen.render.midi import instrument_program
     from musicgen.render.output import new_run_dir, save_tune_stream
-    from musicgen.sampling.sampler import generate_batches, header_fields, load_model
+    from musicgen.sampling.sampler import generate_batches, header_fields
 
     formats = check_formats(formats.split(",") + (["svg", "png"] if sheet else []))
     instrument_program(instrument)  # fail before sampling, not after

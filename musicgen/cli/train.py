@@ -110,16 +110,29 @@ def plot(log: Path, out: Path | None, force: bool) -> None:
 @click.argument("source", type=click.Path(path_type=Path))
 @click.argument("target", type=click.Path(path_type=Path))
 @click.option("--half/--full", default=True, show_default=True, help="Store the weights as float16.")
-@click.option("--force", is_flag=True, help="Overwrite TARGET if it exists.")
+@click.option(
+    "--card",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A Markdown model card, saved as the folder's README.md.",
+)
+@click.option("--force", is_flag=True, help="Replace TARGET if it exists (a folder only if it is a saved model).")
 @_user_errors
-def export(source, target, half, force) -> None:
+def export(source, target, half, card, force) -> None:
     """Write a compact copy of a model (no optimizer state) for sharing.
 
-    SOURCE is a checkpoint or a training run folder (its model.pt).
+    SOURCE is a saved model folder, a training run folder (its model.pt) or a
+    .pt checkpoint. TARGET is a folder of safetensors weights, JSON settings
+    and vocabulary (what 'musicgen generate --model' and
+    musicgen.load_model read; loading it never runs code), or one .pt file
+    when it ends in .pt.
     """
-    from musicgen.sampling.sampler import export_model
+    from musicgen.limits import read_bounded
+    from musicgen.model.lm import export_model
 
     if target.exists() and not force:
         raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
-    export_model(source, target, half=half)
-    click.echo(f"wrote {target} ({target.stat().st_size / 1e6:.1f} MB)")
+    text = read_bounded(card, 1024 * 1024, "model card").decode("utf-8", errors="replace") if card else None
+    written = export_model(source, target, half=half, card=text)
+    files = [written] if written.is_file() else list(written.iterdir())
+    click.echo(f"wrote {written} ({sum(f.stat().st_size for f in files) / 1e6:.1f} MB)")

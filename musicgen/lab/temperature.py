@@ -24,7 +24,8 @@ def run(
 ) -> LabResult:
     """Bits/char, conversion, bar consistency and novelty of samples at each temperature."""
     from musicgen.evaluation.evaluate import NoveltyIndex, evaluate_tunes
-    from musicgen.sampling.sampler import generate, load_model
+    from musicgen.model.lm import load_model
+    from musicgen.sampling.sampler import generate
     from musicgen.training.data import encode_tunes
     from musicgen.training.loop import evaluate_bpc
 

@@ -26,8 +26,6 @@ from musicgen.limits import MAX_CHECKPOINT_BYTES, check_regular_file
 M = TypeVar("M", bound=torch.nn.Module)
 FORMAT = "musicgen-checkpoint"
 VERSION = 1
-#: The bundled default model, inside the package.
-BUNDLED_MODEL = "default.pt"
 
 
 def weights_digest(state_dict: dict[str, torch.Tensor]) -> str:
@@ -89,7 +87,7 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
     for key in ("model_config", "vocab", "model"):
         if key not in data:
             raise CheckpointError(f"{path}: checkpoint lacks {key!r}")
-    _check_parts(path, data)
+    check_parts(path, data)
     if "model_sha256" in data and weights_digest(data["model"]) != data["model_sha256"]:
         raise CheckpointError(f"{path}: checkpoint is corrupt (its weights do not match their checksum)")
     return data
@@ -114,7 +112,7 @@ _PARTS = {
 }
 
 
-def _check_parts(path: Path, data: dict) -> None:
+def check_parts(path: Path, data: dict) -> None:
     """Refuse parts of the wrong type and weights that are not finite floating-point tensors."""
     for key, kinds in _PARTS.items():
         if key in data and (not isinstance(data[key], kinds) or isinstance(data[key], bool)):
@@ -200,19 +198,6 @@ def build_from_checkpoint(path: Path, data: dict, build: Callable[[], M], may_la
     return module
 
 
-def load_task_checkpoint(path: Path, task: str, what: str) -> dict[str, Any]:
-    """:func:`load_checkpoint`, refusing a checkpoint made for another task.
-
-    Raises:
-        CheckpointError: as :func:`load_checkpoint`, or the file holds a
-            ``task`` other than ``task`` (``what`` names the wanted kind).
-    """
-    data = load_checkpoint(path)
-    if data.get("task", "lm") != task:
-        raise CheckpointError(f"{path}: a {data.get('task', 'lm')} checkpoint, not a {what}")
-    return data
-
-
-def bundled_model_path(name: str = BUNDLED_MODEL) -> Path:
-    """Where a bundled model (by default the music model) lives inside the installed package."""
+def bundled_model_path(name: str) -> Path:
+    """Where a bundled model (a saved folder, see :mod:`musicgen.model.persistence`) lives in the installed package."""
     return Path(str(resources.files("musicgen") / "models" / name))

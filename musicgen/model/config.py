@@ -187,6 +187,10 @@ class SampleConfig(Settings):
                 raise ValueError(f"{name} must be at most {highest:,}, not {getattr(self, name)}")
 
     @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    @classmethod
     def checked(cls, *args, **kwargs) -> SampleConfig:
         """A config, with a bad value raised as :class:`~musicgen.errors.SamplingError`."""
         from musicgen.errors import SamplingError

@@ -1,17 +1,26 @@
-"""The character language model: the recurrent core plus a linear head."""
+"""The character language model: the recurrent core plus a linear head, and how it is saved and loaded."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
 from musicgen.abc.transpose import TonicTable
-from musicgen.model.config import ModelConfig
+from musicgen.errors import CheckpointError, SamplingError
+from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, save_checkpoint
+from musicgen.model.config import ModelConfig, SampleConfig
 from musicgen.model.core import RecurrentCore, State
+from musicgen.model.persistence import float_weights, load_model_data, save_pretrained
 from musicgen.model.vocab import Vocabulary
+
+#: The bundled music model: a saved folder inside the package.
+BUNDLED_MUSIC_MODEL = "music"
+#: Parts of a checkpoint that say how a model was trained, kept when it is saved again.
+_PROVENANCE = ("train_config", "step", "metrics")
 
 
 class CharLM(nn.Module):
@@ -37,6 +46,7 @@ class CharLM(nn.Module):
         self.vocab = vocab
         self.tonics: TonicTable | None = None
         self.sampling: dict = {}
+        self.provenance: dict = {}  # how it was trained: train_config, step, metrics (kept when saved again)
         self.core = RecurrentCore(config)
         self.head = nn.Linear(self.core.output_size, config.vocab_size)
 
@@ -47,6 +57,31 @@ class CharLM(nn.Module):
         """Next-character logits (B, T, V) for ids (B, T), and the final state."""
         features, state = self.core(ids, state)
         return self.head(features), state
+
+    def save_pretrained(self, folder: Path | str, half: bool = False, card: str | None = None) -> Path:
+        """Write the model as a folder (see :mod:`musicgen.model.persistence`); ``half``: float16 weights.
+
+        Raises:
+            CheckpointError: the folder cannot be written or holds something else.
+        """
+        return save_pretrained(folder, self.payload(half), card)
+
+    @classmethod
+    def from_pretrained(cls, path: Path | str | None = None, device: str = "cpu") -> CharLM:
+        """:func:`load_model`: a saved folder, a run folder, a ``.pt`` checkpoint, or None for the bundled model."""
+        return load_model(path, device)
+
+    def payload(self, half: bool = False) -> dict:
+        """The model's parts, shaped as a checkpoint (weights under ``"model"``)."""
+        return {
+            **self.provenance,
+            "task": "lm",
+            "model_config": self.config.to_dict(),
+            "vocab": self.vocab.chars,
+            "tonics": self.tonics.to_dict() if self.tonics else None,
+            "sampling": dict(self.sampling),
+            "model": float_weights(self.state_dict(), half),
+        }
 
     def __repr__(self) -> str:
         c = self.config
@@ -63,3 +98,64 @@ def bits_per_char(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tenso
     loss = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none")
     weights = mask.flatten().to(loss.dtype)
     return (loss * weights).sum() / math.log(2), weights.sum()
+
+
+def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
+    """Load a language model.
+
+    Args:
+        path: a saved model folder, a training run folder (its ``model.pt``)
+            or a ``.pt`` checkpoint; None loads the bundled model.
+        device: where to put the weights.
+
+    Raises:
+        CheckpointError: missing, corrupt, or not a language model.
+    """
+    if path is None:
+        path = bundled_model_path(BUNDLED_MUSIC_MODEL)
+        if not path.is_dir():
+            raise CheckpointError("no bundled model in this install: train one with 'musicgen train'")
+    path = Path(path)
+    data = load_model_data(path, "lm", "music model")
+    try:
+        vocab = Vocabulary(data["vocab"])
+        tonics = TonicTable.from_dict(data["tonics"]) if data.get("tonics") else None
+    except (TypeError, ValueError, KeyError, AttributeError) as error:
+        raise CheckpointError(f"{path}: its vocabulary or tonics are not valid ({str(error)[:160]})") from None
+    model = build_from_checkpoint(path, data, lambda: CharLM(ModelConfig.from_dict(data["model_config"]), vocab))
+    model.tonics = tonics
+    model.sampling = data.get("sampling") or {}
+    model.provenance = {key: data[key] for key in _PROVENANCE if data.get(key) is not None}
+    try:
+        recommended_config(model)
+    except SamplingError as error:
+        raise CheckpointError(f"{path}: its recommended sampling settings are not valid ({error})") from None
+    model.eval()
+    return model.to(device)
+
+
+def recommended_config(model: CharLM) -> SampleConfig:
+    """The sampling settings saved with the model (``model.sampling``), the rest :class:`SampleConfig`'s defaults.
+
+    Raises:
+        SamplingError: the model's saved settings are not valid.
+    """
+    saved = getattr(model, "sampling", None) or {}
+    return SampleConfig.checked(**{name: saved[name] for name in SampleConfig.field_names() if name in saved})
+
+
+def export_model(source: str | Path, target: str | Path, half: bool = True, card: str | None = None) -> Path:
+    """Write a compact copy of a model for sharing or bundling: a saved folder, or a ``.pt`` file.
+
+    Keeps the weights (in float16 when ``half``), configuration, vocabulary,
+    tonics, recommended sampling settings, step and training settings; drops
+    the optimizer and resume state. ``card``: the model card (a folder's README.md).
+
+    Raises:
+        CheckpointError: the source is not a readable music model, or the target cannot be written.
+    """
+    model = load_model(source)  # the weights must fit the model before they are shared
+    if Path(target).suffix == ".pt":
+        save_checkpoint(Path(target), {**model.payload(half), "optimizer": None})
+        return Path(target)
+    return model.save_pretrained(target, half, card)

@@ -58,8 +58,6 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any
 
 import torch
 
@@ -75,17 +73,15 @@ from musicgen.abc.transpose import (
 )
 from musicgen.abc.tunebook import Tune, parse_tune
 from musicgen.errors import (
-    CheckpointError,
     ConversionError,
     MusicgenError,
     SamplingError,
 )
 from musicgen.evaluation.evaluate import last_note_is_tonic
 from musicgen.limits import MAX_PRIME_CHARS
-from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, load_checkpoint
-from musicgen.model.config import ModelConfig, SampleConfig
+from musicgen.model.config import SampleConfig
 from musicgen.model.core import select_state
-from musicgen.model.lm import CharLM
+from musicgen.model.lm import CharLM, recommended_config
 from musicgen.model.stepper import make_stepper
 from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.stream import (
@@ -131,41 +127,6 @@ class GeneratedTune:
     @property
     def title(self) -> str:
         return self.tune.title if self.tune is not None else ""
-
-
-def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
-    """Load a language model from a checkpoint.
-
-    Args:
-        path: a checkpoint file or a training run folder (its ``model.pt``);
-            None loads the bundled default model.
-        device: where to put the weights.
-
-    Raises:
-        CheckpointError: missing, corrupt, or not a language-model checkpoint.
-    """
-    if path is None:
-        path = bundled_model_path()
-        if not path.is_file():
-            raise CheckpointError("no bundled model in this install: train one with 'musicgen train'")
-    path = Path(path)
-    data = load_checkpoint(path / "model.pt" if path.is_dir() else path)
-    if data.get("task", "lm") != "lm":
-        raise CheckpointError(f"{path}: a {data['task']} checkpoint, not a music model")
-    try:
-        vocab = Vocabulary(data["vocab"])
-        tonics = TonicTable.from_dict(data["tonics"]) if data.get("tonics") else None
-    except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise CheckpointError(f"{path}: its vocabulary or tonics are not valid ({str(error)[:160]})") from None
-    model = build_from_checkpoint(path, data, lambda: CharLM(ModelConfig.from_dict(data["model_config"]), vocab))
-    model.tonics = tonics
-    model.sampling = data.get("sampling") or {}
-    try:
-        recommended_config(model)
-    except SamplingError as error:
-        raise CheckpointError(f"{path}: its recommended sampling settings are not valid ({error})") from None
-    model.eval()
-    return model.to(device)
 
 
 def _filter_logits(logits: torch.Tensor, config: SampleConfig) -> torch.Tensor:
@@ -502,16 +463,6 @@ def _batches(model: CharLM, n: int, batch_size: int, config: SampleConfig, optio
         yield generate(model, n=count, config=replace(config, seed=batch_seed), first_number=first + 1, **options)
 
 
-def recommended_config(model: CharLM) -> SampleConfig:
-    """The sampling settings saved with the model (``model.sampling``), the rest :class:`SampleConfig`'s defaults.
-
-    Raises:
-        SamplingError: the model's saved settings are not valid.
-    """
-    saved = getattr(model, "sampling", None) or {}
-    return SampleConfig.checked(**{f.name: saved[f.name] for f in fields(SampleConfig) if f.name in saved})
-
-
 def sampling_config(model: CharLM, config: SampleConfig | None, settings: dict) -> SampleConfig:
     """``config`` (None: the model's recommended one) with ``settings`` replacing its fields, checked.
 
@@ -552,32 +503,3 @@ def _moved_text(text: str, tonics: TonicTable | None, tonic: str | None, draw: f
         return transpose_body(text, interval_between(tonics.tonic, tonic or tonics.choose(match.group(1), draw)))
     except ConversionError:
         return None
-
-
-def export_model(source: str | Path, target: str | Path, half: bool = True) -> Path:
-    """Write a compact copy of a model checkpoint for sharing or bundling.
-
-    Keeps the weights (in float16 when ``half``), configuration, vocabulary,
-    step and training settings; drops the optimizer and resume state.
-
-    Raises:
-        CheckpointError: the source is not a readable model checkpoint.
-    """
-    from musicgen.model.checkpoint import save_checkpoint
-
-    source = Path(source)
-    data = load_checkpoint(source / "model.pt" if source.is_dir() else source)
-    load_model(source)  # the weights must fit the model before they are shared
-    weights = {k: (v.half() if half and v.is_floating_point() else v) for k, v in data["model"].items()}
-    parts = ("task", "model_config", "train_config", "vocab", "tonics", "sampling", "step")
-    keep: dict[str, Any] = {k: data[k] for k in parts if k in data}
-    save_checkpoint(
-        Path(target),
-        {
-            **keep,
-            "model": weights,
-            "optimizer": None,
-            "progress": {"best_bpc": data.get("progress", {}).get("best_bpc")},
-        },
-    )
-    return Path(target)

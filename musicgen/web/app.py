@@ -190,7 +190,7 @@ def create_app(
     from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Route
 
-    from musicgen.sampling.sampler import load_model
+    from musicgen.model.lm import load_model
 
     studio = Studio(model if model is not None else load_model(), Path(out_dir), disk_limit_bytes)
     allowed = {*LOOPBACK_NAMES, _host_name(host) or host.lower()}
@@ -226,7 +226,7 @@ def create_app(
         return Response(asset(name), media_type=STATIC[name], headers=headers)
 
     async def settings(request):
-        from musicgen.sampling.sampler import recommended_config
+        from musicgen.model.lm import recommended_config
 
         return JSONResponse(recommended_config(studio.model).to_dict(), headers=headers)
 
@@ -294,7 +294,7 @@ def serve(
         import uvicorn
     except ImportError:
         raise MusicgenError("musicgen serve needs the web extra: pip install 'musicgen[web]'") from None
-    from musicgen.sampling.sampler import load_model
+    from musicgen.model.lm import load_model
 
     app = create_app(load_model(model_path), out_dir, host, disk_limit_bytes)
     try:

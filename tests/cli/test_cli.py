@@ -246,8 +246,8 @@ def test_generate_streams_batches_to_disk(run, tmp_path, tiny_run):
 
 
 def test_generate_float32_gives_the_library_tunes_and_int8_its_own(run, tmp_path, tiny_run):
+    from musicgen.model.lm import load_model
     from musicgen.sampling.sampler import generate as sample_tunes
-    from musicgen.sampling.sampler import load_model
 
     expected = [t.abc for t in sample_tunes(load_model(tiny_run), n=3, seed=4, temperature=0.85, max_length=300)]
     for flag in ("--float32", "--int8"):

@@ -5,7 +5,7 @@ import torch
 
 from musicgen.errors import CheckpointError
 from musicgen.model.checkpoint import FORMAT, load_checkpoint, save_checkpoint
-from musicgen.sampling.sampler import load_model
+from musicgen.model.lm import load_model
 
 
 class _WritesMarker:
@@ -135,9 +135,10 @@ def test_hostile_but_safe_checkpoints_are_one_line_errors(tmp_path, tiny_run, na
 
 def test_nan_weights_never_reach_the_text_tasks(tmp_path):
     from musicgen.model.checkpoint import bundled_model_path
+    from musicgen.model.persistence import load_pretrained
     from musicgen.tasks.sentiment.classifier import BUNDLED_SENTIMENT_MODEL, load_sentiment_model
 
-    data = load_checkpoint(bundled_model_path(BUNDLED_SENTIMENT_MODEL))
+    data = load_pretrained(bundled_model_path(BUNDLED_SENTIMENT_MODEL))
     name = next(iter(data["model"]))
     data["model"][name] = torch.full_like(data["model"][name], float("nan"))
     data.pop("model_sha256")

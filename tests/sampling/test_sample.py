@@ -11,8 +11,9 @@ from musicgen.abc.tunebook import parse_tune
 from musicgen.errors import SamplingError
 from musicgen.evaluation.evaluate import score_tune
 from musicgen.model.config import SampleConfig
+from musicgen.model.lm import load_model
 from musicgen.model.vocab import END
-from musicgen.sampling.sampler import GeneratedTune, _best_ending, _filter_logits, generate, header_fields, load_model
+from musicgen.sampling.sampler import GeneratedTune, _best_ending, _filter_logits, generate, header_fields
 from musicgen.sampling.stream import Stream
 
 
@@ -391,7 +392,7 @@ def test_a_key_without_a_tonic_is_refused_by_a_moving_model(tonic_model):
 
 
 def test_export_keeps_the_tonic_table(tonic_run, tmp_path):
-    from musicgen.sampling.sampler import export_model
+    from musicgen.model.lm import export_model
 
     exported = load_model(export_model(tonic_run, tmp_path / "small.pt"))
     assert exported.tonics == load_model(tonic_run).tonics

@@ -8,7 +8,8 @@ import torch
 from musicgen.errors import CheckpointError, SamplingError
 from musicgen.model.checkpoint import load_checkpoint, save_checkpoint
 from musicgen.model.config import SampleConfig, recommended_sampling
-from musicgen.sampling.sampler import export_model, generate, generate_batches, load_model, recommended_config
+from musicgen.model.lm import export_model, load_model, recommended_config
+from musicgen.sampling.sampler import generate, generate_batches
 
 
 @pytest.fixture()

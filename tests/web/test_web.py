@@ -25,7 +25,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 @pytest.fixture(scope="module")
 def bundled_model():
-    from musicgen.sampling.sampler import load_model
+    from musicgen.model.lm import load_model
 
     return load_model()
 

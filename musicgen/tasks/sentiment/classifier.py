@@ -9,13 +9,14 @@ import torch
 from torch import nn
 
 from musicgen.errors import CheckpointError
-from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, load_task_checkpoint, save_checkpoint
+from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, save_checkpoint
 from musicgen.model.core import pad_sequences
+from musicgen.model.persistence import load_model_data, save_pretrained
 from musicgen.tasks.text import WordVocab, subword_ids, tokenize_words
 
 TASK = "sentiment"
 #: The bundled sentiment model, inside the package.
-BUNDLED_SENTIMENT_MODEL = "sentiment.pt"
+BUNDLED_SENTIMENT_MODEL = "sentiment"
 
 
 @dataclass
@@ -103,24 +104,37 @@ class SentimentModel:
         return Explanation(sentence, probability, words, shares[: len(words)], [w in self.vocab for w in words])
 
     def save(self, path: Path | str, half: bool = False) -> None:
-        """Write one self-describing checkpoint (atomically).
+        """Write the model: a ``.pt`` path gets one checkpoint file, any other a saved folder (atomically).
 
         Args:
-            half: store the weights as float16 (half the file; they are read
+            half: store the weights as float16 (half the size; they are read
                 back into float32).
         """
+        if Path(path).suffix == ".pt":
+            save_checkpoint(Path(path), self.payload(half))
+        else:
+            self.save_pretrained(path, half)
+
+    def save_pretrained(self, folder: Path | str, half: bool = False, card: str | None = None) -> Path:
+        """Write the model as a folder (see :mod:`musicgen.model.persistence`); ``card``: its README.md."""
+        return save_pretrained(folder, self.payload(half), card)
+
+    @classmethod
+    def from_pretrained(cls, path: Path | str | None = None):
+        """:func:`load_sentiment_model`: a saved folder or a ``.pt`` checkpoint; None loads the bundled model."""
+        return load_sentiment_model(path)
+
+    def payload(self, half: bool = False) -> dict:
+        """The model's parts, shaped as a checkpoint (weights under ``"model"``)."""
         dtype = torch.float16 if half else None
-        save_checkpoint(
-            Path(path),
-            {
-                "task": TASK,
-                "model_config": self.config.to_dict(),
-                "train_config": self.train_config.to_dict() if self.train_config else {},
-                "vocab": self.vocab.words,
-                "metrics": self.metrics,
-                "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()},
-            },
-        )
+        return {
+            "task": TASK,
+            "model_config": self.config.to_dict(),
+            "train_config": self.train_config.to_dict() if self.train_config else {},
+            "vocab": self.vocab.words,
+            "metrics": self.metrics,
+            "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()},
+        }
 
     def __repr__(self) -> str:
         c = self.config
@@ -138,7 +152,7 @@ def load_sentiment_model(path: Path | str | None = None) -> SentimentModel:
     from musicgen.tasks.sentiment.train import SentimentTrainConfig
 
     path = Path(path) if path is not None else bundled_model_path(BUNDLED_SENTIMENT_MODEL)
-    data = load_task_checkpoint(path, TASK, "sentiment model")
+    data = load_model_data(path, TASK, "sentiment model")
     net = build_from_checkpoint(path, data, lambda: build_classifier(SentimentConfig.from_dict(data["model_config"])))
     try:
         vocab = WordVocab(data["vocab"])

@@ -9,8 +9,9 @@ from pathlib import Path
 import torch
 
 from musicgen.errors import CheckpointError
-from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, load_task_checkpoint, save_checkpoint
+from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, save_checkpoint
 from musicgen.model.core import pad_sequences
+from musicgen.model.persistence import load_model_data, save_pretrained
 from musicgen.tasks.text import WordVocab
 from musicgen.tasks.translate.data import detokenize, tokenize
 from musicgen.tasks.translate.decode import Hypothesis, beam_decode, greedy_decode
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 TASK = "translation"
 #: The bundled translation model (English to French), inside the package.
-BUNDLED_TRANSLATION_MODEL = "translate-en-fr.pt"
+BUNDLED_TRANSLATION_MODEL = "translate-en-fr"
 #: Source words read per sentence; the rest of a longer sentence is dropped
 #: (with a warning), which bounds time and memory for any input.
 MAX_SOURCE_WORDS = 200
@@ -131,27 +132,40 @@ class TranslationModel:
         return [result for result in results if result is not None]  # every sentence has its translation
 
     def save(self, path: Path | str, half: bool = False) -> None:
-        """Write one self-describing checkpoint (atomically).
+        """Write the model: a ``.pt`` path gets one checkpoint file, any other a saved folder (atomically).
 
         Args:
-            half: store the weights as float16 (half the file; they are read
-                back into float32, so computation is unchanged in kind).
+            half: store the weights as float16 (half the size; they are read
+                back into float32).
         """
+        if Path(path).suffix == ".pt":
+            save_checkpoint(Path(path), self.payload(half))
+        else:
+            self.save_pretrained(path, half)
+
+    def save_pretrained(self, folder: Path | str, half: bool = False, card: str | None = None) -> Path:
+        """Write the model as a folder (see :mod:`musicgen.model.persistence`); ``card``: its README.md."""
+        return save_pretrained(folder, self.payload(half), card)
+
+    @classmethod
+    def from_pretrained(cls, path: Path | str | None = None):
+        """:func:`load_translation_model`: a saved folder or a ``.pt`` checkpoint; None loads the bundled model."""
+        return load_translation_model(path)
+
+    def payload(self, half: bool = False) -> dict:
+        """The model's parts, shaped as a checkpoint (weights under ``"model"``)."""
         dtype = torch.float16 if half else None
-        save_checkpoint(
-            Path(path),
-            {
-                "task": TASK,
-                "model_config": self.net.config.to_dict(),
-                "train_config": self.train_config.to_dict() if self.train_config else {},
-                "vocab": {"source": self.source_vocab.words, "target": self.target_vocab.words},
-                "languages": [self.source_language, self.target_language],
-                "metrics": self.metrics,
-                "model": {
-                    k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items() if k != TIED
-                },  # the output layer is the target embedding: stored once
-            },
-        )
+        return {
+            "task": TASK,
+            "model_config": self.net.config.to_dict(),
+            "train_config": self.train_config.to_dict() if self.train_config else {},
+            "vocab": {"source": self.source_vocab.words, "target": self.target_vocab.words},
+            "languages": [self.source_language, self.target_language],
+            "metrics": self.metrics,
+            "model": {
+                k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items() if k != TIED
+            },  # the output layer is the target embedding: stored once
+        }
 
     def __repr__(self) -> str:
         return f"TranslationModel({self.source_language}->{self.target_language}, {self.net!r})"
@@ -166,7 +180,7 @@ def load_translation_model(path: Path | str | None = None) -> TranslationModel:
     from musicgen.tasks.translate.train import TranslateTrainConfig
 
     path = Path(path) if path is not None else bundled_model_path(BUNDLED_TRANSLATION_MODEL)
-    data = load_task_checkpoint(path, TASK, "translation model")
+    data = load_model_data(path, TASK, "translation model")
     net = build_from_checkpoint(
         path, data, lambda: Translator(TranslatorConfig.from_dict(data["model_config"])), may_lack=(TIED,)
     )
