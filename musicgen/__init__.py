@@ -5,8 +5,8 @@ Cheat-sheet of the public API (everything also has a CLI command)::
     import musicgen
 
     model = musicgen.load_model()            # bundled model; or a path to a checkpoint
-    tunes = musicgen.generate(model, n=4, temperature=1.0, seed=1,
-                              prime=None, header={"K": "Dmix", "M": "6/8"})
+    config = musicgen.SampleConfig(temperature=0.9, seed=1)
+    tunes = musicgen.generate(model, n=4, config=config, header={"K": "Dmix", "M": "6/8"})
     print(tunes[0].abc)                      # the tune's ABC text
     musicgen.save_tunes(tunes, "outputs/my-tunes", formats=("abc", "mid", "wav"))
 
@@ -60,6 +60,7 @@ _EXPORTS = {
     "evaluate_tunes": "musicgen.evaluation.evaluate",
     "GeneratedTune": "musicgen.sampling.sampler",
     "header_fields": "musicgen.sampling.sampler",
+    "recommended_config": "musicgen.model.lm",
     "save_tunes": "musicgen.render.output",
     "Saved": "musicgen.render.output",
     "ConversionError": "musicgen.errors",

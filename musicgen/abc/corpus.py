@@ -16,6 +16,7 @@ from pathlib import Path
 
 from musicgen.abc.tunebook import Skipped, Tune, parse_tunebook, read_abc_file
 from musicgen.errors import CorpusError
+from musicgen.extras import need
 
 logger = logging.getLogger(__name__)
 
@@ -71,9 +72,9 @@ def split_of(tune: Tune) -> str:
 
 def music21_corpus_dir() -> Path:
     """The folder where music21 keeps its bundled corpus."""
-    import music21
+    music21 = need("music21")
 
-    return Path(music21.__file__).parent / "corpus"
+    return Path(str(music21.__file__)).parent / "corpus"
 
 
 def default_sources() -> list[Path]:

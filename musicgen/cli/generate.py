@@ -38,9 +38,9 @@ from musicgen.model.config import SampleConfig
 @click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel.")
 @click.option(
     "--formats",
-    default="abc,mid,wav",
-    show_default=True,
-    help="Files to write for each tune: any of abc, mid, wav, svg and png (sheet music), roll (piano roll, .roll.png).",
+    default=None,
+    help="Files to write for each tune: any of abc, mid, wav, svg and png (sheet music), roll (piano roll, "
+    ".roll.png) [default: abc,mid,wav; abc,mid without the audio extra].",
 )
 @click.option("--sheet", is_flag=True, help="Also engrave sheet music (.svg and .png); same as adding svg,png.")
 @click.option(
@@ -104,7 +104,7 @@ def generate(
     from musicgen.render.output import new_run_dir, save_tune_stream
     from musicgen.sampling.sampler import generate_batches, header_fields
 
-    formats = check_formats(formats.split(",") + (["svg", "png"] if sheet else []))
+    formats = check_formats(_default_formats(formats).split(",") + (["svg", "png"] if sheet else []))
     instrument_program(instrument)  # fail before sampling, not after
     check_tempo(bpm, "--bpm")
     if count < 1:
@@ -161,3 +161,15 @@ class _Listing:
             click.echo(f"  {number:>3}  {title or '(untitled)'}")
         if count > len(self.shown):
             click.echo(f"  ... and {count - len(self.shown)} more")
+
+
+def _default_formats(formats: str | None) -> str:
+    """The formats asked for; by default WAV too where the audio extra is installed (else a note says why not)."""
+    from musicgen.extras import available
+
+    if formats is not None:
+        return formats
+    if available("audio"):
+        return "abc,mid,wav"
+    click.echo("note: no .wav files: WAV audio needs pip install 'musicgen[audio]'", err=True)
+    return "abc,mid"

@@ -77,11 +77,14 @@ def build_config(cls, **values):
 
 
 def check_new_file(path: Path, force: bool) -> None:
-    """Refuse to replace an existing file without --force, before any work starts."""
+    """Refuse to replace an existing file or saved model folder without --force, before any work starts."""
     if path.exists() and not force:
         raise MusicgenError(f"{path} exists; pass --force to replace it")
-    if path.exists() and path.is_dir():
-        raise MusicgenError(f"{path} is a folder, not a file")
+    if path.is_dir():
+        from musicgen.model.persistence import is_pretrained
+
+        if not is_pretrained(path):
+            raise MusicgenError(f"{path} is a folder, not a file or a saved model")
 
 
 def input_lines(texts: tuple[str, ...], file: TextIO | None) -> list[str]:

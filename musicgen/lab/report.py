@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from musicgen.extras import need
 from musicgen.files import atomic_write
 
 
@@ -38,7 +39,7 @@ def markdown_table(rows: list[dict]) -> str:
 
 def figure(width: float = 7.0, height: float = 4.2, columns: int = 1):
     """A matplotlib figure and its axes, drawn off-screen."""
-    import matplotlib
+    matplotlib = need("matplotlib")
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from musicgen.errors import ConversionError, MusicgenError
+from musicgen.extras import need
 from musicgen.files import atomic_write
 from musicgen.limits import MAX_MIDI_BYTES, MAX_MIDI_NOTES, MAX_SOUND_SECONDS, read_bounded
 
@@ -28,9 +29,9 @@ PEAK = 10 ** (-1 / 20)  # -1 dBFS
 
 def soundfont_path() -> Path:
     """The General MIDI SoundFont shipped with pretty_midi."""
-    import pretty_midi
+    pretty_midi = need("pretty_midi")
 
-    return Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
+    return Path(str(pretty_midi.__file__)).parent / "TimGM6mb.sf2"
 
 
 def read_wav(data: bytes) -> tuple[np.ndarray, int]:
@@ -56,7 +57,7 @@ def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.nd
 
 def render_soundfont(midi_path: Path) -> np.ndarray:
     """Render with midirenderer and the General MIDI SoundFont: (frames, 2) at 44.1 kHz."""
-    import midirenderer
+    midirenderer = need("midirenderer")
 
     data = midirenderer.render_wave_from(soundfont_path().read_bytes(), Path(midi_path).read_bytes())
     samples, rate = read_wav(bytes(data))
@@ -65,7 +66,7 @@ def render_soundfont(midi_path: Path) -> np.ndarray:
 
 def render_additive(midi_path: Path, seconds: float) -> np.ndarray:
     """pretty_midi's numpy synthesis (sine tones): (frames, 1) at 44.1 kHz, ``seconds`` long."""
-    import pretty_midi
+    pretty_midi = need("pretty_midi")
 
     audio = pretty_midi.PrettyMIDI(str(midi_path)).synthesize(fs=SAMPLE_RATE)
     # synthesize() pads a second of silence; keep the file as long as the MIDI

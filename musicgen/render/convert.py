@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicgen.errors import ConversionError, MusicgenError
+from musicgen.extras import require
 
 #: ``svg`` and ``png`` are sheet music; ``roll`` is a piano roll, written as ``.roll.png``.
 FORMATS = ("abc", "mid", "wav", "svg", "png", "roll")
@@ -33,12 +34,20 @@ def check_formats(formats) -> tuple[str, ...]:
 
     Raises:
         MusicgenError: an unknown format.
+        MissingExtraError: a format whose extra is not installed (before any work).
     """
     formats = tuple(dict.fromkeys(f.strip().lower().lstrip(".") for f in formats if f.strip()))
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise MusicgenError(f"formats must be among {', '.join(FORMATS)}, not {', '.join(unknown) or 'none'}")
+    for name in formats:
+        if name in FORMAT_EXTRAS:
+            require(FORMAT_EXTRAS[name], f".{name} files")
     return formats
+
+
+#: The extra each format needs (abc and mid need none).
+FORMAT_EXTRAS = {"wav": "audio", "svg": "sheet", "png": "sheet", "roll": "plots"}
 
 
 def render_tune(

@@ -195,7 +195,7 @@ def save_tunes(
     tunes: list,
     out_dir: Path,
     force: bool = False,
-    formats=("abc",),
+    formats: tuple[str, ...] = ("abc",),
     instrument: str | int = "piano",
     tempo_qpm: float | None = None,
     progress: bool = False,
@@ -206,8 +206,9 @@ def save_tunes(
         tunes: objects with ``.abc`` and ``.title`` (generated or parsed tunes).
         out_dir: the folder, created if needed.
         force: replace files that already exist.
-        formats: any of ``abc``, ``mid``, ``wav``.
-        instrument, tempo_qpm: for MIDI and audio (see :func:`musicgen.abc_to_midi`).
+        formats: any of ``abc``, ``mid``, ``wav``, ``svg``, ``png``, ``roll``.
+        instrument: for MIDI and audio (see :func:`musicgen.render.midi.abc_to_midi`).
+        tempo_qpm: for MIDI and audio; None keeps each tune's ``Q:`` (or 120).
         progress: show a progress bar on stderr.
 
     Returns:
@@ -226,7 +227,7 @@ def save_tune_stream(
     total: int,
     out_dir: Path,
     force: bool = False,
-    formats=("abc",),
+    formats: tuple[str, ...] = ("abc",),
     instrument: str | int = "piano",
     tempo_qpm: float | None = None,
     progress: bool = False,

@@ -18,6 +18,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 from musicgen.errors import ConversionError, MusicgenError
+from musicgen.extras import need
 from musicgen.limits import VEROVIO_MEMORY_BYTES, child_limits
 
 #: verovio's page width in its units (tenths of a millimetre at scale 100).
@@ -78,7 +79,7 @@ def engrave(abc: str, scale: int = 40) -> str:
     Raises:
         ConversionError: verovio cannot read the tune.
     """
-    import verovio
+    verovio = need("verovio")
 
     verovio.enableLog(verovio.LOG_OFF)  # its warnings would go straight to the terminal
     toolkit = verovio.toolkit()
@@ -103,7 +104,7 @@ def engrave(abc: str, scale: int = 40) -> str:
 
 def svg_to_png(svg: str, width: int = 1200) -> bytes:
     """An SVG document rendered as a PNG ``width`` pixels wide, on white."""
-    import cairosvg
+    cairosvg = need("cairosvg")
 
     return cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width, background_color="white")
 
@@ -189,7 +190,7 @@ def _finite(value) -> bool:
 
 
 def _figure(width: float, height: float):
-    import matplotlib
+    matplotlib = need("matplotlib")
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt

@@ -1,6 +1,6 @@
 """Play a tune: to a MIDI output port through mido, or to the sound card.
 
-MIDI ports need mido's python-rtmidi backend (``pip install python-rtmidi``).
+MIDI ports need mido's python-rtmidi backend (the ``play`` extra).
 Without a port, the tune is rendered to audio and played with sounddevice
 (``pip install sounddevice``) or a system player (aplay, paplay, afplay).
 Ctrl-C stops at once and silences every channel.
@@ -42,7 +42,7 @@ def list_ports() -> list[str]:
     try:
         return mido.get_output_names()
     except ImportError:
-        raise MusicgenError("MIDI ports need python-rtmidi: pip install python-rtmidi") from None
+        raise MusicgenError("MIDI ports need python-rtmidi: pip install 'musicgen[play]'") from None
     except OSError as error:  # rtmidi's errors: no MIDI system it can open
         raise MusicgenError(f"cannot reach this computer's MIDI system ({error}): play with --audio") from None
 
@@ -161,7 +161,7 @@ def _play_audio(midi_path: Path, work: Path, seconds: float, on_start) -> float:
     try:
         import sounddevice
     except ImportError:
-        sounddevice, missing = None, "pip install sounddevice"
+        sounddevice, missing = None, "pip install 'musicgen[play]'"
     except OSError:  # sounddevice is there; the PortAudio library it needs is not
         sounddevice, missing = None, "install the PortAudio library (apt-get install libportaudio2)"
     if sounddevice is None and player is None:

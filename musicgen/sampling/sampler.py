@@ -58,6 +58,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import torch
 
@@ -243,7 +244,7 @@ def generate(
     fast: bool = True,
     int8: bool = False,
     first_number: int = 1,
-    **settings,
+    **settings: Any,
 ) -> list[GeneratedTune]:
     """Sample ``n`` tunes together as one batch.
 

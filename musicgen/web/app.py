@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from musicgen.errors import MusicgenError
+from musicgen.extras import need
 from musicgen.limits import MAX_PRIME_CHARS
 from musicgen.web.studio import DISK_LIMIT_BYTES, Busy, Studio
 
@@ -185,6 +186,7 @@ def create_app(
 
     ``host`` is the address served: requests must name it or a loopback name.
     """
+    need("starlette")
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import FileResponse, JSONResponse, Response

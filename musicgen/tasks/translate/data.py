@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from musicgen.errors import MusicgenError
+from musicgen.extras import need
 from musicgen.tasks.text import text_lines
 
 
@@ -133,7 +134,8 @@ def split_pairs(
 
 @lru_cache(maxsize=8)
 def _moses(language: str):
-    from sacremoses import MosesDetokenizer, MosesTokenizer
+    sacremoses = need("sacremoses")
+    MosesDetokenizer, MosesTokenizer = sacremoses.MosesDetokenizer, sacremoses.MosesTokenizer
 
     return MosesTokenizer(lang=language), MosesDetokenizer(lang=language)
 

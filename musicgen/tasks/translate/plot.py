@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from musicgen.extras import need
 from musicgen.files import atomic_write
 
+if TYPE_CHECKING:
+    from musicgen.tasks.translate.translator import Translation
 
-def plot_attention(translation, path: Path | str, title: str | None = None) -> Path:
+
+def plot_attention(translation: Translation, path: Path | str, title: str | None = None) -> Path:
     """Draw a translation's attention as a heat map (PNG), target words down, source across.
 
     Args:
@@ -17,7 +22,7 @@ def plot_attention(translation, path: Path | str, title: str | None = None) -> P
     Raises:
         ValueError: the translation has no words to draw.
     """
-    import matplotlib
+    matplotlib = need("matplotlib")
 
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt

@@ -16,6 +16,7 @@ import torch
 from torch.nn import functional as F
 
 from musicgen.errors import CorpusError
+from musicgen.extras import need
 from musicgen.model.config import Settings, check_positive
 from musicgen.model.core import pad_sequences
 from musicgen.model.device import pick_device
@@ -91,7 +92,8 @@ def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, genera
 
 def corpus_bleu(model: TranslationModel, pairs: list[Pair], beam: int = 1):
     """sacreBLEU and chrF of the model's translations of ``pairs`` (cased, detokenised, 13a)."""
-    from sacrebleu.metrics import BLEU, CHRF
+    metrics = need("sacrebleu.metrics")
+    BLEU, CHRF = metrics.BLEU, metrics.CHRF
 
     hypotheses = [t.text for t in model.translate([p.source for p in pairs], beam=beam)]
     references = [[p.target for p in pairs]]
