@@ -65,7 +65,10 @@ def config_options(cls: type, only: tuple[str, ...] = (), defaults_from_model: b
             text = helps.get(field.name, "")
             text = text[:1].upper() + text[1:]
             if kind is bool:
-                option = click.option(f"{flag}/--no-{flag[2:]}", field.name, default=field.default, help=text)
+                default = None if defaults_from_model else field.default
+                if defaults_from_model:
+                    text += f" [default: the model's recommended setting, else {'on' if field.default else 'off'}]"
+                option = click.option(f"{flag}/--no-{flag[2:]}", field.name, default=default, help=text)
             else:
                 default = None if defaults_from_model else field.default
                 shown = "none" if field.default is None else field.default

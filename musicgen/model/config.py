@@ -158,7 +158,12 @@ class SampleConfig(Settings):
         bar_tries: times a bar whose notes do not fill the meter, or that
             abc2midi would report an error in, is drawn again; a short bar may
             still end a section or the tune (0: bars as the model first writes
-            them; see :class:`musicgen.sampling.stream.Bars`).
+            them; see :mod:`musicgen.sampling.bars`).
+        note_before_end: a tune may not end before its body has a note (see
+            :mod:`musicgen.sampling.rules`).
+        repeat_order: repeat marks keep the order abc2midi reads them in, and
+            a tune may not end with a repeat open.
+        hornpipe_meters: a hornpipe's meter is one abc2midi plays a hornpipe in.
     """
 
     temperature: float = 0.85
@@ -169,6 +174,9 @@ class SampleConfig(Settings):
     header_drafts: int = 16
     end_drafts: int = 4
     bar_tries: int = 8
+    note_before_end: bool = True
+    repeat_order: bool = True
+    hornpipe_meters: bool = True
 
     def __post_init__(self) -> None:
         check_positive("temperature", self.temperature)

@@ -1,49 +1,21 @@
-"""Sample new tunes from a trained language model.
+"""Sample new tunes from a trained language model: the public entry points.
 
 All tunes are sampled as one batch; a tune that writes its end marker leaves
-the batch, so finished tunes stop costing compute. Header options (key,
-meter, title, type) are written into each tune as the model reaches them:
-when the model starts a header line whose field comes at or after a fixed
-field in the normalised order (T, R, M, L, Q, P, K), the fixed line is
-written instead. So ``--key Dmix`` alone still lets the model choose a title
-and meter, and conditions everything after K: on D mixolydian. Lines the
-model writes before a fixed one (a title, ``R:reel``) are drafted several
-times per tune and one draft is kept, drawn in proportion to how likely the
-model finds the fixed lines after it: ``--meter 9/8`` then keeps a header
-that suits a slip jig, not a reel cut to 9/8.
+the batch, so finished tunes stop costing compute. The sampler is made of
+named parts, each described once, in its own module:
 
-Each tune is also drafted whole 4 times (``end_drafts``) and one draft is
-kept. A draft that is unreadable, does not convert to notes (``K:Fz``),
-is cut at ``max_length`` or ends with a repeat or first ending that waits
-for its ``:|`` loses to any that is not; then one
-whose last bar sends the player back (``D.C.``, ``D.S.``, a segno: abc2midi
-and musicgen's converter stop there, mid-form) loses to one that ends;
-then one whose last note is not its key's tonic loses to one that closes
-on it; among the rest, the one kept is the one the model is surest has
-ended where it ended: the highest probability, at temperature 1, of the end
-marker it wrote (a draft that stops mid-phrase, where the sampler drew an
-unlikely end, loses to one that closes its last section).
-
-Two rules keep the tunes readable: a tune cannot end before its body has a
-note (conditioned on a rare key and meter, a model may otherwise stop right
-after K:), and its repeat marks follow the order abc2midi reads (it cannot
-end with a ``|:`` still open, unless it has been open for longer than
-99.5% of the corpus's repeats, open another inside it, start a first
-ending or ``::`` after a ``:|`` without a new ``|:``, a second ending
-without a first, or an ending numbered other than 1 or 2). Each rule takes the banned
-characters' probability away and lets the model choose among the rest. A
-hornpipe keeps to the meters abc2midi plays one in (``M:2/4``, ``4/4``,
-``C``); under a ``--meter`` it is not played in, a hornpipe header draft
-is kept only when every draft is one.
-
-Bars fill their meter: a bar whose notes come to less or more than the
-meter, or that abc2midi reports an error in (a chord, text or grace notes
-left open, a broken rhythm over unequal notes), is drawn again from its first character (``bar_tries``, 8 times at
-most, then it stands), the model resuming from its own state where the bar
-began. A short bar stands where its ``|`` turns out to end a section or
-the tune (``||``, ``|]``, the end marker) and where ``:|`` ends it (a
-first ending, a section's last bar); the pickup is never judged (see
-:class:`musicgen.sampling.stream.Bars`).
+- :mod:`musicgen.sampling.stream`: one tune being written, and the header
+  options (key, meter, title, type) written into it as the model reaches
+  them, so ``--key Dmix`` alone still lets the model choose a title and meter.
+- :mod:`musicgen.sampling.rules`: what a tune may write next (no end before
+  a note, repeat marks in abc2midi's order, hornpipe meters), each switched by
+  a :class:`~musicgen.model.config.SampleConfig` field.
+- :mod:`musicgen.sampling.bars`: the verifier that draws a bar again when it
+  does not fill its meter or abc2midi would report an error in it.
+- :mod:`musicgen.sampling.selectors`: header drafts kept by importance weight,
+  whole-tune drafts kept by an ending ranker with named criteria.
+- :mod:`musicgen.sampling.facts`: what abc2midi accepts, in one table.
+- :mod:`musicgen.sampling.decoder`: the one loop that touches tensors.
 
 A model trained with its tunes moved to one tonic (``musicgen train
 --tonic C``, the default) reads the key options and the prime moved to that
@@ -63,7 +35,6 @@ from typing import Any
 import torch
 
 from musicgen.abc.keys import key_signature
-from musicgen.abc.melody import abc_to_melody
 from musicgen.abc.transpose import (
     TonicTable,
     interval_between,
@@ -78,21 +49,15 @@ from musicgen.errors import (
     MusicgenError,
     SamplingError,
 )
-from musicgen.evaluation.evaluate import last_note_is_tonic
 from musicgen.limits import MAX_PRIME_CHARS
 from musicgen.model.config import SampleConfig
-from musicgen.model.core import select_state
 from musicgen.model.lm import CharLM, recommended_config
 from musicgen.model.stepper import make_stepper
 from musicgen.model.vocab import Vocabulary
-from musicgen.sampling.stream import (
-    KEY_LINE,
-    Stream,
-    draw_drafts,
-    keep_drafts,
-    mask_banned,
-    write_step,
-)
+from musicgen.sampling.decoder import MAX_STEPS_PER_CHAR, Batch, decode
+from musicgen.sampling.rules import RULES
+from musicgen.sampling.selectors import EndingRanker
+from musicgen.sampling.stream import KEY_LINE, Stream
 
 logger = logging.getLogger(__name__)
 
@@ -128,20 +93,6 @@ class GeneratedTune:
     @property
     def title(self) -> str:
         return self.tune.title if self.tune is not None else ""
-
-
-def _filter_logits(logits: torch.Tensor, config: SampleConfig) -> torch.Tensor:
-    """Temperature, top-k and top-p applied to (B, V) logits."""
-    logits = logits / config.temperature
-    if config.top_k and config.top_k < logits.shape[-1]:
-        kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
-        logits = logits.masked_fill(logits < kth, float("-inf"))
-    if config.top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
-        drop = cumulative - torch.softmax(sorted_logits, dim=-1) >= config.top_p
-        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
-    return logits
 
 
 def header_fields(
@@ -290,11 +241,11 @@ def generate(
     step = make_stepper(model, fast=fast, int8=int8)
     drafts = config.header_drafts if fixed else 1
     endings = config.end_drafts
-    streams = [Stream(prime, fixed, config.bar_tries) for _ in range(n * endings * drafts)]
+    rules = tuple(name for name in RULES if getattr(config, name))
+    streams = [Stream(prime, fixed, config.bar_tries, rules) for _ in range(n * endings * drafts)]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
     logits, state = model(start)
-    logits = logits[:, -1]  # (B, V)
-    active = list(range(len(streams)))  # stream index of each batch row
+    batch = Batch(streams, list(range(len(streams))), logits[:, -1], state)  # logits (B, V)
     from tqdm import tqdm
 
     bar = tqdm(
@@ -305,129 +256,19 @@ def generate(
         dynamic_ncols=True,
         leave=False,
     )
-    for _ in range(MAX_STEPS_PER_CHAR * (config.max_length - len(prime))):
-        if drafts > 1 and all(streams[index].settled for index in active):
-            streams, active, rows = keep_drafts(streams, active, drafts, generator)
-            logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
-            bar.update(sum(stream.done for stream in streams))
-            drafts = 1
-            if not active:
-                break
-        probs = torch.softmax(_filter_logits(logits.float(), config), dim=-1).cpu()
-        mask_banned(probs, streams, active, vocab)
-        sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
-        log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
-        next_ids, keep = write_step(
-            streams,
-            active,
-            sampled,
-            log_probs,
-            vocab,
-            _end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None,
-            config.max_length,
-        )
-        bar.update(0 if drafts > 1 else len(active) - len(keep))
-        if not keep:
-            break
-        if len(keep) < len(active):
-            state = select_state(state, torch.tensor(keep, device=device))
-            active = [active[row] for row in keep]
-        logits, state = step(torch.tensor(next_ids, device=device), state)
-        _resume_bars([streams[index] for index in active], logits, state)
-    if drafts > 1:  # cut at max_length while still writing the header
-        streams = [streams[index] for index in draw_drafts(streams, drafts, generator)]
+    steps = MAX_STEPS_PER_CHAR * (config.max_length - len(prime))
+    streams = decode(step, batch, config, vocab, generator, drafts, steps, bar.update)
     bar.close()
     draws = torch.rand(n, generator=generator).tolist()  # one tonic draw per tune, from the seed
     finished = [
         _finish(first_number + slot // endings, stream, tonics, tonic, draws[slot // endings])
         for slot, stream in enumerate(streams)
     ]
+    ranker = EndingRanker()
     return [
-        _best_ending(finished[tune * endings : (tune + 1) * endings], streams[tune * endings : (tune + 1) * endings])
+        ranker.best(finished[tune * endings : (tune + 1) * endings], streams[tune * endings : (tune + 1) * endings])
         for tune in range(n)
     ]
-
-
-#: Steps the sampler may take per character of ``max_length``: a tune
-#: that draws bars again (:class:`~musicgen.sampling.stream.Bars`) takes more steps
-#: than it keeps characters.
-MAX_STEPS_PER_CHAR = 3
-
-
-def _resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
-    """Keep, per tune, the logits and state where a bar has just begun; put them back where one is drawn again.
-
-    ``streams``: the tune of each batch row; ``logits`` (B, V) and
-    ``state`` are changed in place for tunes that went back to a bar's start.
-    """
-    parts = state if isinstance(state, tuple) else (state,)
-    for row, stream in enumerate(streams):
-        bars = stream.bars
-        if bars.begun:
-            bars.resume = (logits[row].clone(), tuple(part[:, row].clone() for part in parts))
-            bars.begun = False
-        elif bars.redrawn:
-            bars.redrawn = False
-            assert bars.resume is not None  # kept when the bar began
-            saved_logits, saved_state = bars.resume
-            logits[row] = saved_logits
-            for part, saved in zip(parts, saved_state):
-                part[:, row] = saved
-
-
-def _best_ending(drafts: list[GeneratedTune], streams: list[Stream]) -> GeneratedTune:
-    """The draft of one tune to keep.
-
-    In order: readable, converts to notes, ended by the model, no repeat
-    left open, not ended on a jump back, last note on the tonic, surest of
-    its end.
-    """
-    if len(drafts) == 1:
-        return drafts[0]
-    ranks = [_rank(draft, stream) for draft, stream in zip(drafts, streams)]
-    return drafts[max(range(len(drafts)), key=ranks.__getitem__)]
-
-
-def _rank(draft: GeneratedTune, stream: Stream) -> tuple:
-    plays, on_tonic = _plays(draft.tune)
-    return (
-        draft.tune is not None,
-        plays,
-        draft.complete,
-        not stream.repeats.left_open,
-        not _ends_on_jump(draft.text),
-        on_tonic,
-        stream.end_log_prob,
-    )
-
-
-def _plays(tune: Tune | None) -> tuple[bool, bool]:
-    """Whether a draft converts to notes, and whether its last note is its key's tonic."""
-    if tune is None:
-        return False, False
-    try:
-        melody = abc_to_melody(tune.abc)
-    except MusicgenError:
-        return False, False
-    return True, last_note_is_tonic(melody, tune.key)
-
-
-#: Marks that send the player back (da capo, dal segno), as the corpus writes them.
-JUMP_MARK = re.compile(r"D\.\s?[CS]\.|segno|da ?capo", re.IGNORECASE)
-
-
-def _ends_on_jump(text: str) -> bool:
-    """Whether the last bar of a tune holds a jump back (``"^D.C."``, ``!D.S.!``, ``"^Segno"``)."""
-    last_bar = text.rstrip(" \n|]:").rsplit("|", 1)[-1]
-    return bool(JUMP_MARK.search(last_bar))
-
-
-def _end_log_probs(logits: torch.Tensor, sampled: list[int], end_id: int) -> dict[int, float]:
-    """For the batch rows that sampled the end marker, its log-probability at temperature 1."""
-    rows = [row for row, index in enumerate(sampled) if index == end_id]
-    if not rows:
-        return {}
-    return dict(zip(rows, torch.log_softmax(logits[rows].float(), dim=-1)[:, end_id].tolist()))
 
 
 def generate_batches(

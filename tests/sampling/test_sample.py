@@ -13,8 +13,12 @@ from musicgen.evaluation.evaluate import score_tune
 from musicgen.model.config import SampleConfig
 from musicgen.model.lm import load_model
 from musicgen.model.vocab import END
-from musicgen.sampling.sampler import GeneratedTune, _best_ending, _filter_logits, generate, header_fields
+from musicgen.sampling.decoder import filter_logits
+from musicgen.sampling.sampler import GeneratedTune, generate, header_fields
+from musicgen.sampling.selectors import EndingRanker, ends_on_jump
 from musicgen.sampling.stream import Stream
+
+best = EndingRanker().best
 
 
 @pytest.fixture(scope="module")
@@ -160,37 +164,30 @@ def _ended(log_prob):
 
 def test_end_drafts_prefer_readable_then_finished_then_surely_ended_drafts():
     closed, stopped = _draft("K:C\nABc cBA|]"), _draft("K:C\nABc B")
-    assert _best_ending([stopped, closed], [_ended(-3.0), _ended(-0.1)]) is closed
-    assert _best_ending([_draft("K:", readable=False), stopped], [_ended(-0.1), _ended(-3.0)]) is stopped
-    assert _best_ending([_draft("K:C\nABc", complete=False), stopped], [Stream("", {}), _ended(-3.0)]) is stopped
+    assert best([stopped, closed], [_ended(-3.0), _ended(-0.1)]) is closed
+    assert best([_draft("K:", readable=False), stopped], [_ended(-0.1), _ended(-3.0)]) is stopped
+    assert best([_draft("K:C\nABc", complete=False), stopped], [Stream("", {}), _ended(-3.0)]) is stopped
     unknown_mode = _draft("K:Fz\nABc cBA|]")  # reads as a tune, but no key to play it in
     assert unknown_mode.tune is not None
-    assert (
-        _best_ending([unknown_mode, _draft("K:C\nABc", complete=False)], [_ended(-0.1), Stream("", {})])
-        is not unknown_mode
-    )
+    assert best([unknown_mode, _draft("K:C\nABc", complete=False)], [_ended(-0.1), Stream("", {})]) is not unknown_mode
 
 
 def test_end_drafts_prefer_a_tune_that_ends_to_one_that_jumps_back_then_the_tonic():
     on_g, on_a = _draft("K:G\n|:GAB cBA|GAB G3:|"), _draft("K:G\n|:GAB cBA|GAB A3:|")
     da_capo = _draft('K:G\n|:GAB cBA|GAB "^D.C."G3:|')
-    assert _best_ending([on_a, on_g], [_ended(-0.1), _ended(-3.0)]) is on_g  # G is the tonic of K:G
-    assert _best_ending([da_capo, on_a], [_ended(-0.1), _ended(-3.0)]) is on_a
+    assert best([on_a, on_g], [_ended(-0.1), _ended(-3.0)]) is on_g  # G is the tonic of K:G
+    assert best([da_capo, on_a], [_ended(-0.1), _ended(-3.0)]) is on_a
     in_a_dorian = _draft("K:Ador\nc2A BAG|E2A A3|]")  # the last note is the tonic of the key, not of C
-    assert _best_ending([_draft("K:Ador\nc2A BAG|E2A G3|]"), in_a_dorian], [_ended(-0.1), _ended(-3.0)]) is in_a_dorian
+    assert best([_draft("K:Ador\nc2A BAG|E2A G3|]"), in_a_dorian], [_ended(-0.1), _ended(-3.0)]) is in_a_dorian
     # first and second endings: the second is played last
     endings = _draft("K:D\n|:DEF GFE|1 DFA B3:|2 DFA d3|]")
-    assert (
-        _best_ending([_draft("K:D\n|:DEF GFE|1 DFA d3:|2 DFA B3|]"), endings], [_ended(-0.1), _ended(-2.0)]) is endings
-    )
+    assert best([_draft("K:D\n|:DEF GFE|1 DFA d3:|2 DFA B3|]"), endings], [_ended(-0.1), _ended(-2.0)]) is endings
 
 
 @pytest.mark.parametrize("last_bar", ['"^D.C."G3', 'G3"^D.S. al Fine"', "!D.C.!G3", '"^Segno"G3', '"^da capo"G3'])
 def test_jumps_back_are_read_in_the_last_bar_only(last_bar):
-    from musicgen.sampling.sampler import _ends_on_jump
-
-    assert _ends_on_jump(f"K:G\nGAB cBA|{last_bar}:|\n")
-    assert not _ends_on_jump(f"K:G\n{last_bar}|GAB cBA|G3|]")
+    assert ends_on_jump(f"K:G\nGAB cBA|{last_bar}:|\n")
+    assert not ends_on_jump(f"K:G\n{last_bar}|GAB cBA|G3|]")
 
 
 def test_prime_starts_every_tune(model):
@@ -251,11 +248,11 @@ def test_header_values_must_be_single_lines():
 
 def test_top_k_and_top_p_keep_the_likeliest():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
-    top_k = _filter_logits(logits, SampleConfig(top_k=2))
+    top_k = filter_logits(logits, SampleConfig(top_k=2))
     assert torch.isfinite(top_k).tolist() == [[True, True, False, False]]
-    top_p = _filter_logits(logits, SampleConfig(top_p=0.7))
+    top_p = filter_logits(logits, SampleConfig(top_p=0.7))
     assert torch.isfinite(top_p).tolist() == [[True, True, False, False]]
-    assert torch.isfinite(_filter_logits(logits, SampleConfig(top_p=0.5))).sum() == 1
+    assert torch.isfinite(filter_logits(logits, SampleConfig(top_p=0.5))).sum() == 1
 
 
 def test_fast_lstm_step_gives_the_module_logits_and_the_same_tunes(model):

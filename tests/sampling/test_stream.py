@@ -7,17 +7,23 @@ import torch
 
 from helpers import abc2midi_messages, abc2midi_report, needs_abc2midi
 from musicgen.model.vocab import END, Vocabulary
-from musicgen.sampling.stream import (
-    HORNPIPE_METERS,
-    REPEAT_SPAN_LIMIT,
-    SHORT_BAR_ENDS,
-    UNPLAYABLE_WEIGHT,
-    UNUSED_ENDINGS,
-    Repeats,
-    Stream,
-    mask_banned,
-    weigh,
-)
+from musicgen.sampling.decoder import mask_banned
+from musicgen.sampling.facts import HORNPIPE_METERS, SHORT_BAR_ENDS, UNUSED_ENDINGS
+from musicgen.sampling.rules import REPEAT_SPAN_LIMIT, RepeatOrder, Repeats
+from musicgen.sampling.selectors import weigh
+from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream
+
+
+def fault(stream: Stream) -> str | None:
+    return stream.bars.fault(stream)
+
+
+def rejects(stream: Stream, char: str) -> bool:
+    return stream.bars.rejects(char, stream)
+
+
+def repeats_of(stream: Stream) -> Repeats:
+    return next(rule for rule in stream.rules if isinstance(rule, RepeatOrder)).repeats
 
 
 def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
@@ -208,7 +214,7 @@ def test_a_bar_that_does_not_fill_its_meter_is_found_as_abc2midi_finds_it(bar, t
     report = abc2midi_report(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", tmp_path)
     warning = re.search(r"Bar 1 has (\d+) time units while the time signature has (\d+)", report)
     expected = None if not warning else "short" if int(warning[1]) < int(warning[2]) else "long"
-    assert stream.bar_fault() == expected, report
+    assert fault(stream) == expected, report
 
 
 @needs_abc2midi
@@ -234,7 +240,7 @@ def test_a_bar_that_does_not_fill_its_meter_is_found_as_abc2midi_finds_it(bar, t
 )
 def test_a_bar_abc2midi_reports_an_error_in_is_found_malformed(bar, tmp_path):
     errors = abc2midi_messages(f"X:1\n{NINE_EIGHT}G|{bar}|c9|]\n", tmp_path)
-    assert (_written(NINE_EIGHT, "G|" + bar).bar_fault() == "malformed") == bool(errors), errors
+    assert (fault(_written(NINE_EIGHT, "G|" + bar)) == "malformed") == bool(errors), errors
 
 
 @pytest.mark.parametrize(
@@ -249,7 +255,7 @@ def test_a_bar_abc2midi_reports_an_error_in_is_found_malformed(bar, tmp_path):
     ],
 )
 def test_bars_not_judged(prime, text):
-    assert _written(prime, text).bar_fault() is None
+    assert fault(_written(prime, text)) is None
 
 
 def _bar_stream(tries: int = 8) -> Stream:
@@ -265,20 +271,20 @@ def _bar_stream(tries: int = 8) -> Stream:
 def test_a_short_bar_is_drawn_again_unless_its_bar_line_ends_a_section_or_the_tune():
     for follower in SHORT_BAR_ENDS:
         stream = _bar_stream()
-        assert not stream.redraws("|")
+        assert not stream.bars.rejects("|", stream)
         stream.write("|")
-        assert not stream.redraws(follower)
+        assert not stream.bars.rejects(follower, stream)
     stream = _bar_stream()
-    assert not stream.redraws("|")
+    assert not stream.bars.rejects("|", stream)
     stream.write("|")
-    assert stream.redraws(" ")
-    stream.redraw()
+    assert stream.bars.rejects(" ", stream)
+    stream.bars.go_back(stream)
     assert "".join(stream.chars) == NINE_EIGHT + "G|"
-    assert stream.repeats.state == "start" and stream.bars.redrawn and stream.bars.tries == 7
+    assert repeats_of(stream).state == "start" and stream.bars.redrawn and stream.bars.tries == 7
     for char in ":c2e d2c B2A ":  # drawn again: the |: comes back and the bar is full
         stream.write(char)
-    assert stream.repeats.state == "open"
-    assert not stream.redraws("|")
+    assert repeats_of(stream).state == "open"
+    assert not stream.bars.rejects("|", stream)
     stream.write("|")
     assert stream.bars.mark[0] == len(stream.chars) and stream.bars.tries == 8
 
@@ -292,7 +298,7 @@ def test_a_short_bar_is_drawn_again_unless_its_bar_line_ends_a_section_or_the_tu
     ],
 )
 def test_a_bar_not_judged_for_its_length_is_still_judged_malformed(text):
-    assert _written(NINE_EIGHT, text).bar_fault() == "malformed"
+    assert fault(_written(NINE_EIGHT, text)) == "malformed"
 
 
 def test_a_malformed_pickup_is_drawn_again_from_the_body_start():
@@ -302,26 +308,26 @@ def test_a_malformed_pickup_is_drawn_again_from_the_body_start():
     stream.bars.resume = "the sampler's"
     for char in "[ce d2c ":
         stream.write(char)
-    assert stream.redraws("|")
-    stream.redraw()
+    assert stream.bars.rejects("|", stream)
+    stream.bars.go_back(stream)
     assert "".join(stream.chars) == "M:9/8\nL:1/8\nK:C\n" and stream.bars.pickup
-    assert _written(NINE_EIGHT, "G|c2e d2c B2A [").bar_fault() is None
+    assert fault(_written(NINE_EIGHT, "G|c2e d2c B2A [")) is None
 
 
 def test_a_malformed_bar_is_drawn_again():
     stream = _bar_stream()
     stream.write("[B2A")
-    assert stream.redraws("|")
+    assert stream.bars.rejects("|", stream)
 
 
 def test_a_long_bar_is_drawn_again_until_the_tries_run_out():
     stream = _bar_stream(tries=2)
     for tries_left in (1, 0):
         stream.write("B2A c")
-        assert stream.redraws("|")
-        stream.redraw()
+        assert stream.bars.rejects("|", stream)
+        stream.bars.go_back(stream)
         assert stream.bars.tries == tries_left
         stream.write(":c2e d2c ")
     stream.write("B2A c")
-    assert not stream.redraws("|")  # out of tries: the bar stands
-    assert not _bar_stream(tries=0).redraws("|")
+    assert not stream.bars.rejects("|", stream)  # out of tries: the bar stands
+    assert not rejects(_bar_stream(tries=0), "|")

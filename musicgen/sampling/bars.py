@@ -1,0 +1,116 @@
+"""The bar verifier: a finished bar that does not fill its meter, or that abc2midi reports an error in, is drawn again.
+
+A bar ended by a plain ``|`` is kept when its notes fill the meter; one
+shorter than that is kept only when the ``|`` turns out to end a section or
+the tune (:data:`~musicgen.sampling.facts.SHORT_BAR_ENDS`), one longer
+never, nor one abc2midi reports an error in
+(:func:`~musicgen.sampling.facts.malformed_bar`, a broken rhythm over
+unequal notes). Any other bar is drawn again from its first character, up
+to ``bar_tries`` times (then it stands as it is; 0 never draws one again)
+and :data:`TUNE_REDRAWS` times per tune, the model resuming from its own
+state where the bar began. Not judged for its length: the pickup (before
+the body's first bar line), a bar ended by ``:|``, ``::`` or ``[|`` (a
+first ending or a section's last bar may be short), a free meter. A bar's
+length is read as :func:`musicgen.abc.melody.read_measures` reads it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from musicgen.abc.melody import read_bar
+from musicgen.errors import ConversionError
+from musicgen.sampling.facts import SHORT_BAR_ENDS, malformed_bar
+
+if TYPE_CHECKING:
+    from musicgen.sampling.stream import Stream
+
+#: Bars a tune may draw again in all, which bounds what redrawing costs.
+TUNE_REDRAWS = 64
+
+
+class Bars:
+    """Where a tune's body stands with its bars.
+
+    ``mark`` is the stream's snapshot where the bar being written began
+    (:meth:`~musicgen.sampling.stream.Stream.snapshot`); ``resume`` is the
+    decoder's (logits, recurrent state) there, kept by the decoder when
+    ``begun`` says a bar has just begun and put back when ``redrawn`` says
+    the tune went back to it.
+    """
+
+    def __init__(self, start: int | None, tries: int, pickup: bool):
+        self.start = start  # where the bar being written begins in the tune's characters; None in the header
+        self.pickup = pickup  # the bar being written is the body's first
+        self.mark: tuple | None = None
+        self.resume: tuple[Any, tuple] | None = None  # (logits, state parts) where the bar began
+        self.begun = False  # a bar has just begun: the decoder keeps its resume
+        self.redrawn = False  # the tune has just gone back to its bar's start: the decoder resumes there
+        self.short_pending = False  # the | about to be written ends a short bar
+        self.waiting = False  # the last character written is such a |
+        self.most_tries = self.tries = tries
+        self.tune_redraws = TUNE_REDRAWS  # redraws this tune has left
+
+    def fault(self, stream: Stream) -> str | None:
+        """What is wrong with the bar a ``|`` written now would end, or None.
+
+        ``"malformed"``: abc2midi reports an error in it; ``"short"`` or
+        ``"long"``: its notes do not fill the meter. None when it is sound
+        or not judged (the pickup, a bar whose ``|`` ends a mark such as
+        ``:|`` or ``[|``, an empty bar, a free meter).
+        """
+        if stream.in_header or self.start is None:
+            return None
+        ends_mark = stream.chars[-1] in "|:["
+        text = "".join(stream.chars[self.start :])
+        text = text.rstrip(":[") if ends_mark else text
+        try:
+            length, bar_length, warnings = read_bar(stream.fields, text)
+        except ConversionError:
+            return "malformed"
+        if malformed_bar(text) or any("broken rhythm" in warning for warning in warnings):
+            return "malformed"
+        if ends_mark or self.pickup or bar_length is None or length in (0, bar_length):
+            return None
+        return "short" if length < bar_length else "long"
+
+    def rejects(self, char: str, stream: Stream) -> bool:
+        """Whether writing ``char`` would keep a bar that does not fill its meter, and the bar can be drawn again."""
+        if self.mark is None or self.resume is None or not self.tries or not self.tune_redraws:
+            return False
+        if self.waiting:
+            return char not in SHORT_BAR_ENDS
+        if char != "|":
+            return False
+        fault = self.fault(stream)
+        self.short_pending = fault == "short"
+        return fault in ("long", "malformed")
+
+    def go_back(self, stream: Stream) -> None:
+        """Put the stream back where the bar being written began (the decoder resumes from ``resume``)."""
+        assert self.mark is not None  # only redrawn where fault found a marked bar
+        length, pickup = stream.restore(self.mark)
+        self.start, self.pickup, self.short_pending, self.waiting = length, pickup, False, False
+        self.tries -= 1
+        self.tune_redraws -= 1
+        self.redrawn = True
+
+    def follow(self, char: str, stream: Stream) -> None:
+        """Move the bar's start past a bar line; mark where a kept bar's successor begins."""
+        ends_bar = char == "|" or (char == ":" and stream.chars[-2] == ":")
+        if ends_bar:
+            self.start, self.pickup = len(stream.chars), False
+        if self.short_pending:  # the | of a short bar: kept if what follows ends a section
+            self.short_pending, self.waiting = False, True
+            return
+        if not (ends_bar or self.waiting):
+            return
+        self.waiting = False
+        self.begin(stream)
+
+    def begin(self, stream: Stream) -> None:
+        """A bar begins here: keep what to go back to if it is drawn again (nothing when bars are never redrawn)."""
+        if not self.most_tries:
+            return
+        self.mark = stream.snapshot(self.pickup)
+        self.begun, self.tries = True, self.most_tries

@@ -1,0 +1,197 @@
+"""The one decoder loop: the only code that touches tensors, batch rows and saved states while tunes are written.
+
+Every step it turns the batch's logits into probabilities (temperature,
+top-k, top-p), takes away what each tune's rules ban
+(:func:`mask_banned`), samples one character per row, lets each
+:class:`~musicgen.sampling.stream.Stream` write it (:func:`write_step`:
+forced header text, the bar verifier's redraws, the end), drops finished
+rows, steps the model, and keeps or puts back the state where a bar began
+(:func:`resume_bars`). Header drafts are settled with
+:func:`~musicgen.sampling.selectors.keep_drafts` once every draft is past
+its forced lines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from musicgen.model.config import SampleConfig
+from musicgen.model.core import State, select_state
+from musicgen.model.vocab import END, Vocabulary
+from musicgen.sampling.selectors import draw_drafts, keep_drafts, weigh
+from musicgen.sampling.stream import Stream
+
+#: Steps the sampler may take per character of ``max_length``: a tune
+#: that draws bars again takes more steps than it keeps characters.
+MAX_STEPS_PER_CHAR = 3
+
+
+@dataclass
+class Batch:
+    """What the loop works on: the streams, the live rows' stream indices, and the model's outputs for them."""
+
+    streams: list[Stream]
+    active: list[int]
+    logits: torch.Tensor  # (B, V) for the active rows
+    state: State
+
+
+def filter_logits(logits: torch.Tensor, config: SampleConfig) -> torch.Tensor:
+    """Temperature, top-k and top-p applied to (B, V) logits."""
+    logits = logits / config.temperature
+    if config.top_k and config.top_k < logits.shape[-1]:
+        kth = torch.topk(logits, config.top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    if config.top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+        drop = cumulative - torch.softmax(sorted_logits, dim=-1) >= config.top_p
+        logits = logits.masked_fill(drop.scatter(1, order, drop), float("-inf"))
+    return logits
+
+
+def mask_banned(probs: torch.Tensor, streams: list[Stream], active: list[int], vocab: Vocabulary) -> None:
+    """Zero (in place) the probability of what each tune's rules ban next.
+
+    Where the banned characters are all the probability a row has (top-k of 1), they stay.
+    """
+    pairs = [
+        (row, vocab.index[char])
+        for row, index in enumerate(active)
+        for char in banned_in(streams[index], vocab)
+        if char in vocab.index
+    ]
+    if not pairs:
+        return
+    rows, ids = torch.tensor(pairs, dtype=torch.long).T
+    kept = probs[rows, ids].clone()
+    probs[rows, ids] = 0.0
+    nothing_left = probs[rows].sum(dim=-1) == 0
+    probs[rows[nothing_left], ids[nothing_left]] = kept[nothing_left]
+
+
+def banned_in(stream: Stream, vocab: Vocabulary) -> str:
+    """What a tune may not write next, out of the vocabulary's characters."""
+    allowed = stream.allowed()
+    if allowed is None:
+        return stream.banned()
+    return stream.banned() + "".join(char for char in vocab.chars if char not in allowed)
+
+
+def write_step(
+    streams: list[Stream],
+    active: list[int],
+    sampled: list[int],
+    log_probs: torch.Tensor | None,
+    vocab: Vocabulary,
+    end_log_probs: dict[int, float] | None = None,
+    max_length: int = 10**9,
+) -> tuple[list[int], list[int]]:
+    """Write each active tune's next character: the ids to feed on and the batch rows still writing.
+
+    ``log_probs`` (B, V), while header drafts are weighed, else None;
+    ``end_log_probs``: for batch rows that sampled the end marker, its
+    log-probability at temperature 1, kept by the stream as it ends. A
+    tune whose bar verifier sends it back stays in the batch; the loop
+    resumes it from ``stream.bars.resume``. A tune of ``max_length``
+    characters stops, cut.
+    """
+    next_ids, keep = [], []
+    for row, index in enumerate(active):
+        stream = streams[index]
+        char = stream.choose(vocab.chars[sampled[row]])
+        if log_probs is not None:
+            weigh(stream, char, log_probs[row], vocab)
+        if stream.bars.rejects(char, stream):
+            stream.bars.go_back(stream)
+            next_ids.append(vocab.index[stream.chars[-1]])  # any character: the loop resumes at the bar's start
+            keep.append(row)
+            continue
+        if len(stream.chars) >= max_length:
+            continue  # cut: not done
+        if char == END:
+            stream.done = True
+            stream.end_log_prob = (end_log_probs or {}).get(row, -math.inf)
+            continue
+        stream.write(char)
+        next_ids.append(vocab.index[char])
+        keep.append(row)
+    return next_ids, keep
+
+
+def resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
+    """Keep, per tune, the logits and state where a bar has just begun; put them back where one is drawn again.
+
+    ``streams``: the tune of each batch row; ``logits`` (B, V) and
+    ``state`` are changed in place for tunes that went back to a bar's start.
+    """
+    parts = state if isinstance(state, tuple) else (state,)
+    for row, stream in enumerate(streams):
+        bars = stream.bars
+        if bars.begun:
+            bars.resume = (logits[row].clone(), tuple(part[:, row].clone() for part in parts))
+            bars.begun = False
+        elif bars.redrawn:
+            bars.redrawn = False
+            assert bars.resume is not None  # kept when the bar began
+            saved_logits, saved_state = bars.resume
+            logits[row] = saved_logits
+            for part, saved in zip(parts, saved_state):
+                part[:, row] = saved
+
+
+def end_log_probs(logits: torch.Tensor, sampled: list[int], end_id: int) -> dict[int, float]:
+    """For the batch rows that sampled the end marker, its log-probability at temperature 1."""
+    rows = [row for row, index in enumerate(sampled) if index == end_id]
+    if not rows:
+        return {}
+    return dict(zip(rows, torch.log_softmax(logits[rows].float(), dim=-1)[:, end_id].tolist()))
+
+
+def decode(
+    step: Callable,
+    batch: Batch,
+    config: SampleConfig,
+    vocab: Vocabulary,
+    generator: torch.Generator,
+    drafts: int,
+    steps: int,
+    finished: Callable[[int], None],
+) -> list[Stream]:
+    """Write every stream of ``batch`` to its end (or ``config.max_length``); the streams kept, in tune order.
+
+    ``drafts``: header drafts per tune (1: none); ``steps``: the most steps to
+    take; ``finished(count)`` is told how many drafts ended at each step.
+    """
+    device = batch.logits.device
+    endings = config.end_drafts
+    streams, active, logits, state = batch.streams, batch.active, batch.logits, batch.state
+    for _ in range(steps):
+        if drafts > 1 and all(streams[index].settled for index in active):
+            streams, active, rows = keep_drafts(streams, active, drafts, generator)
+            logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
+            finished(sum(stream.done for stream in streams))
+            drafts = 1
+            if not active:
+                break
+        probs = torch.softmax(filter_logits(logits.float(), config), dim=-1).cpu()
+        mask_banned(probs, streams, active, vocab)
+        sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
+        log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
+        ends = end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None
+        next_ids, keep = write_step(streams, active, sampled, log_probs, vocab, ends, config.max_length)
+        finished(0 if drafts > 1 else len(active) - len(keep))
+        if not keep:
+            break
+        if len(keep) < len(active):
+            state = select_state(state, torch.tensor(keep, device=device))
+            active = [active[row] for row in keep]
+        logits, state = step(torch.tensor(next_ids, device=device), state)
+        resume_bars([streams[index] for index in active], logits, state)
+    if drafts > 1:  # cut at max_length while still writing the header
+        streams = [streams[index] for index in draw_drafts(streams, drafts, generator)]
+    return streams

@@ -1,0 +1,131 @@
+"""Each sampler rule alone, driven by a fake model (a list of preferred characters), without torch."""
+
+import subprocess
+import sys
+
+import pytest
+
+from musicgen.model.config import SampleConfig
+from musicgen.model.vocab import END
+from musicgen.sampling.rules import RULES, HornpipeMeter, NoteBeforeEnd, RepeatOrder
+from musicgen.sampling.stream import Stream
+
+HEAD = "M:4/4\nL:1/8\nK:C\n"
+
+
+class FakeModel:
+    """Proposes characters in an order of preference; the first the tune's rules allow is written."""
+
+    def offer(self, stream: Stream, *preferences: str) -> str:
+        banned, allowed = stream.banned(), stream.allowed()
+        char = stream.choose(next(c for c in preferences if c not in banned and (allowed is None or c in allowed)))
+        if char == END:
+            stream.done = True
+        else:
+            stream.write(char)
+        return char
+
+    def play(self, stream: Stream, text: str) -> str:
+        """Offer each character of ``text`` alone first, then a note; what was written."""
+        return "".join(self.offer(stream, char, "A") for char in text)
+
+
+model = FakeModel()
+
+
+def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
+    assert set(RULES) == {"note_before_end", "repeat_order", "hornpipe_meters"}
+    assert all(getattr(SampleConfig(), name) is True for name in RULES)
+    assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
+
+
+@pytest.mark.parametrize("rules", [("note_before_end",), ()])
+def test_note_before_end_keeps_a_tune_from_ending_before_its_first_note(rules):
+    stream = Stream(HEAD, {}, rules=rules)
+    assert model.offer(stream, END, "A") == (END if not rules else "A")
+    if rules:
+        assert model.offer(stream, END, "A") == END  # a note is written: the tune may end
+
+
+def test_repeat_order_closes_an_open_repeat_before_the_end_and_numbers_endings_1_and_2():
+    stream = Stream(HEAD, {}, rules=("repeat_order",))
+    assert model.play(stream, "|:ABC") == "|:ABC"
+    assert model.offer(stream, END, "|") == "|"  # no end with the repeat open
+    assert model.offer(stream, ":", "A") == "A"  # no |: inside an open repeat
+    assert model.play(stream, "|3") == "|A"  # endings are numbered 1 or 2
+    assert model.play(stream, "|1B:|") == "|1B:|"
+    assert END not in stream.banned()
+    assert model.play(stream, "|1") == "|A"  # a first ending after :| needs a new |:
+    off = Stream(HEAD + "|:AB", {}, rules=())
+    assert off.banned() == "" and model.offer(off, END) == END
+
+
+def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
+    stream = Stream("R:hornpipe\n", {}, rules=("hornpipe_meters",))
+    assert model.offer(stream, "M") + model.offer(stream, ":") == "M:"
+    assert sorted(stream.allowed()) == ["2", "4", "C"]
+    assert model.offer(stream, "3", "4") == "4"  # 3/2 is not a hornpipe's meter to abc2midi
+    assert Stream("R:hornpipe\nM:4", {}, rules=("hornpipe_meters",)).allowed() == "/"
+    assert Stream("R:hornpipe\nM:4/4\n", {}, rules=("hornpipe_meters",)).allowed() is None
+    free = Stream("R:hornpipe\n", {}, rules=())
+    assert model.play(free, "M:3/2\n") == "M:3/2\n"
+    assert Stream("R:reel\nM:", {}, rules=("hornpipe_meters",)).allowed() is None
+
+
+@pytest.mark.parametrize(
+    "rule, body",
+    [(NoteBeforeEnd(""), "AB|c"), (RepeatOrder(""), "|:AB|1c:|"), (HornpipeMeter(), "AB")],
+)
+def test_a_rule_goes_back_to_its_snapshot_and_the_snapshot_stays_usable(rule, body):
+    class View:  # what a rule may read of its tune
+        hornpipe, in_header, forced, chars, line_start = False, False, "", [], 0
+
+    before = (rule.banned(View()), rule.snapshot())
+    for char in body:
+        rule.advance(char)
+    rule.restore(before[1])
+    assert rule.banned(View()) == before[0]
+    for char in body:
+        rule.advance(char)
+    rule.restore(before[1])
+    assert rule.banned(View()) == before[0]
+
+
+def test_the_bar_verifier_sends_a_long_bar_back_and_the_rules_with_it():
+    stream = Stream(HEAD, {}, bar_tries=2)
+    model.play(stream, "|:ABCDEFGA|")  # a full bar, then the next is marked
+    stream.bars.resume = "the decoder's"  # the decoder keeps its state where the bar began
+    model.play(stream, "A" * 9)  # nine eighths in 4/4
+    assert stream.bars.rejects("|", stream)
+    stream.bars.go_back(stream)
+    assert stream.text == HEAD + "|:ABCDEFGA|" and stream.bars.tries == 1
+    repeats = next(rule for rule in stream.rules if isinstance(rule, RepeatOrder)).repeats
+    assert repeats.state == "open" and repeats.length == len("|:ABCDEFGA|")
+    assert not stream.bars.rejects("|", Stream(HEAD + "|ABCDEFGA", {}, bar_tries=2))  # no mark: nothing to go back to
+
+
+def test_the_rules_and_stream_need_no_torch():
+    code = (
+        "import sys\n"
+        "from musicgen.sampling.stream import Stream\n"
+        "s = Stream('M:4/4\\nK:C\\n', {'T': 'x'}, bar_tries=8)\n"
+        "s.write('A'); print(s.banned() == '', s.allowed(), 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "None", "False"]
+
+
+def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monkeypatch, tiny_run):
+    import musicgen.sampling.sampler as sampler
+    from musicgen.model.lm import load_model
+
+    seen = set()
+    real = sampler.Stream
+
+    def spy(prime, fixed, bar_tries, rules):
+        seen.add(rules)
+        return real(prime, fixed, bar_tries, rules)
+
+    monkeypatch.setattr(sampler, "Stream", spy)
+    sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)
+    assert seen == {("note_before_end", "hornpipe_meters")}
