@@ -26,7 +26,7 @@ class RecurrentCore(nn.Module):
     def __init__(self, config: ModelConfig):
         super().__init__()
         self.config = config
-        self.embedding = nn.Embedding(config.vocab_size, config.embedding_size)
+        self.embedding = embedding(config.vocab_size, config.embedding_size)
         kwargs = dict(
             input_size=config.embedding_size,
             hidden_size=config.hidden_size,
@@ -143,3 +143,16 @@ def scale_state(state: State, keep: torch.Tensor) -> State:
     if isinstance(state, tuple):
         return (state[0] * factor, state[1] * factor)
     return state * factor
+
+
+def embedding(rows: int, width: int) -> nn.Embedding:
+    """``nn.Embedding(rows, width)`` with the same N(0, 1) start, not drawn on the meta device.
+
+    On the meta device (where a checkpoint's shapes are checked before a model
+    is built) ``normal_`` would load PyTorch's compiler stack, nearly a second;
+    a meta tensor has no values to draw.
+    """
+    weight = torch.empty(rows, width)
+    if not weight.is_meta:
+        nn.init.normal_(weight)
+    return nn.Embedding(rows, width, _weight=weight)

@@ -9,6 +9,7 @@ Levels are normalised to a peak of -1 dBFS without clipping.
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import wave
@@ -32,6 +33,12 @@ def soundfont_path() -> Path:
     pretty_midi = need("pretty_midi")
 
     return Path(str(pretty_midi.__file__)).parent / "TimGM6mb.sf2"
+
+
+@functools.cache
+def soundfont_bytes() -> bytes:
+    """The SoundFont's bytes, read once per process (6 MB)."""
+    return soundfont_path().read_bytes()
 
 
 def read_wav(data: bytes) -> tuple[np.ndarray, int]:
@@ -59,7 +66,7 @@ def render_soundfont(midi_path: Path) -> np.ndarray:
     """Render with midirenderer and the General MIDI SoundFont: (frames, 2) at 44.1 kHz."""
     midirenderer = need("midirenderer")
 
-    data = midirenderer.render_wave_from(soundfont_path().read_bytes(), Path(midi_path).read_bytes())
+    data = midirenderer.render_wave_from(soundfont_bytes(), Path(midi_path).read_bytes())
     samples, rate = read_wav(bytes(data))
     return resample(samples, rate)
 

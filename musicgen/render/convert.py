@@ -107,6 +107,32 @@ def _render_job(job) -> Rendered:
     return render_tune(*job)
 
 
+class RenderPool:
+    """Processes that render tunes (default: one per core), shared by every batch of a run.
+
+    Fewer than 4 tunes at a time are rendered in this process. Use it as a context manager.
+    """
+
+    def __init__(self, jobs: int | None = None):
+        self.jobs = jobs or os.cpu_count() or 1
+        self.pool = ProcessPoolExecutor(max_workers=self.jobs) if self.jobs > 1 else None
+
+    def render(self, abcs: list[str], formats: tuple[str, ...], instrument="piano", tempo_qpm=None, renderer="auto"):
+        """Render each tune (see :func:`render_tune`); yields the results in order."""
+        work = [(abc, formats, instrument, tempo_qpm, renderer) for abc in abcs]
+        if self.pool is None or len(work) < 4:
+            yield from map(_render_job, work)
+            return
+        yield from self.pool.map(_render_job, work, chunksize=4)
+
+    def __enter__(self) -> RenderPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+
 def render_tunes(
     abcs: list[str],
     formats: tuple[str, ...],
@@ -116,10 +142,5 @@ def render_tunes(
     jobs: int | None = None,
 ):
     """Render many tunes, on ``jobs`` processes (default: every core); yields in order."""
-    work = [(abc, formats, instrument, tempo_qpm, renderer) for abc in abcs]
-    jobs = jobs or os.cpu_count() or 1
-    if jobs == 1 or len(work) < 4:
-        yield from map(_render_job, work)
-        return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(_render_job, work, chunksize=4)
+    with RenderPool(jobs) as pool:
+        yield from pool.render(abcs, formats, instrument, tempo_qpm, renderer)

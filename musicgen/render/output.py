@@ -240,18 +240,19 @@ def save_tune_stream(
     """
     from tqdm import tqdm
 
-    from musicgen.render.convert import check_formats, render_tunes
+    from musicgen.render.convert import RenderPool, check_formats
 
     formats = check_formats(formats)
     make_stem = _StemMaker(max(2, len(str(total))))
     saved = Saved()
     with (
         OutputFolder(out_dir, force=force) as folder,
+        RenderPool(jobs=None if total >= 4 else 1) as pool,
         tqdm(total=total, disable=not progress, unit="tune", desc="writing") as bar,
     ):
         book = folder.open_stream("tunebook.abc")
         for tunes in batches:
-            rendered = render_tunes([t.abc for t in tunes], formats, instrument, tempo_qpm)
+            rendered = pool.render([t.abc for t in tunes], formats, instrument, tempo_qpm)
             for tune, result in zip(tunes, rendered):
                 stem = make_stem(tune.title)
                 for extension, data in result.files.items():

@@ -59,15 +59,20 @@ def mask_banned(probs: torch.Tensor, streams: list[Stream], active: list[int], v
 
     Where the banned characters are all the probability a row has (top-k of 1), they stay.
     """
-    pairs = [
-        (row, vocab.index[char])
-        for row, index in enumerate(active)
-        for char in banned_in(streams[index], vocab)
-        if char in vocab.index
-    ]
-    if not pairs:
+    ids_of: dict[str, list[int]] = {}  # banned characters -> their ids, once per distinct set
+    row_list: list[int] = []
+    id_list: list[int] = []
+    for row, index in enumerate(active):
+        banned = banned_in(streams[index], vocab)
+        if banned:
+            known = ids_of.get(banned)
+            if known is None:
+                known = ids_of[banned] = [vocab.index[char] for char in banned if char in vocab.index]
+            row_list.extend([row] * len(known))
+            id_list.extend(known)
+    if not id_list:
         return
-    rows, ids = torch.tensor(pairs, dtype=torch.long).T
+    rows, ids = torch.tensor(row_list, dtype=torch.long), torch.tensor(id_list, dtype=torch.long)
     kept = probs[rows, ids].clone()
     probs[rows, ids] = 0.0
     nothing_left = probs[rows].sum(dim=-1) == 0

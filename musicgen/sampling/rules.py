@@ -45,7 +45,7 @@ class Rule:
         return ""
 
     def allowed(self, stream: Stream) -> str | None:
-        """The only characters the tune may write next, or None for no limit."""
+        """The only characters the tune may write next, or None for no limit (asked in the header only)."""
         return None
 
     def snapshot(self) -> Any:

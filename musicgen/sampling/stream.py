@@ -103,10 +103,15 @@ class Stream:
 
     def banned(self) -> str:
         """Characters this tune may not write next (END for the end marker), by its rules."""
-        return "".join(rule.banned(self) for rule in self.rules)
+        banned = ""
+        for rule in self.rules:
+            banned += rule.banned(self)
+        return banned
 
     def allowed(self) -> str | None:
         """The only characters this tune may write next, or None for no limit, by its rules."""
+        if not self.in_header:  # every rule that limits what comes next does so in the header
+            return None
         for rule in self.rules:
             allowed = rule.allowed(self)
             if allowed is not None:
