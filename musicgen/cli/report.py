@@ -47,6 +47,9 @@ _LABELS = [
     ("repeats", "has repeat signs", "%"),
     ("bars_per_section", "bars per section", "f"),
     ("ends_cleanly", "ends with a final bar line", "%"),
+    ("dance_form", "two or more parts of 8 or 16 bars", "%"),
+    ("one_part", "one part only", "%"),
+    ("under_8_bars", "under 8 bars in all", "%"),
     ("verbatim_bars", "bars found verbatim in training", "%"),
     ("shares_4_bars", "shares 4+ bars with a training tune", "%"),
     ("copies_whole_tune", "copies a training tune whole", "%"),
@@ -55,6 +58,7 @@ _LABELS = [
     ("overlap_keys", "key overlap with reference", "f"),
     ("overlap_note_lengths", "note-length overlap", "f"),
     ("overlap_pitch_ranges", "pitch-range overlap", "f"),
+    ("overlap_forms", "form overlap with reference", "f"),
 ]
 
 
@@ -72,14 +76,21 @@ def evaluation_table(result: dict, per_tune: bool = False) -> str:
     """The summary of :func:`musicgen.evaluation.evaluate.evaluate_tunes` as aligned text."""
     summary = result["summary"]
     lines = [f"{label:<38}{_format(summary[key], kind):>10}" for key, label, kind in _LABELS if key in summary]
+    for form, share in summary.get("forms", {}).items():
+        lines.append(f"{'  form ' + form:<38}{_format(share, '%'):>10}")
+    for kind, share in summary.get("dance_form_by_type", {}).items():
+        lines.append(f"{'  R:' + kind[:18] + ' in dance form':<38}{_format(share, '%'):>10}")
     if per_tune:
         lines.append("")
-        lines.append(f"{'X':>4} {'ok':>3} {'a2m':>4} {'bars':>6} {'tonic':>6} {'verb':>6} {'run':>4}  title")
+        lines.append(
+            f"{'X':>4} {'ok':>3} {'a2m':>4} {'bars':>6} {'tonic':>6} {'verb':>6} {'run':>4} {'form':>14}  title"
+        )
         for tune in result["tunes"]:
             a2m = "-" if tune["abc2midi_errors"] is None else str(tune["abc2midi_errors"])
             lines.append(
                 f"{tune['number']:>4} {'y' if tune['converts'] else 'n':>3} {a2m:>4} "
                 f"{_format(tune['bar_consistency'], 'f'):>6} {'y' if tune['ends_on_tonic'] else 'n':>6} "
-                f"{_format(tune['verbatim_bars'], 'f'):>6} {tune['longest_shared_run']:>4}  {tune['title'][:40]}"
+                f"{_format(tune['verbatim_bars'], 'f'):>6} {tune['longest_shared_run']:>4} {tune['form'][:14]:>14}  "
+                f"{tune['title'][:40]}"
             )
     return "\n".join(lines)

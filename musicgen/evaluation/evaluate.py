@@ -17,6 +17,7 @@ from musicgen.abc.melody import MAX_BODY_CHARS, Melody
 from musicgen.abc.transpose import move_tunes
 from musicgen.abc.tunebook import Tune
 from musicgen.errors import MusicgenError
+from musicgen.evaluation.form import tune_form
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,11 @@ class TuneScore:
     sections: int = 0
     bars_per_section: float | None = None
     ends_cleanly: bool = False
+    form: str = ""  # parts and bars of each, as musicgen.evaluation.form counts them: "AABB 8+8"
+    parts: int = 0
+    bars_in_all: int = 0
+    dance_form: bool = False  # two or more parts, each of 8 or 16 bars
+    tune_type: str = ""
     verbatim_bars: float | None = None
     longest_shared_run: int = 0
     nearest: str = ""
@@ -96,6 +102,14 @@ def _structure(tune: Tune, score: TuneScore) -> None:
     score.sections = max(1, len(ends))
     score.bars_per_section = len(bar_texts(body)) / score.sections
     score.ends_cleanly = bool(re.search(r"(:\||\|\]|\|\|)[\s!\\]*$", body))
+    form = tune_form(body, tune.fields)
+    score.form, score.parts, score.bars_in_all, score.dance_form = (
+        form.describe(),
+        len(form.parts),
+        form.bars,
+        form.dance_form,
+    )
+    score.tune_type = " ".join(tune.fields.get("R", "").lower().split()) or "none"
 
 
 def abc2midi_error_count(abc: str) -> int | None:
@@ -223,11 +237,13 @@ class Population:
     keys: Counter = field(default_factory=Counter)
     note_lengths: Counter = field(default_factory=Counter)
     pitch_ranges: Counter = field(default_factory=Counter)
+    forms: Counter = field(default_factory=Counter)
 
     def add(self, tune: Tune) -> None:
         from musicgen.abc.melody import abc_to_melody
 
         self.meters[tune.fields.get("M", "none")] += 1
+        self.forms[tune_form(tune.body, tune.fields).describe()] += 1
         self.keys[tune.key.split()[0] if tune.key.split() else "none"] += 1
         try:
             melody = abc_to_melody(tune.abc)
@@ -281,7 +297,7 @@ def evaluate_tunes(
             mine.add(tune)
         for tune in reference:
             theirs.add(tune)
-        for name in ("meters", "keys", "note_lengths", "pitch_ranges"):
+        for name in ("meters", "keys", "note_lengths", "pitch_ranges", "forms"):
             summary[f"overlap_{name}"] = overlap(getattr(mine, name), getattr(theirs, name))
     return {"tunes": [asdict(s) for s in scores], "summary": summary}
 
@@ -329,4 +345,23 @@ def summarise(scores: list[TuneScore]) -> dict:
         "shares_4_bars": (sum(s.longest_shared_run >= 4 for s in verbatim) / len(verbatim)) if verbatim else None,
         "copies_whole_tune": (sum(s.nearest_distance == 0 for s in verbatim) / len(verbatim)) if verbatim else None,
         "nearest_distance": _mean(s.nearest_distance for s in verbatim) if verbatim else None,
+        **form_summary(scores),
+    }
+
+
+def form_summary(scores: list[TuneScore]) -> dict:
+    """Shares of forms: dance form (two or more parts of 8 or 16 bars), one part, under 8 bars; by tune type."""
+    count = len(scores)
+    if not count:
+        return {"dance_form": None, "one_part": None, "under_8_bars": None, "forms": {}, "dance_form_by_type": {}}
+    forms = Counter(s.form for s in scores)
+    types = Counter(s.tune_type for s in scores)
+    return {
+        "dance_form": sum(s.dance_form for s in scores) / count,
+        "one_part": sum(s.parts == 1 for s in scores) / count,
+        "under_8_bars": sum(s.bars_in_all < 8 for s in scores) / count,
+        "forms": {form: n / count for form, n in forms.most_common(8)},
+        "dance_form_by_type": {
+            kind: sum(s.dance_form for s in scores if s.tune_type == kind) / n for kind, n in types.most_common(8)
+        },
     }
