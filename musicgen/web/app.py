@@ -188,95 +188,112 @@ def create_app(
     """
     need("starlette")
     from starlette.applications import Starlette
-    from starlette.concurrency import run_in_threadpool
-    from starlette.responses import FileResponse, JSONResponse, Response
     from starlette.routing import Route
 
     from musicgen.model.lm import load_model
 
     studio = Studio(model if model is not None else load_model(), Path(out_dir), disk_limit_bytes)
-    allowed = {*LOOPBACK_NAMES, _host_name(host) or host.lower()}
-    headers = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
-
-    def bad(message: str, status: int = 400):
-        return JSONResponse({"error": message}, status_code=status, headers=headers)
-
-    def guarded(handler):
-        async def endpoint(request):
-            try:
-                check_request_origin(request.headers, allowed, request.method == "POST")
-                return await handler(request)
-            except BadRequest as error:
-                return bad(str(error), error.status)
-            except Busy as error:
-                return bad(str(error), 429)
-            except MusicgenError as error:
-                return bad(str(error))
-
-        return endpoint
-
-    def asset(name: str) -> bytes:
-        return (resources.files("musicgen.web") / name).read_bytes()
-
-    async def page(request):
-        return Response(asset("page.html"), media_type="text/html; charset=utf-8", headers=headers)
-
-    async def static(request):
-        name = request.path_params.get("name", "favicon.svg")
-        if name not in STATIC:
-            return bad("no such file", 404)
-        return Response(asset(name), media_type=STATIC[name], headers=headers)
-
-    async def settings(request):
-        from musicgen.model.lm import recommended_config
-
-        return JSONResponse(recommended_config(studio.model).to_dict(), headers=headers)
-
-    async def start(request):
-        count, options = generation_options(await read_json_body(request))
-        job = studio.submit(count, options)
-        return JSONResponse(job.to_dict(), status_code=202, headers=headers)
-
-    async def status(request):
-        job = studio.jobs.get(request.path_params["job"])
-        if job is None:
-            return bad("no such job", 404)
-        return JSONResponse(job.to_dict(), headers=headers)
-
-    async def cancel(request):
-        job = studio.cancel(request.path_params["job"])
-        if job is None:
-            return bad("no such job", 404)
-        return JSONResponse(job.to_dict(), headers=headers)
-
-    async def render(request):
-        abc = _text(await read_json_body(request), "abc", MAX_ABC_CHARS)
-        if abc is None or not abc.strip():
-            raise BadRequest(f"abc must be a tune of 1 to {MAX_ABC_CHARS:,} characters")
-        tune = await run_in_threadpool(studio.render_edit, abc)
-        return JSONResponse(tune, headers=headers)
-
-    async def files(request):
-        path = studio.served_path(request.path_params["folder"], request.path_params["name"])
-        if path is None or not path.is_file():
-            return bad("no such file", 404)
-        name = request.path_params["name"]
-        return FileResponse(path, headers=headers, filename=name if request.query_params.get("download") else None)
-
+    handlers = _Handlers(studio, {*LOOPBACK_NAMES, _host_name(host) or host.lower()})
+    guarded = handlers.guarded
     routes = [
-        Route("/", guarded(page)),
-        Route("/static/{name}", guarded(static)),
-        Route("/favicon.ico", guarded(static)),
-        Route("/api/settings", guarded(settings)),
-        Route("/api/generate", guarded(start), methods=["POST"]),
-        Route("/api/jobs/{job}", guarded(status)),
-        Route("/api/jobs/{job}/cancel", guarded(cancel), methods=["POST"]),
-        Route("/api/render", guarded(render), methods=["POST"]),
-        Route("/files/{folder}/{name}", guarded(files)),
+        Route("/", guarded(handlers.page)),
+        Route("/static/{name}", guarded(handlers.static)),
+        Route("/favicon.ico", guarded(handlers.static)),
+        Route("/api/settings", guarded(handlers.settings)),
+        Route("/api/generate", guarded(handlers.start), methods=["POST"]),
+        Route("/api/jobs/{job}", guarded(handlers.status)),
+        Route("/api/jobs/{job}/cancel", guarded(handlers.cancel), methods=["POST"]),
+        Route("/api/render", guarded(handlers.render), methods=["POST"]),
+        Route("/files/{folder}/{name}", guarded(handlers.files)),
     ]
     app = Starlette(routes=routes)
     app.state.studio = studio
     return app
+
+
+class _Handlers:
+    """The page's endpoints over one :class:`Studio`; every answer carries the same security headers."""
+
+    HEADERS = {"Content-Security-Policy": _CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+    def __init__(self, studio: Studio, allowed: set[str]):
+        self.studio, self.allowed = studio, allowed
+
+    def json(self, data, status: int = 200):
+        from starlette.responses import JSONResponse
+
+        return JSONResponse(data, status_code=status, headers=self.HEADERS)
+
+    def bad(self, message: str, status: int = 400):
+        return self.json({"error": message}, status)
+
+    def guarded(self, handler):
+        """The handler behind the Host/Origin checks, with every user error as a JSON answer."""
+
+        async def endpoint(request):
+            try:
+                check_request_origin(request.headers, self.allowed, request.method == "POST")
+                return await handler(request)
+            except BadRequest as error:
+                return self.bad(str(error), error.status)
+            except Busy as error:
+                return self.bad(str(error), 429)
+            except MusicgenError as error:
+                return self.bad(str(error))
+
+        return endpoint
+
+    @staticmethod
+    def asset(name: str) -> bytes:
+        return (resources.files("musicgen.web") / name).read_bytes()
+
+    async def page(self, request):
+        from starlette.responses import Response
+
+        return Response(self.asset("page.html"), media_type="text/html; charset=utf-8", headers=self.HEADERS)
+
+    async def static(self, request):
+        from starlette.responses import Response
+
+        name = request.path_params.get("name", "favicon.svg")
+        if name not in STATIC:
+            return self.bad("no such file", 404)
+        return Response(self.asset(name), media_type=STATIC[name], headers=self.HEADERS)
+
+    async def settings(self, request):
+        from musicgen.model.lm import recommended_config
+
+        return self.json(recommended_config(self.studio.model).to_dict())
+
+    async def start(self, request):
+        count, options = generation_options(await read_json_body(request))
+        return self.json(self.studio.submit(count, options).to_dict(), 202)
+
+    async def status(self, request):
+        job = self.studio.jobs.get(request.path_params["job"])
+        return self.bad("no such job", 404) if job is None else self.json(job.to_dict())
+
+    async def cancel(self, request):
+        job = self.studio.cancel(request.path_params["job"])
+        return self.bad("no such job", 404) if job is None else self.json(job.to_dict())
+
+    async def render(self, request):
+        from starlette.concurrency import run_in_threadpool
+
+        abc = _text(await read_json_body(request), "abc", MAX_ABC_CHARS)
+        if abc is None or not abc.strip():
+            raise BadRequest(f"abc must be a tune of 1 to {MAX_ABC_CHARS:,} characters")
+        return self.json(await run_in_threadpool(self.studio.render_edit, abc))
+
+    async def files(self, request):
+        from starlette.responses import FileResponse
+
+        path = self.studio.served_path(request.path_params["folder"], request.path_params["name"])
+        if path is None or not path.is_file():
+            return self.bad("no such file", 404)
+        name = request.path_params["name"]
+        download = name if request.query_params.get("download") else None
+        return FileResponse(path, headers=self.HEADERS, filename=download)
 
 
 def serve(
