@@ -15,7 +15,7 @@ import math
 import signal
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -34,6 +34,20 @@ from musicgen.training.data import encode_tunes, epoch_batches, pad_batch, windo
 from musicgen.training.distributed import any_rank, device_for, placement, wrap
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class _Window:
+    """Bits and characters trained on since the last validation, and when that stretch began."""
+
+    bits: float = 0.0
+    chars: float = 0.0
+    start: float = field(default_factory=time.perf_counter)
+    mark: float = field(default_factory=time.perf_counter)
+
+    def restart(self) -> None:
+        self.bits = self.chars = 0.0
+        self.start = self.mark = time.perf_counter()
 
 
 @dataclass
@@ -255,7 +269,6 @@ class Trainer:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         for name in ("model.pt", "last.pt", "curves.png") if self.place.leader else ():
             clear_cut_short_writes(self.run_dir / name)
-        lengths = [len(t) for t in self.train_tunes]
         bar = tqdm(
             total=self.config.max_steps,
             initial=self.step,
@@ -263,60 +276,15 @@ class Trainer:
             unit="step",
             dynamic_ncols=True,
         )
-        window = {"bits": 0.0, "chars": 0.0, "start": time.perf_counter(), "mark": time.perf_counter()}
-        outcome: dict[str, str] = {}
+        self.window = _Window()
+        self.outcome: dict[str, str] = {}
         stopped = "finished"
         self.stop_requested = False
         previous_handler = _catch_interrupt(self)
-
-        def after_step(bits: float, chars: float) -> bool:
-            """Validate at every multiple of eval_interval, at max_steps and at the time limit."""
-            window["bits"] += bits
-            window["chars"] += chars
-            now = time.perf_counter()
-            self.elapsed, window["mark"] = self.elapsed + now - window["mark"], now  # training time, to this step
-            out_of_time = bool(self.config.time_limit) and any_rank(
-                self.elapsed >= self.config.time_limit * 60, self.place
-            )
-            if not (self.step % self.config.eval_interval == 0 or self.step >= self.config.max_steps or out_of_time):
-                return False
-            rate = window["chars"] / max(time.perf_counter() - window["start"], 1e-9)
-            outcome["validated"] = "yes"
-            if self._validate(window["bits"] / max(window["chars"], 1), rate, save_last=False):
-                outcome["stopped"] = "early stopping"
-            elif out_of_time:
-                outcome["stopped"] = "time limit"
-            window.update(
-                bits=0.0, chars=0.0, start=time.perf_counter(), mark=time.perf_counter()
-            )  # validation is not training time
-            return "stopped" in outcome
-
         try:
-            while self.step < self.config.max_steps:
-                batches = epoch_batches(lengths, self.config.batch_size, self.config.seed, self.epoch)
-                while self.batch_index < len(batches) and self.step < self.config.max_steps:
-                    window["mark"], before = time.perf_counter(), self.step
-                    bits, chars = self._train_batch(
-                        [self.train_tunes[i] for i in batches[self.batch_index]], after_step
-                    )
-                    self.batch_index += 1
-                    self.elapsed += time.perf_counter() - window["mark"]
-                    bar.update(self.step - before)
-                    if outcome.pop("validated", None) and self.place.leader:
-                        save_checkpoint(self.run_dir / "last.pt", self._payload())
-                    if "stopped" in outcome:
-                        return self._result(outcome["stopped"])
-                    if self.stop_requested:
-                        raise KeyboardInterrupt
-                    rate = window["chars"] / max(time.perf_counter() - window["start"], 1e-9)
-                    bar.set_postfix(
-                        bpc=f"{bits / max(chars, 1):.3f}",
-                        valid=f"{self.best_bpc:.3f}",
-                        chars_s=f"{rate:,.0f}",
-                        epoch=self.epoch,
-                    )
-                if self.batch_index >= len(batches):
-                    self.epoch, self.batch_index = self.epoch + 1, 0
+            result = self._epochs(bar)
+            if result is not None:
+                return result
         except KeyboardInterrupt:
             stopped = "interrupted"
             if self.place.leader:
@@ -326,6 +294,56 @@ class Trainer:
             if previous_handler is not None:
                 signal.signal(signal.SIGINT, previous_handler)
         return self._result(stopped)
+
+    def _epochs(self, bar) -> TrainResult | None:
+        """Batches until ``max_steps``; the result where training stopped early, else None."""
+        lengths = [len(t) for t in self.train_tunes]
+        window = self.window
+        while self.step < self.config.max_steps:
+            batches = epoch_batches(lengths, self.config.batch_size, self.config.seed, self.epoch)
+            while self.batch_index < len(batches) and self.step < self.config.max_steps:
+                window.mark, before = time.perf_counter(), self.step
+                bits, chars = self._train_batch(
+                    [self.train_tunes[i] for i in batches[self.batch_index]], self._after_step
+                )
+                self.batch_index += 1
+                self.elapsed += time.perf_counter() - window.mark
+                bar.update(self.step - before)
+                if self.outcome.pop("validated", None) and self.place.leader:
+                    save_checkpoint(self.run_dir / "last.pt", self._payload())
+                if "stopped" in self.outcome:
+                    return self._result(self.outcome["stopped"])
+                if self.stop_requested:
+                    raise KeyboardInterrupt
+                rate = window.chars / max(time.perf_counter() - window.start, 1e-9)
+                bar.set_postfix(
+                    bpc=f"{bits / max(chars, 1):.3f}",
+                    valid=f"{self.best_bpc:.3f}",
+                    chars_s=f"{rate:,.0f}",
+                    epoch=self.epoch,
+                )
+            if self.batch_index >= len(batches):
+                self.epoch, self.batch_index = self.epoch + 1, 0
+        return None
+
+    def _after_step(self, bits: float, chars: float) -> bool:
+        """Validate at every multiple of eval_interval, at max_steps and at the time limit; True to stop."""
+        window = self.window
+        window.bits += bits
+        window.chars += chars
+        now = time.perf_counter()
+        self.elapsed, window.mark = self.elapsed + now - window.mark, now  # training time, to this step
+        out_of_time = bool(self.config.time_limit) and any_rank(self.elapsed >= self.config.time_limit * 60, self.place)
+        if not (self.step % self.config.eval_interval == 0 or self.step >= self.config.max_steps or out_of_time):
+            return False
+        rate = window.chars / max(time.perf_counter() - window.start, 1e-9)
+        self.outcome["validated"] = "yes"
+        if self._validate(window.bits / max(window.chars, 1), rate, save_last=False):
+            self.outcome["stopped"] = "early stopping"
+        elif out_of_time:
+            self.outcome["stopped"] = "time limit"
+        window.restart()  # validation is not training time
+        return "stopped" in self.outcome
 
     def _result(self, stopped: str) -> TrainResult:
         return TrainResult(self.run_dir, self.step, self.best_bpc, stopped)
