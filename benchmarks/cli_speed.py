@@ -26,12 +26,22 @@ HERE = Path(__file__).resolve().parents[1]
 
 def run(tree: Path, tunes: int, seed: int) -> tuple[float, str]:
     """Seconds for one generate in a fresh process from ``tree``, and its tunebook's digest."""
+    check = subprocess.run(
+        [sys.executable, "-c", "import musicgen; print(musicgen.__file__)"],
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        cwd=tempfile.gettempdir(),
+    )
+    if not check.stdout.startswith(str(tree.resolve())):
+        raise SystemExit(f"{tree}: python imports musicgen from {check.stdout.strip()}, not from this checkout")
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "tunes"
         env = {**os.environ, "PYTHONPATH": str(tree)}
         command = [sys.executable, "-m", "musicgen", "generate", "-n", str(tunes), "--seed", str(seed)]
         start = time.perf_counter()
-        subprocess.run([*command, "--out", str(out)], env=env, check=True, capture_output=True)
+        # run from the temporary folder: `python -m` puts the working folder first on the import path
+        subprocess.run([*command, "--out", str(out)], env=env, check=True, capture_output=True, cwd=folder)
         seconds = time.perf_counter() - start
         return seconds, hashlib.sha256((out / "tunebook.abc").read_bytes()).hexdigest()[:16]
 
