@@ -102,6 +102,7 @@ def generate(
     from musicgen.render.convert import check_formats
     from musicgen.render.midi import instrument_program
     from musicgen.render.output import new_run_dir, save_tune_stream
+    from musicgen.sampling.familiar import unfamiliar
     from musicgen.sampling.sampler import generate_batches, header_fields
 
     formats = check_formats(_default_formats(formats).split(",") + (["svg", "png"] if sheet else []))
@@ -114,6 +115,8 @@ def generate(
     header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
     prime = prime.replace("\\n", "\n") if prime else None
     model = load_model(model_path)
+    for note in unfamiliar(model.header_counts, header):
+        click.echo(f"note: {note}", err=True)
     if int8 is None:
         from musicgen.model.stepper import int8_available
 

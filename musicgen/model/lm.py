@@ -46,6 +46,7 @@ class CharLM(nn.Module):
         self.vocab = vocab
         self.tonics: TonicTable | None = None
         self.sampling: dict = {}
+        self.header_counts: dict = {}  # training tunes per type and meter (musicgen.sampling.familiar)
         self.provenance: dict = {}  # how it was trained: train_config, step, metrics (kept when saved again)
         self.core = RecurrentCore(config)
         self.head = nn.Linear(self.core.output_size, config.vocab_size)
@@ -80,6 +81,7 @@ class CharLM(nn.Module):
             "vocab": self.vocab.chars,
             "tonics": self.tonics.to_dict() if self.tonics else None,
             "sampling": dict(self.sampling),
+            "header_counts": self.header_counts or None,
             "model": float_weights(self.state_dict(), half),
         }
 
@@ -125,6 +127,7 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
     model = build_from_checkpoint(path, data, lambda: CharLM(ModelConfig.from_dict(data["model_config"]), vocab))
     model.tonics = tonics
     model.sampling = data.get("sampling") or {}
+    model.header_counts = _checked_counts(path, data.get("header_counts"))
     model.provenance = {key: data[key] for key in _PROVENANCE if data.get(key) is not None}
     try:
         recommended_config(model)
@@ -159,3 +162,16 @@ def export_model(source: str | Path, target: str | Path, half: bool = True, card
         save_checkpoint(Path(target), {**model.payload(half), "optimizer": None})
         return Path(target)
     return model.save_pretrained(target, half, card)
+
+
+def _checked_counts(path: Path, counts) -> dict:
+    """A checkpoint's header counts, if they are a dict of dicts of whole numbers (else a CheckpointError)."""
+    if counts is None:
+        return {}
+    valid = isinstance(counts, dict) and all(
+        isinstance(table, dict) and all(isinstance(n, int) and not isinstance(n, bool) for n in table.values())
+        for table in counts.values()
+    )
+    if not valid:
+        raise CheckpointError(f"{path}: its header counts are not tables of whole numbers")
+    return counts

@@ -30,6 +30,7 @@ from musicgen.model.core import detach_state
 from musicgen.model.device import pick_device
 from musicgen.model.lm import CharLM, bits_per_char
 from musicgen.model.vocab import Vocabulary
+from musicgen.sampling.familiar import header_counts
 from musicgen.training.data import encode_tunes, epoch_batches, pad_batch, window_counts, windows
 from musicgen.training.distributed import any_rank, device_for, placement, wrap
 
@@ -107,6 +108,7 @@ class Trainer:
         torch.manual_seed(config.seed)
         train_split, valid_split = corpus.split("train"), corpus.split("valid")
         self.tonics = TonicTable.from_tunes(train_split, config.tonic) if config.tonic else None
+        self.header_counts = header_counts(train_split)
         if config.tonic:
             train_split, valid_split = move_tunes(train_split, config.tonic), move_tunes(valid_split, config.tonic)
         texts = corpus.texts() + ([tune.text for tune in train_split + valid_split] if config.tonic else [])
@@ -164,6 +166,7 @@ class Trainer:
             "vocab": self.model.vocab.chars,
             "tonics": self.tonics.to_dict() if self.tonics else None,
             "sampling": recommended_sampling(),
+            "header_counts": self.header_counts,
             "corpus_paths": self.corpus_paths,
             "step": self.step,
             "model": self.model.state_dict(),
