@@ -41,7 +41,9 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
     from musicgen.abc.melody import abc_to_melody
 
     abc_to_melody(abc)  # raises ConversionError for what musicgen cannot read
-    text = _printable(abc)  # verovio writes control characters as &#01;, which no XML reader takes
+    text = _with_final_bar_line(
+        _printable(abc)
+    )  # verovio writes control characters as &#01;, which no XML reader takes
     try:
         child = subprocess.run(
             [sys.executable, "-m", "musicgen.render.pictures", str(scale)],
@@ -64,6 +66,20 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
     except ElementTree.ParseError as error:
         raise ConversionError(f"verovio wrote an SVG that is not well-formed ({error})") from None
     return svg
+
+
+def _with_final_bar_line(abc: str) -> str:
+    """The tune with a bar line after its last note: verovio drops a last bar that no bar line ends
+    (``CDEF|GABc`` drew 4 of its 8 notes)."""
+    lines = abc.rstrip("\n").split("\n")
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index].split("%", 1)[0].rstrip()
+        if not line or (len(line) > 1 and line[1] == ":" and line[0].isalpha()):
+            continue  # a blank, comment or field line (W:, K:...) after the music
+        if not (line.endswith("|") or line.endswith("|]") or line.endswith("::")):
+            lines[index] = line.rstrip("\\ ") + " |"
+        break
+    return "\n".join(lines) + "\n"
 
 
 def _printable(abc: str) -> str:

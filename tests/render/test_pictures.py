@@ -136,3 +136,20 @@ def test_control_characters_in_a_title_still_give_well_formed_svg_and_png():
     ElementTree.fromstring(svg)
     assert "&#1;" not in svg and "&#01;" not in svg
     assert svg_to_png(svg)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "CDEF|GABc",
+        "CDEF|GABc|",
+        "CDEF|GABc\nW:the words after",
+        "CDEF|GABc % a comment",
+        "|:CDEF|GABc:|",
+        "CDEF|GABc|]",
+    ],
+)
+def test_sheet_music_shows_every_bar_whatever_the_last_character(body):
+    svg = abc_to_svg(f"X:1\nT:t\nM:4/4\nL:1/4\nK:C\n{body}\n")
+    notes = ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
+    assert sum("note" in (group.get("class") or "").split() for group in notes) == 8
