@@ -60,6 +60,7 @@ class Melody:
         title: the tune's title.
         meter: the M: field as written.
         warnings: what was skipped on the way (stray characters and such).
+        key: the K: field as written.
     """
 
     notes: list[Note]
@@ -67,6 +68,7 @@ class Melody:
     title: str = ""
     meter: str = ""
     warnings: list[str] = field(default_factory=list)
+    key: str = ""
 
     @property
     def length(self) -> Fraction:
@@ -488,4 +490,4 @@ def _melody(tune) -> Melody:
     notes.sort(key=lambda n: (n.start, n.pitch))
     unit = parse_fraction(tune.fields.get("L") or "1/8", "L")
     tempo = parse_tempo(tune.fields["Q"], unit) if "Q" in tune.fields else 120.0
-    return Melody(notes, tempo, tune.title, tune.fields.get("M", ""), reader.warnings)
+    return Melody(notes, tempo, tune.title, tune.fields.get("M", ""), reader.warnings, tune.fields.get("K", ""))

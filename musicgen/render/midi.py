@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from pathlib import Path
 
@@ -85,6 +86,43 @@ _PUNCTUATION = str.maketrans(
 )
 
 
+_MAJOR = dict(zip(range(-7, 8), "Cb Gb Db Ab Eb Bb F C G D A E B F# C#".split()))
+_MINOR = dict(zip(range(-7, 8), "Abm Ebm Bbm Fm Cm Gm Dm Am Em Bm F#m C#m G#m D#m A#m".split()))
+#: Modes written with the minor key of their signature (the rest with the major).
+_MINOR_MODES = ("m", "min", "aeo", "dor", "phr", "loc")
+
+
+def midi_time_signature(meter: str) -> tuple[int, int] | None:
+    """(numerator, denominator) of an ABC meter for a MIDI time signature; None for a free meter or none."""
+    value = meter.strip()
+    if value in ("C", "C|"):
+        return (4, 4) if value == "C" else (2, 2)
+    match = re.fullmatch(r"(\d{1,2})/(1|2|4|8|16|32|64)", value)
+    if not match or not 1 <= int(match.group(1)) <= 64:
+        return None  # none, free meters, sums such as 2+3/8
+    return int(match.group(1)), int(match.group(2))
+
+
+def midi_key_name(key: str) -> str | None:
+    """The MIDI key signature with the same sharps or flats as an ABC key (modes by their signature:
+    ``Dmix`` is G, ``Ador`` is Em); None for ``K:none``, highland pipes or mixed accidentals."""
+    from musicgen.abc.keys import key_signature
+
+    match = re.match(r"\s*([A-Ga-g][#b]?)\s*([A-Za-z]*)", key)
+    if not match:
+        return None
+    try:
+        accidentals = [n for n in key_signature(key).values() if n]
+    except MusicgenError:
+        return None
+    if len(set(accidentals)) > 1:
+        return None  # sharps and flats together: no MIDI key has them
+    count = sum(accidentals)
+    mode = match.group(2).lower()[:3] if match.group(2).lower() != "m" else "m"
+    table = _MINOR if mode in _MINOR_MODES else _MAJOR
+    return table.get(count)
+
+
 def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | None = None, velocity: int = 80):
     """A ``mido.MidiFile`` (type 0) playing the melody on one channel."""
     import mido
@@ -114,6 +152,12 @@ def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | Non
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("track_name", name=midi_text(melody.title) or "musicgen", time=0))
     track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm), time=0))
+    meter = midi_time_signature(melody.meter)
+    if meter is not None:
+        track.append(mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1], time=0))
+    key = midi_key_name(melody.key)
+    if key is not None:
+        track.append(mido.MetaMessage("key_signature", key=key, time=0))
     track.append(mido.Message("program_change", program=program, time=0))
     now = 0
     for tick, _, message in events:

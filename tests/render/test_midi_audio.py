@@ -107,3 +107,27 @@ def test_missing_and_corrupt_midi(tmp_path):
 def test_normalise_keeps_silence_silent():
     assert not normalise(np.zeros((10, 1))).any()
     assert np.abs(normalise(np.array([[0.1], [-0.5]]))).max() == pytest.approx(10 ** (-1 / 20))
+
+
+@pytest.mark.parametrize(
+    "meter, key, signature, key_name",
+    [
+        ("6/8", "Dmix", (6, 8), "G"),
+        ("C|", "Ador", (2, 2), "Em"),
+        ("3/4", "Bb", (3, 4), "Bb"),
+        ("none", "none", None, None),
+    ],
+)
+def test_midi_carries_the_tunes_time_and_key_signature(tmp_path, meter, key, signature, key_name):
+    import mido
+
+    from musicgen.render.midi import abc_to_midi
+
+    path = abc_to_midi(f"X:1\nT:Sig\nM:{meter}\nL:1/8\nK:{key}\nABc def|\n", tmp_path / "t.mid")
+    meta = {m.type: m for m in mido.MidiFile(path).tracks[0] if m.is_meta}
+    assert meta["track_name"].name == "Sig" and "set_tempo" in meta
+    if signature is None:
+        assert "time_signature" not in meta and "key_signature" not in meta
+    else:
+        assert (meta["time_signature"].numerator, meta["time_signature"].denominator) == signature
+        assert meta["key_signature"].key == key_name
