@@ -55,6 +55,28 @@ class TuneScore:
     nearest_distance: float | None = None
 
 
+#: An ABC meter: none, C, C|, N/D, or a sum such as 2+3/8 or (2+3)/8.
+METER = re.compile(r"none|C\|?|\(?\d{1,3}(?:\+\d{1,3})*\)?/\d{1,3}", re.IGNORECASE)
+
+
+def valid_header(fields: dict[str, str]) -> bool:
+    """Whether a tune has M: and K: fields with values ABC can read (and L:, when given).
+
+    ``M:rone`` or ``L:hirten - lied`` (a song's text in the wrong field) is not a header a player can use.
+    """
+    from musicgen.abc.keys import key_signature, parse_fraction
+
+    if "M" not in fields or "K" not in fields or not METER.fullmatch(fields["M"].strip()):
+        return False
+    try:
+        key_signature(fields["K"])
+        if "L" in fields:
+            parse_fraction(fields["L"], "L")
+    except MusicgenError:
+        return False
+    return True
+
+
 def bar_texts(body: str) -> list[str]:
     """The bars of a body as written, whitespace removed, in order."""
     lines = [line for line in body.split("\n") if not re.match(r"[A-Za-z]:", line)]
@@ -133,7 +155,7 @@ def score_tune(tune: Tune, use_abc2midi: bool = True) -> TuneScore:
     from musicgen.abc.melody import abc_to_melody
 
     score = TuneScore(tune.number, tune.title)
-    score.has_headers = all(k in tune.fields for k in ("M", "K"))
+    score.has_headers = valid_header(tune.fields)
     try:
         melody = abc_to_melody(tune.abc)
         score.converts = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import subprocess
 import sys
 import unicodedata
@@ -41,9 +42,9 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
     from musicgen.abc.melody import abc_to_melody
 
     abc_to_melody(abc)  # raises ConversionError for what musicgen cannot read
-    text = _with_final_bar_line(
-        _printable(abc)
-    )  # verovio writes control characters as &#01;, which no XML reader takes
+    # verovio writes control characters as &#01; (which no XML reader takes), drops a last bar no bar line
+    # ends, and engraves M:none as a 0 time signature: the text it gets is mended for each
+    text = _no_meter_for_none(_with_final_bar_line(_printable(abc)))
     try:
         child = subprocess.run(
             [sys.executable, "-m", "musicgen.render.pictures", str(scale)],
@@ -80,6 +81,12 @@ def _with_final_bar_line(abc: str) -> str:
             lines[index] = line.rstrip("\\ ") + " |"
         break
     return "\n".join(lines) + "\n"
+
+
+def _no_meter_for_none(abc: str) -> str:
+    """``M:none`` as an empty ``M:``: verovio engraves ``none`` as a time signature of 0."""
+    abc = re.sub(r"^M:\s*none\s*$", "M:", abc, flags=re.MULTILINE | re.IGNORECASE)
+    return re.sub(r"\[M:\s*none\s*\]", "[M:]", abc, flags=re.IGNORECASE)
 
 
 def _printable(abc: str) -> str:

@@ -52,3 +52,19 @@ def test_evaluate_reports_forms_by_share_and_by_tune_type():
     assert summary["dance_form_by_type"] == {"reel": 1.0, "song": 0.0}
     assert summary["overlap_forms"] == pytest.approx(2 / 3)
     assert [tune["form"] for tune in result["tunes"]] == ["AABB 8+8", "AABB 8+8", "A 5"]
+
+
+@pytest.mark.parametrize(
+    "header, well_formed",
+    [
+        ("M:6/8\nL:1/8\nK:D", True),
+        ("M:none\nK:none", True),
+        ("M:(2+2+3)/8\nL:1/8\nK:Ador", True),
+        ("M:rone\nL:1/8\nK:D", False),  # a song's text in the meter field
+        ("M:6/8\nL:hirten - lied\nK:D", False),
+        ("L:1/8\nK:D", False),  # no meter
+    ],
+)
+def test_well_formed_needs_header_values_abc_can_read(header, well_formed):
+    tune = parse_tune(f"X:1\nT:t\n{header}\nDEF GAB|\n")
+    assert evaluate_tunes([tune], use_abc2midi=False)["tunes"][0]["has_headers"] is well_formed

@@ -153,3 +153,8 @@ def test_sheet_music_shows_every_bar_whatever_the_last_character(body):
     svg = abc_to_svg(f"X:1\nT:t\nM:4/4\nL:1/4\nK:C\n{body}\n")
     notes = ElementTree.fromstring(svg).iter("{http://www.w3.org/2000/svg}g")
     assert sum("note" in (group.get("class") or "").split() for group in notes) == 8
+
+
+def test_a_tune_without_a_meter_is_engraved_without_a_time_signature():
+    free = abc_to_svg("X:1\nT:t\nM:none\nL:1/4\nK:C\nCDEF|GABc|\n")
+    assert 'class="meterSig"' not in free and 'class="meterSig"' in abc_to_svg("X:1\nT:t\nM:4/4\nK:C\nCDEF|\n")
