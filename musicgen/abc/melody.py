@@ -204,7 +204,8 @@ class _Reader:
             self.ties[event[3]] = event
 
     def broken_rhythm(self, marks: str) -> None:
-        """``a>b``: applied when the next note comes, if both are written equally long."""
+        """``a>b``: applied when the next note comes, if both are written equally long or the first is a
+        chord (abc2midi lengthens a chord and shortens the note after it whatever their lengths)."""
         if self.last_length is None:
             self.warnings.append(f"bar {len(self.measures)}: broken rhythm after nothing")
             return
@@ -215,7 +216,8 @@ class _Reader:
         assert self.pending_broken is not None  # only called with a broken rhythm pending
         marks, previous, previous_length = self.pending_broken
         self.pending_broken = None
-        if previous_length != length * (self.tuplet[0] if self.tuplet else 1):
+        after_chord = len(previous) > 1
+        if not after_chord and previous_length != length * (self.tuplet[0] if self.tuplet else 1):
             self.warnings.append(f"bar {len(self.measures)}: broken rhythm over unequal notes ignored")
             return length
         short = Fraction(1, 2 ** len(marks))

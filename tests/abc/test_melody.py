@@ -94,6 +94,8 @@ ORACLE_TUNES = [
     "X:4\nT:Broken\nM:2/4\nL:1/16\nK:Bb\nB3c d>ef>g|a2b2 f4|=e>fg<a b4|]\n",
     "X:5\nT:Chords\nM:4/4\nL:1/4\nK:C\n[CEG]2 [DF]>[EG] | [C2E2] z2 |]\n",
     "X:6\nT:AABB\nM:4/4\nL:1/8\nK:G\ncdef|gfed:|cdef|gfed:|\n",
+    # a broken rhythm after a chord applies whatever the lengths (abc2midi; issue 23)
+    "X:7\nT:Chord broken\nM:4/4\nL:1/8\nK:C\n[C2E2]>G CD [CE]2>G CD|[C2E2]>G2 C2 E2|\n",
 ]
 
 
