@@ -368,7 +368,11 @@ def _unfold(measures: list[_Measure]) -> list[_Measure]:
             position, repeating = section_start, True
             continue
         if bar.startswith(":") or bar.endswith(":"):
-            # as abc2midi plays it: a repeat goes back to the last |: or :|, never to a double bar
+            # a repeat goes back to the last |: or :|, not to a plain double bar
+            section_start, repeating = position + 1, False
+        elif measure.ending > 1 and ("||" in bar or "]" in bar):
+            # a second ending closed by || or |] ends its part: a later :| repeats the next part only, as a
+            # musician plays |:A|1..:|2..||B:| (abc2midi 4.84 goes back to A's |: instead)
             section_start, repeating = position + 1, False
         position += 1
     return played

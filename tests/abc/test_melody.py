@@ -132,3 +132,12 @@ def test_fuzz_findings_stay_fixed():
     assert not score_tune(tune, use_abc2midi=False).converts
     with pytest.raises(ConversionError, match="out of range"):
         abc_to_melody("X:1\nT:t\nK:C\nA" + "9" * 5000 + "|\n")
+
+
+@pytest.mark.parametrize("second_ending_end", ["||", "|]", "||:"])
+def test_a_b_part_after_endings_repeats_itself_not_part_a(second_ending_end):
+    # |:A|1..:|2..||B:| is played A, A (second ending), B, B, as a musician reads it (issue 23);
+    # abc2midi 4.84 goes back to A's |: instead
+    abc = f"X:1\nM:4/4\nL:1/4\nK:C\n|:CDEF|1G4:|2A4{second_ending_end}cdef|g4:|\n"
+    names = {60: "C", 62: "D", 64: "E", 65: "F", 67: "G", 69: "A", 72: "c", 74: "d", 76: "e", 77: "f", 79: "g"}
+    assert "".join(names[n.pitch] for n in abc_to_melody(abc).notes) == "CDEFG" + "CDEFA" + "cdefg" * 2
