@@ -290,6 +290,8 @@ def _finish(draft: _Draft, source: str) -> Tune | Skipped:
         return skip("no notes in the body")
     if draft.voices:
         return skip("several voices (V:) are not supported")
+    if DETACHED_LENGTH.search(_QUOTED.sub("", body)):
+        return skip("a note length is detached from its note by a space (G 2, folk-rnn's tokens): write G2")
     if "L" not in draft.fields:
         draft.fields["L"] = default_unit_length(draft.fields.get("M", ""))
     try:
@@ -298,6 +300,12 @@ def _finish(draft: _Draft, source: str) -> Tune | Skipped:
         number = 0
     fields = {k: draft.fields[k] for k in HEADER_ORDER if k in draft.fields}
     return Tune(number=number, fields=fields, body=body, source=source)
+
+
+#: A note or rest, then spaces, then a digit: a length written apart from its note (abc2midi reports it;
+#: musicgen's reader would drop it). Not a tuplet ``(3``, an ending ``[1``/``|1`` or a ``:|2``; chord
+#: symbols and annotations (which may hold digits) are set aside first.
+DETACHED_LENGTH = re.compile(r"(?<![\[|(:])[A-Ga-gzx][,']*[ \t]+\d")
 
 
 def parse_tunebook(text: str, source: str = "") -> tuple[list[Tune], list[Skipped]]:

@@ -210,7 +210,8 @@ def evaluate(tunebook, against, novelty, train_paths, use_abc2midi, per_tune, as
 def _read_book(path: Path) -> list:
     from musicgen.abc.tunebook import parse_tunebook, read_abc_file
 
-    tunes, _ = parse_tunebook(read_abc_file(path), path.name)
+    tunes, skipped = parse_tunebook(read_abc_file(path), path.name)
     if not tunes:
-        raise MusicgenError(f"{path}: no usable tune")
+        why = f" ({len(skipped)} skipped; the first: {skipped[0].reason})" if skipped else ""
+        raise MusicgenError(f"{path}: no usable tune{why}")
     return tunes

@@ -101,3 +101,20 @@ def test_repairs_play_the_written_notes_without_abc2midi_errors(before, after, p
     assert abc2midi_errors(header + after + "\n", tmp_path) == 0
     melody = abc2midi_notes(header + after + "\n", tmp_path, chords=False)
     assert melody == abc2midi_notes(header + plain + "\n", tmp_path, chords=False)
+
+
+def test_note_lengths_detached_by_spaces_are_refused_with_the_fix(tmp_path):
+    # folk-rnn's token dialect: abc2midi reports every such tune, and a reader would drop the lengths
+    book = "X:1\nT:Tokens\nM:3/4\nL:1/8\nK:G\nG 2 A B c 2 | d 2 e 2 f 2 |\n"
+    book += 'X:2\nT:Fine\nM:3/4\nL:1/8\nK:G\n(3GAB c2 | [1 d2 :| [2 e2 |] "A 7" A>B c/2 d3/ | z2 |\n'
+    tunes, skipped = parse_tunebook(book, "book.abc")
+    assert [t.title for t in tunes] == ["Fine"]
+    assert len(skipped) == 1 and "detached from its note by a space" in skipped[0].reason and "G2" in skipped[0].reason
+    from click.testing import CliRunner
+
+    from musicgen.cli.main import main
+
+    (tmp_path / "tokens.abc").write_text(book.split("X:2")[0])
+    result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "tokens.abc"), "--no-abc2midi"])
+    assert result.exit_code == 1 and "detached from its note" in result.output
+    assert len(result.output.strip().splitlines()) == 1
