@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 
 from musicgen.abc.keys import ACCIDENTAL, STAFF_SETTINGS
-from musicgen.abc.melody import DECORATION
+from musicgen.abc.reader import DECORATION
 from musicgen.abc.tunebook import Tune
 from musicgen.errors import ConversionError
 from musicgen.limits import MAX_TUNE_CHARS

@@ -1,0 +1,309 @@
+"""The ABC reader: one tune body, character by character, into measures of timed notes.
+
+:mod:`musicgen.abc.melody` drives it and unfolds the measures into play order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from musicgen.abc.keys import (
+    ACCIDENTAL,
+    is_compound,
+    key_signature,
+    parse_fraction,
+    parse_meter,
+)
+from musicgen.abc.tunebook import default_unit_length
+from musicgen.errors import ConversionError
+
+_STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)(\d*)(/*)(\d*)")
+_REST = re.compile(r"([zxZX])(\d*)(/*)(\d*)")
+_BAR = re.compile(r":*\|[\]|:]*|:*\[\|:*|::+")
+_ENDING = re.compile(r"\[?([1-9])(?:[,-][1-9])*")
+_DECORATION_CHARS = set("~.HLMOPSTuvJR")
+#: The longest note or tune (in whole notes) a tune may ask for.
+MAX_NOTE_LENGTH = Fraction(64)
+MAX_TUNE_LENGTH = Fraction(20000)
+#: The longest tune body read, in characters (the corpus's longest is about 2,300):
+#: it keeps every tune's conversion and scoring well under a second.
+MAX_BODY_CHARS = 10_000
+_DEFAULT_TUPLET_Q = {2: 3, 3: 2, 4: 3, 6: 2, 8: 3}
+
+
+@dataclass
+class Measure:
+    events: list[list] = field(default_factory=list)  # [offset, length, pitch], mutable for ties
+    length: Fraction = Fraction(0)
+    bar: str = ""  # the bar line that ends it
+    ending: int = 0  # 1 or 2+ inside a numbered ending
+
+
+def note_length(numerator: str, slashes: str, denominator: str) -> Fraction:
+    if len(numerator) > 6 or len(denominator) > 6 or len(slashes) > 16:
+        raise ConversionError(f"note length {numerator}{slashes}{denominator} is out of range")
+    value = Fraction(int(numerator)) if numerator else Fraction(1)
+    if slashes:
+        if denominator and int(denominator) == 0:
+            raise ConversionError(f"note length {numerator}/{denominator} divides by zero")
+        value /= int(denominator) if denominator else 2 ** len(slashes)
+    return value
+
+
+class Reader:
+    """Walks a tune body in written order, building measures."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.unit = parse_fraction(fields.get("L") or default_unit_length(fields.get("M", "")), "L")
+        self.meter = fields.get("M", "")
+        self.bar_length = parse_meter(self.meter)
+        self.key = key_signature(fields.get("K", ""))
+        self.parts: dict[str, list[Measure]] = {}
+        self.order: list[str] = []
+        self.warnings: list[str] = []
+        self._start_part("")
+        self.bar_accidentals: dict[str, int] = {}
+        self.ties: dict[tuple[str, int], list] = {}
+        self.pending_broken: tuple | None = None
+        self.tuplet: tuple[Fraction, int] | None = None
+        self.ending = 0
+        self.last: list[list] = []
+        self.last_length: Fraction | None = None
+
+    # -- structure ---------------------------------------------------------------
+    def _start_part(self, label: str) -> None:
+        self.measures: list[Measure] = []
+        self.parts.setdefault(label, self.measures)
+        self.measures = self.parts[label]
+        self.order.append(label)
+        self.measures.append(Measure())
+
+    @property
+    def measure(self) -> Measure:
+        return self.measures[-1]
+
+    def _end_measure(self, bar: str) -> None:
+        self.measure.bar = bar
+        if self.ending == 1 and bar.startswith(":"):
+            self.ending = 0
+        elif self.ending > 1 and (bar.startswith(":") or "||" in bar or "]" in bar or bar.endswith(":")):
+            self.ending = 0
+        self.measures.append(Measure(ending=self.ending))
+        self.bar_accidentals = {}
+
+    def _set_ending(self, number: int) -> None:
+        self.ending = number
+        self.measure.ending = number
+
+    # -- fields --------------------------------------------------------------------
+    def field(self, letter: str, value: str) -> None:
+        if letter == "K":
+            self.key = key_signature(value)
+        elif letter == "L":
+            self.unit = parse_fraction(value, "L")
+        elif letter == "M":
+            self.meter, self.bar_length = value, parse_meter(value)
+        elif letter == "P":
+            self._start_part(value.strip()[:1])
+
+    # -- notes -----------------------------------------------------------------------
+    def _pitch(self, accidental: str | None, letter: str, octaves: str) -> tuple[int, tuple[str, int]]:
+        octave = (1 if letter.islower() else 0) + octaves.count("'") - octaves.count(",")
+        place = (letter.upper(), octave)
+        # an accidental holds for that letter in every octave to the end of the bar, as in abc2midi
+        if accidental:
+            self.bar_accidentals[letter.upper()] = ACCIDENTAL[accidental]
+        shift = self.bar_accidentals.get(letter.upper(), self.key[letter.upper()])
+        tied = self.ties.get(place)
+        if tied is not None and not accidental:
+            return tied[2], place
+        return 60 + 12 * octave + _STEP[letter.upper()] + shift, place
+
+    def _scale(self) -> Fraction:
+        factor = Fraction(1)
+        if self.tuplet is not None:
+            ratio, remaining = self.tuplet
+            factor *= ratio
+            self.tuplet = (ratio, remaining - 1) if remaining > 1 else None
+        return factor
+
+    def _place(self, notes: list[tuple[int, tuple[str, int]]], length: Fraction) -> None:
+        """Put a note, chord (several pitches) or rest (none) at the cursor."""
+        if length > MAX_NOTE_LENGTH:
+            raise ConversionError(f"bar {len(self.measures)}: a note of {length} whole notes is too long")
+        measure, placed = self.measure, []
+        for pitch, place in notes:
+            tied = self.ties.get(place)
+            if tied is not None and tied[2] == pitch:
+                tied[1] += length  # a tie lengthens the earlier note
+                placed.append(tied)
+                continue
+            event = [measure.length, length, pitch, place]
+            measure.events.append(event)
+            placed.append(event)
+        self.ties = {}  # a tie reaches only the next note or chord
+        measure.length += length
+        self.last, self.last_length = placed, length
+
+    def note_or_chord(self, pitches: list[tuple[int, tuple[str, int]]], length: Fraction) -> None:
+        if self.pending_broken is not None:
+            length = self._apply_broken(length)
+        self._place(pitches, length * self._scale())
+
+    def tie(self) -> None:
+        for event in self.last:
+            self.ties[event[3]] = event
+
+    def broken_rhythm(self, marks: str) -> None:
+        """``a>b``: applied when the next note comes, if both are written equally long or the first is a
+        chord (abc2midi lengthens a chord and shortens the note after it whatever their lengths)."""
+        if self.last_length is None:
+            self.warnings.append(f"bar {len(self.measures)}: broken rhythm after nothing")
+            return
+        self.pending_broken = (marks, self.last, self.last_length)
+
+    def _apply_broken(self, length: Fraction) -> Fraction:
+        """Lengthen or shorten the previous note and return this one's length."""
+        assert self.pending_broken is not None  # only called with a broken rhythm pending
+        marks, previous, previous_length = self.pending_broken
+        self.pending_broken = None
+        after_chord = len(previous) > 1
+        if not after_chord and previous_length != length * (self.tuplet[0] if self.tuplet else 1):
+            self.warnings.append(f"bar {len(self.measures)}: broken rhythm over unequal notes ignored")
+            return length
+        short = Fraction(1, 2 ** len(marks))
+        first, second = (2 - short, short) if marks[0] == ">" else (short, 2 - short)
+        change = previous_length * first - previous_length
+        self.measure.length += change
+        for event in previous:
+            event[1] += change
+        return length * second
+
+    def start_tuplet(self, p: int, q: int | None, r: int | None) -> None:
+        if p < 2 or p > 9:
+            self.warnings.append(f"bar {len(self.measures)}: tuplet ({p} ignored")
+            return
+        q = q or _DEFAULT_TUPLET_Q.get(p, 3 if is_compound(self.meter) else 2)
+        self.tuplet = (Fraction(q, p), r or p)
+
+
+def _skip_to(body: str, index: int, closer: str) -> int:
+    end = body.find(closer, index + 1)
+    return len(body) if end < 0 else end + 1
+
+
+def _read_chord(reader: Reader, body: str, index: int) -> int:
+    """Read ``[CEG]2`` starting at the ``[``; returns the index after it."""
+    pitches, first_length, i = [], None, index + 1
+    while i < len(body) and body[i] != "]":
+        match = _NOTE.match(body, i)
+        if match:
+            pitches.append(reader._pitch(match.group(1), match.group(2), match.group(3)))
+            if first_length is None:
+                first_length = note_length(match.group(4), match.group(5), match.group(6))
+            i = match.end()
+        elif body[i] in "!+" and (decoration := DECORATION.match(body, i)):
+            i = decoration.end()
+        elif body[i] == '"':
+            i = _skip_to(body, i, '"')
+        else:
+            i += 1  # ties, decorations and spaces inside a chord
+    tied_inside = "-" in body[index:i]
+    multiplier = _REST_LENGTH.match(body, i + 1)
+    factor = note_length(*multiplier.groups()) if multiplier and multiplier.group() else Fraction(1)
+    i = multiplier.end() if multiplier else i + 1
+    if pitches:
+        reader.note_or_chord(pitches, reader.unit * (first_length or 1) * factor)
+        if tied_inside:
+            reader.tie()
+    return i
+
+
+#: A decoration such as ``!trill!`` or ``+fermata+``; a lone ``!`` is an old line break.
+DECORATION = re.compile(r"!([^!\s|]*)!|\+([^+\s|]*)\+")
+_REST_LENGTH = re.compile(r"(\d*)(/*)(\d*)")
+_INLINE_FIELD = re.compile(r"\[([KLMPQIVNRTmrw]):([^\]\n]*)\]")
+_TUPLET = re.compile(r"\((\d)(?::(\d*))?(?::(\d*))?")
+
+
+def read_line(reader: Reader, line: str) -> None:
+    """Read one line of music."""
+    i = 0
+    while i < len(line):
+        i = _read_at(reader, line, i)
+
+
+def _read_at(reader: Reader, line: str, i: int) -> int:
+    """Read what starts at ``i`` (a bar line, a bracket, a note, a rest or a sign); the index after it."""
+    char = line[i]
+    match = _BAR.match(line, i) if char in "|:[" else None
+    if match and (char != "[" or line.startswith("[|", i)):
+        reader._end_measure(match.group())
+        i = match.end()
+        ending = _ENDING.match(line, i)
+        if ending and not line.startswith("[", i) or (ending and line[i : i + 1] == "["):
+            reader._set_ending(int(ending.group(1)))
+            i = ending.end()
+        return i
+    if char == "[":
+        return _read_bracket(reader, line, i)
+    note = _NOTE.match(line, i)
+    if note:
+        pitch = reader._pitch(note.group(1), note.group(2), note.group(3))
+        reader.note_or_chord([pitch], reader.unit * note_length(*note.groups()[3:]))
+        return note.end()
+    rest = _REST.match(line, i)
+    if rest:
+        count = note_length(*rest.groups()[1:])
+        whole_bars = rest.group(1) in "ZX"
+        reader.note_or_chord([], ((reader.bar_length or reader.unit) if whole_bars else reader.unit) * count)
+        return rest.end()
+    return _read_sign(reader, line, i)
+
+
+def _read_bracket(reader: Reader, line: str, i: int) -> int:
+    """An inline field ``[K:D]``, an ending ``[2`` or a chord ``[CEG]``."""
+    field_match = _INLINE_FIELD.match(line, i)
+    if field_match:
+        reader.field(field_match.group(1), field_match.group(2))
+        return field_match.end()
+    ending = _ENDING.match(line, i)
+    if ending and ending.group().startswith("["):
+        reader._set_ending(int(ending.group(1)))
+        return ending.end()
+    return _read_chord(reader, line, i)
+
+
+def _read_sign(reader: Reader, line: str, i: int) -> int:
+    """Broken rhythm, a tuplet, a tie, or what takes no time (text, decorations, grace notes, overlays)."""
+    char = line[i]
+    if char in "<>":
+        marks = re.match(r"<+|>+", line[i:]).group()  # type: ignore[union-attr]  # char is < or >
+        reader.broken_rhythm(marks)
+        return i + len(marks)
+    if char == "(":
+        tuplet = _TUPLET.match(line, i)
+        if not tuplet:
+            return i + 1
+        _, q, r = (int(g) if g else None for g in tuplet.groups())
+        reader.start_tuplet(int(tuplet.group(1)), q, r)
+        return tuplet.end()
+    if char == "-":
+        reader.tie()
+        return i + 1
+    if char == '"':
+        return _skip_to(line, i, '"')
+    if char in "!+":
+        decoration = DECORATION.match(line, i)
+        return decoration.end() if decoration else i + 1  # a lone "!" is an old line break
+    if char == "{":
+        return _skip_to(line, i, "}")
+    if char == "&":
+        next_bar = line.find("|", i)
+        return len(line) if next_bar < 0 else next_bar  # overlaid voices are not played
+    if not (char in _DECORATION_CHARS or char in " \t\\)`y$*;"):
+        reader.warnings.append(f"bar {len(reader.measures)}: skipped {char!r}")
+    return i + 1
