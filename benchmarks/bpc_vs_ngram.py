@@ -69,7 +69,7 @@ class NGram:
 
 def model_bits_per_char(model, texts: list[str]) -> float:
     from musicgen.training.data import encode_tunes
-    from musicgen.training.loop import evaluate_bpc
+    from musicgen.training.measures import evaluate_bpc
 
     return evaluate_bpc(model, encode_tunes(texts, model.vocab), batch_size=64, seq_len=256)
 

@@ -35,7 +35,7 @@ from musicgen.model.config import ModelConfig, TrainConfig
 from musicgen.model.lm import CharLM
 from musicgen.model.vocab import END, START, Vocabulary
 from musicgen.training.data import encode_tunes
-from musicgen.training.loop import evaluate_bpc
+from musicgen.training.measures import evaluate_bpc
 
 
 def musicgen_recipe(target: float, minutes: float, eval_every: int, out: Path, precision: str = "fp32") -> float | None:

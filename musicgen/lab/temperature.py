@@ -27,7 +27,7 @@ def run(
     from musicgen.model.lm import load_model
     from musicgen.sampling.sampler import generate
     from musicgen.training.data import encode_tunes
-    from musicgen.training.loop import evaluate_bpc
+    from musicgen.training.measures import evaluate_bpc
 
     model = load_model(model_path)
     if novelty_tunes is None:

@@ -10,7 +10,8 @@ from musicgen.abc.corpus import load_corpus
 from musicgen.errors import MusicgenError
 from musicgen.model.checkpoint import load_checkpoint
 from musicgen.model.config import ModelConfig, TrainConfig
-from musicgen.training.loop import Trainer, learning_rate_factor
+from musicgen.training.loop import Trainer
+from musicgen.training.measures import learning_rate_factor
 
 SMALL = ModelConfig(vocab_size=1, hidden_size=32, num_layers=1, embedding_size=8, dropout=0.1)
 
