@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from musicgen.abc.melody import read_bar
 from musicgen.errors import ConversionError
 
 #: What is not music between bar lines: quoted text (chords, annotations), decorations, inline fields, comments.
@@ -152,8 +153,6 @@ def tune_form(body: str, fields: dict[str, str] | None = None) -> Form:
     fields = fields or {}
 
     def measure(music: str) -> tuple[Fraction, Fraction | None]:
-        from musicgen.abc.melody import read_bar
-
         try:
             length, bar_length, _ = read_bar(fields, music)
         except ConversionError:

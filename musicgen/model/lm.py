@@ -11,10 +11,10 @@ from torch.nn import functional as F
 
 from musicgen.abc.transpose import TonicTable
 from musicgen.errors import CheckpointError, SamplingError
-from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, save_checkpoint
+from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path
 from musicgen.model.config import ModelConfig, SampleConfig
 from musicgen.model.core import RecurrentCore, State
-from musicgen.model.persistence import float_weights, load_model_data, save_pretrained
+from musicgen.model.persistence import Saves, float_weights, load_model_data
 from musicgen.model.vocab import Vocabulary
 
 #: The bundled music model: a saved folder inside the package.
@@ -23,7 +23,7 @@ BUNDLED_MUSIC_MODEL = "music"
 _PROVENANCE = ("train_config", "step", "metrics")
 
 
-class CharLM(nn.Module):
+class CharLM(Saves, nn.Module):
     """Predicts the next character of ABC text.
 
     Attributes:
@@ -58,14 +58,6 @@ class CharLM(nn.Module):
         """Next-character logits (B, T, V) for ids (B, T), and the final state."""
         features, state = self.core(ids, state)
         return self.head(features), state
-
-    def save_pretrained(self, folder: Path | str, half: bool = False, card: str | None = None) -> Path:
-        """Write the model as a folder (see :mod:`musicgen.model.persistence`); ``half``: float16 weights.
-
-        Raises:
-            CheckpointError: the folder cannot be written or holds something else.
-        """
-        return save_pretrained(folder, self.payload(half), card)
 
     @classmethod
     def from_pretrained(cls, path: Path | str | None = None, device: str = "cpu") -> CharLM:
@@ -157,11 +149,7 @@ def export_model(source: str | Path, target: str | Path, half: bool = True, card
     Raises:
         CheckpointError: the source is not a readable music model, or the target cannot be written.
     """
-    model = load_model(source)  # the weights must fit the model before they are shared
-    if Path(target).suffix == ".pt":
-        save_checkpoint(Path(target), {**model.payload(half), "optimizer": None})
-        return Path(target)
-    return model.save_pretrained(target, half, card)
+    return load_model(source).save(target, half, card)  # loaded first: the weights must fit the model
 
 
 def _checked_counts(path: Path, counts) -> dict:

@@ -29,7 +29,7 @@ import torch
 from musicgen.errors import CheckpointError, MusicgenError
 from musicgen.files import current_umask
 from musicgen.limits import MAX_CHECKPOINT_BYTES, check_regular_file, read_bounded
-from musicgen.model.checkpoint import check_parts, load_checkpoint, weights_digest
+from musicgen.model.checkpoint import check_parts, load_checkpoint, save_checkpoint, weights_digest
 
 FORMAT = "musicgen-pretrained"
 VERSION = 1
@@ -191,6 +191,33 @@ def load_model_data(path: Path | str, task: str, what: str) -> dict[str, Any]:
     if data.get("task", "lm") != task:
         raise CheckpointError(f"{path}: a {data.get('task', 'lm')} checkpoint, not a {what}")
     return data
+
+
+class Saves:
+    """``save`` and ``save_pretrained`` for a model kind, from its :meth:`payload` (one way for all three kinds)."""
+
+    def payload(self, half: bool = False) -> dict[str, Any]:
+        """The model's parts, shaped as a checkpoint (weights under ``"model"``); ``half``: float16 weights."""
+        raise NotImplementedError
+
+    def save_pretrained(self, folder: Path | str, half: bool = False, card: str | None = None) -> Path:
+        """Write the model as a saved folder; ``card``: its README.md.
+
+        Raises:
+            CheckpointError: the folder cannot be written or holds something else.
+        """
+        return save_pretrained(folder, self.payload(half), card)
+
+    def save(self, path: Path | str, half: bool = False, card: str | None = None) -> Path:
+        """Write the model: a ``.pt`` path gets one checkpoint file (no card), any other a saved folder.
+
+        Raises:
+            CheckpointError: the file or folder cannot be written.
+        """
+        if Path(path).suffix == ".pt":
+            save_checkpoint(Path(path), self.payload(half))
+            return Path(path)
+        return self.save_pretrained(path, half, card)
 
 
 def float_weights(state_dict: dict[str, torch.Tensor], half: bool) -> dict[str, torch.Tensor]:

@@ -37,6 +37,9 @@ class Rule:
     #: The :class:`~musicgen.model.config.SampleConfig` field that switches the rule.
     name = ""
 
+    def __init__(self, body: str | None = None):
+        """Start on the prime's body (None: the prime has not reached ``K:``)."""
+
     def advance(self, char: str) -> None:
         """Follow one character written in the tune's body."""
 
@@ -163,8 +166,8 @@ class RepeatOrder(Rule):
 
     name = "repeat_order"
 
-    def __init__(self, body: str = ""):
-        self.repeats = Repeats(body)
+    def __init__(self, body: str | None = None):
+        self.repeats = Repeats(body or "")
 
     def advance(self, char: str) -> None:
         self.repeats.follow(char)
@@ -202,13 +205,4 @@ RULES: dict[str, type[Rule]] = {rule.name: rule for rule in (NoteBeforeEnd, Repe
 
 def make_rules(names: tuple[str, ...], body: str | None) -> list[Rule]:
     """The rules switched on, each started on the prime's body (None: the prime has not reached ``K:``)."""
-    made: list[Rule] = []
-    for name in names:
-        rule = RULES[name]
-        if rule is NoteBeforeEnd:
-            made.append(NoteBeforeEnd(body))
-        elif rule is RepeatOrder:
-            made.append(RepeatOrder(body or ""))
-        else:
-            made.append(rule())
-    return made
+    return [RULES[name](body) for name in names]

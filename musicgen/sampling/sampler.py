@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -311,8 +311,8 @@ def sampling_config(model: CharLM, config: SampleConfig | None, settings: dict) 
     Raises:
         SamplingError: a setting that is not a :class:`SampleConfig` field, or a bad value.
     """
-    names = {f.name for f in fields(SampleConfig)}
-    unknown = sorted(set(settings) - names)
+    names = SampleConfig.field_names()
+    unknown = sorted(set(settings) - set(names))
     if unknown:
         raise SamplingError(f"unknown sampling setting {unknown[0]!r}; the settings are {', '.join(sorted(names))}")
     base = config if config is not None else recommended_config(model)

@@ -309,10 +309,7 @@ def serve(
         MusicgenError: the web extra (starlette, uvicorn) is not installed,
             or the model cannot be loaded.
     """
-    try:
-        import uvicorn
-    except ImportError:
-        raise MusicgenError("musicgen serve needs the web extra: pip install 'musicgen[web]'") from None
+    uvicorn = need("uvicorn")
     from musicgen.model.lm import load_model
 
     app = create_app(load_model(model_path), out_dir, host, disk_limit_bytes)

@@ -9,9 +9,9 @@ import torch
 from torch import nn
 
 from musicgen.errors import CheckpointError
-from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, save_checkpoint
+from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path
 from musicgen.model.core import pad_sequences
-from musicgen.model.persistence import load_model_data, save_pretrained
+from musicgen.model.persistence import Saves, float_weights, load_model_data
 from musicgen.tasks.text import WordVocab, subword_ids, tokenize_words
 
 TASK = "sentiment"
@@ -35,7 +35,7 @@ class Explanation:
         return f"{self.probability:.3f} {label}: " + " ".join(parts)
 
 
-class SentimentModel:
+class SentimentModel(Saves):
     """A classifier network, the vocabulary it reads and how it was made.
 
     Attributes:
@@ -103,22 +103,6 @@ class SentimentModel:
         words = words or ["<empty>"]
         return Explanation(sentence, probability, words, shares[: len(words)], [w in self.vocab for w in words])
 
-    def save(self, path: Path | str, half: bool = False) -> None:
-        """Write the model: a ``.pt`` path gets one checkpoint file, any other a saved folder (atomically).
-
-        Args:
-            half: store the weights as float16 (half the size; they are read
-                back into float32).
-        """
-        if Path(path).suffix == ".pt":
-            save_checkpoint(Path(path), self.payload(half))
-        else:
-            self.save_pretrained(path, half)
-
-    def save_pretrained(self, folder: Path | str, half: bool = False, card: str | None = None) -> Path:
-        """Write the model as a folder (see :mod:`musicgen.model.persistence`); ``card``: its README.md."""
-        return save_pretrained(folder, self.payload(half), card)
-
     @classmethod
     def from_pretrained(cls, path: Path | str | None = None):
         """:func:`load_sentiment_model`: a saved folder or a ``.pt`` checkpoint; None loads the bundled model."""
@@ -126,14 +110,13 @@ class SentimentModel:
 
     def payload(self, half: bool = False) -> dict:
         """The model's parts, shaped as a checkpoint (weights under ``"model"``)."""
-        dtype = torch.float16 if half else None
         return {
             "task": TASK,
             "model_config": self.config.to_dict(),
             "train_config": self.train_config.to_dict() if self.train_config else {},
             "vocab": self.vocab.words,
             "metrics": self.metrics,
-            "model": {k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items()},
+            "model": float_weights(self.net.state_dict(), half),
         }
 
     def __repr__(self) -> str:

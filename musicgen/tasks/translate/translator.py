@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 
 from musicgen.errors import CheckpointError
-from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path, save_checkpoint
+from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path
 from musicgen.model.core import pad_sequences
-from musicgen.model.persistence import load_model_data, save_pretrained
+from musicgen.model.persistence import Saves, float_weights, load_model_data
 from musicgen.tasks.text import WordVocab
 from musicgen.tasks.translate.data import detokenize, tokenize
 from musicgen.tasks.translate.decode import Hypothesis, beam_decode, greedy_decode
@@ -41,7 +41,7 @@ class Translation:
     truncated: bool = False
 
 
-class TranslationModel:
+class TranslationModel(Saves):
     """The network, both vocabularies and both languages.
 
     Attributes:
@@ -131,22 +131,6 @@ class TranslationModel:
                 results[i] = Translation(sentences[i], text, words, target, attention, truncated)
         return [result for result in results if result is not None]  # every sentence has its translation
 
-    def save(self, path: Path | str, half: bool = False) -> None:
-        """Write the model: a ``.pt`` path gets one checkpoint file, any other a saved folder (atomically).
-
-        Args:
-            half: store the weights as float16 (half the size; they are read
-                back into float32).
-        """
-        if Path(path).suffix == ".pt":
-            save_checkpoint(Path(path), self.payload(half))
-        else:
-            self.save_pretrained(path, half)
-
-    def save_pretrained(self, folder: Path | str, half: bool = False, card: str | None = None) -> Path:
-        """Write the model as a folder (see :mod:`musicgen.model.persistence`); ``card``: its README.md."""
-        return save_pretrained(folder, self.payload(half), card)
-
     @classmethod
     def from_pretrained(cls, path: Path | str | None = None):
         """:func:`load_translation_model`: a saved folder or a ``.pt`` checkpoint; None loads the bundled model."""
@@ -154,7 +138,6 @@ class TranslationModel:
 
     def payload(self, half: bool = False) -> dict:
         """The model's parts, shaped as a checkpoint (weights under ``"model"``)."""
-        dtype = torch.float16 if half else None
         return {
             "task": TASK,
             "model_config": self.net.config.to_dict(),
@@ -162,9 +145,8 @@ class TranslationModel:
             "vocab": {"source": self.source_vocab.words, "target": self.target_vocab.words},
             "languages": [self.source_language, self.target_language],
             "metrics": self.metrics,
-            "model": {
-                k: v.detach().cpu().to(dtype or v.dtype) for k, v in self.net.state_dict().items() if k != TIED
-            },  # the output layer is the target embedding: stored once
+            # the output layer is the target embedding: stored once
+            "model": float_weights({k: v for k, v in self.net.state_dict().items() if k != TIED}, half),
         }
 
     def __repr__(self) -> str:
