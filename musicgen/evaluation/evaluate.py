@@ -265,7 +265,10 @@ class Population:
         from musicgen.abc.melody import abc_to_melody
 
         self.meters[tune.fields.get("M", "none")] += 1
-        self.forms[tune_form(tune.body, tune.fields).describe()] += 1
+        # a body too long to score is left unread here too (as by score_tune): bounded time per tune
+        self.forms[
+            tune_form(tune.body, tune.fields).describe() if len(tune.body) <= MAX_BODY_CHARS else "too long"
+        ] += 1
         self.keys[tune.key.split()[0] if tune.key.split() else "none"] += 1
         try:
             melody = abc_to_melody(tune.abc)
