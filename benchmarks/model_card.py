@@ -3,9 +3,11 @@
 1. Scores the test split of the default corpus (real tunes the model never
    saw) with `musicgen evaluate`'s metrics, novelty measured against the
    train split, as the bar to meet.
-2. Samples --tunes tunes at the CLI's default temperature and weights (int8
-   where available; --float32 for the model exactly) and a fixed seed and scores them
-   the same way, with the population compared to the test split.
+2. Samples --tunes tunes at the CLI's default temperature, weights (int8
+   where available; --float32 for the model exactly) and form (a plain
+   `musicgen generate` asks for --form AABB --part-bars 8; `--form any` asks for
+   none) and a fixed seed and scores them the same way, with the population
+   compared to the test split.
 3. For each (key, meter) pair, samples --tunes-per-pair tunes conditioned on
    them and reports the share that come out in that key and meter, and their
    figures.
@@ -15,7 +17,8 @@
 5. Times a plain `musicgen generate` in a fresh process.
 
     python benchmarks/model_card.py [--model PATH] [--tunes 200] [--seed 1]
-        [--tunes-per-pair 50] [--header-drafts 16] [--end-drafts N] [--pairs-only]
+        [--tunes-per-pair 50] [--header-drafts 16] [--end-drafts N] [--pairs-only] [--no-pairs]
+        [--form AABB|any] [--no-rules]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import sys
 import tempfile
 import time
 
+from musicgen.abc.codes import form_option
 from musicgen.abc.corpus import load_corpus
 from musicgen.evaluation.evaluate import (
     NoveltyIndex,
@@ -35,6 +39,7 @@ from musicgen.evaluation.evaluate import (
 )
 from musicgen.model.lm import load_model
 from musicgen.model.stepper import int8_available
+from musicgen.sampling.rules import RULES
 from musicgen.sampling.sampler import generate, header_fields
 
 KEYS = [
@@ -45,6 +50,8 @@ KEYS = [
     "ends_on_tonic",
     "in_scale",
     "repeats",
+    "bars_repeated",
+    "dance_form",
     "verbatim_bars",
     "shares_4_bars",
     "copies_whole_tune",
@@ -93,12 +100,16 @@ def main() -> None:
         help="times a bar that does not fill its meter is redrawn (the CLI's default)",
     )
     parser.add_argument("--pairs-only", action="store_true", help="only the key/meter pairs")
+    parser.add_argument("--no-pairs", action="store_true", help="leave out the key/meter pairs")
+    parser.add_argument("--form", default=None, help="as generate's --form [default: the CLI's, AABB of 8 bars]")
+    parser.add_argument("--no-rules", action="store_true", help="switch off every sampler rule")
     args = parser.parse_args()
     int8 = not args.float32 and int8_available()
     model = load_model(args.model)
     if not args.pairs_only:
         print_unconditioned(args, model, int8)
-    print_pairs(args, model, int8)
+    if not args.no_pairs:
+        print_pairs(args, model, int8)
     if not args.pairs_only:
         print_cli_time(args)
 
@@ -112,6 +123,8 @@ def print_unconditioned(args, model, int8: bool) -> None:
     if not args.skip_held_out:
         print(row(f"held-out real ({len(held_out)})", evaluate_tunes(held_out, held_out, index)["summary"]), flush=True)
     started = time.perf_counter()
+    form = form_option(args.form, None, kind_given=False)
+    rules = {name: False for name in RULES} if args.no_rules else {}
     sampled = generate(
         model,
         n=args.tunes,
@@ -120,6 +133,8 @@ def print_unconditioned(args, model, int8: bool) -> None:
         int8=int8,
         end_drafts=args.end_drafts,
         bar_tries=args.bar_tries,
+        header=header_fields(form=form),
+        **rules,
     )
     seconds = time.perf_counter() - started
     parsed = tunes_of(sampled)
@@ -129,7 +144,9 @@ def print_unconditioned(args, model, int8: bool) -> None:
         if summary.get(key) is not None:
             summary[key] *= readable  # unreadable tunes count as failures
     weights = "int8" if int8 else "float32"
-    print(row(f"generated ({len(sampled)}, seed {args.seed}, T {args.temperature}, {weights})", summary), flush=True)
+    asked = f"N:{form.strip()}" if form else "no form"
+    name = f"generated ({len(sampled)}, seed {args.seed}, T {args.temperature}, {weights}, {asked})"
+    print(row(name, summary), flush=True)
     print(f"\n{len(sampled)} tunes sampled in {seconds:.1f} s; {sum(t.complete for t in sampled)} ended by the model")
     print_novelty_in_any_key(corpus, held_out, parsed)
 

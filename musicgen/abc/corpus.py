@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from musicgen.abc.codes import style_of, with_codes
 from musicgen.abc.tunebook import Skipped, Tune, parse_tunebook, read_abc_file
 from musicgen.errors import CorpusError
 from musicgen.extras import need
@@ -47,10 +48,21 @@ class Corpus:
             raise ValueError(f"split must be one of {', '.join(SPLIT_PERCENT)}, not {name!r}")
         return [tune for tune in self.tunes if split_of(tune) == name]
 
+    def coded(self, name: str | None = None) -> list[Tune]:
+        """All tunes, or one split's, with their form and style codes written in (what a model learns).
+
+        The split is that of the tune as read (:func:`split_of`), so codes never move a tune between splits.
+        """
+        collections = self.collections + [""] * (len(self.tunes) - len(self.collections))
+        return [
+            with_codes(tune, style_of(tune.origin, collection, tune.source))
+            for tune, collection in zip(self.tunes, collections)
+            if name is None or split_of(tune) == name
+        ]
+
     def texts(self, split: str | None = None) -> list[str]:
-        """Training texts of all tunes, or of one split."""
-        tunes = self.tunes if split is None else self.split(split)
-        return [tune.text for tune in tunes]
+        """Training texts (codes written in) of all tunes, or of one split."""
+        return [tune.text for tune in self.coded(split)]
 
     def skip_reasons(self) -> Counter:
         """How many tunes were skipped for each reason."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from musicgen.abc.keys import ACCIDENTAL, STAFF_SETTINGS
 from musicgen.abc.reader import DECORATION
@@ -163,7 +163,7 @@ def transpose_tune(tune: Tune, tonic: str) -> Tune:
         raise ConversionError(f"K:{tune.key}: a key without a plain tonic cannot be transposed")
     interval = interval_between(source, tonic)
     fields = {**tune.fields, "K": transpose_key(tune.key, interval)}
-    return Tune(tune.number, fields, transpose_body(tune.body, interval), tune.source)
+    return replace(tune, fields=fields, body=transpose_body(tune.body, interval))
 
 
 def mode_of(key: str) -> str:

@@ -1,9 +1,12 @@
 """Split ABC tunebooks into tunes and normalise each tune.
 
 A tunebook is split on ``X:`` lines. Each tune keeps only the fields that
-shape the music (X, T, M, L, Q, R, P, K and the body); commentary fields
-(N, Z, B, O, S, H, C, A, D, F, G, I, W and the like), comments and lyrics
-are dropped. Bad tunes never sink the book: :func:`parse_tunebook` returns
+shape the music (X, T, M, L, Q, R, P, K and the body) and its origin
+(``O:``, kept aside to tell its style); commentary fields (N, Z, B, O, S,
+H, C, A, D, F, G, I, W and the like), comments and lyrics are dropped from
+its text. The control codes a model learns (``N:`` form, ``O:`` style; see
+:mod:`musicgen.abc.codes`) are written into a tune by that module, never
+read from a tunebook. Bad tunes never sink the book: :func:`parse_tunebook` returns
 ``(tunes, skipped)`` and every skipped tune carries its reason.
 """
 
@@ -16,8 +19,12 @@ from pathlib import Path
 from musicgen.errors import MusicgenError
 from musicgen.limits import MAX_TUNE_CHARS
 
-#: Header fields kept, in the order normalised tunes write them (K last).
-HEADER_ORDER = ("T", "R", "M", "L", "Q", "P", "K")
+#: Header fields kept from a tunebook.
+KEPT_FIELDS = ("T", "R", "M", "L", "Q", "P", "K")
+#: Header fields in the order a model learns and writes them (K last): the control codes
+#: (:mod:`musicgen.abc.codes`: ``N:`` form, ``O:`` style) first, so the common requests
+#: force a tune's first lines and need no drafts of lines before them.
+HEADER_ORDER = ("N", "O", *KEPT_FIELDS)
 #: Fields that may also appear inside the body (as a line or inline).
 BODY_FIELDS = frozenset("MLQPK")
 
@@ -36,12 +43,15 @@ class Tune:
         fields: header fields by letter (single value each, K last when written).
         body: the music lines after K:, joined by newlines.
         source: where it came from (file name or collection), for reports.
+        origin: the tunebook's ``O:`` field (where the tune was collected), or
+            an empty string; it tells the tune's style, and is not in its text.
     """
 
     number: int
     fields: dict[str, str]
     body: str
     source: str = ""
+    origin: str = ""
 
     @property
     def title(self) -> str:
@@ -65,7 +75,9 @@ class Tune:
     @property
     def abc(self) -> str:
         """The whole tune as standard ABC, X: first, T: second, K: last."""
-        return f"X:{self.number}\n{self.text}"
+        title = f"T:{self.fields['T']}\n" if "T" in self.fields else ""
+        rest = "".join(f"{k}:{self.fields[k]}\n" for k in HEADER_ORDER if k in self.fields and k != "T")
+        return f"X:{self.number}\n{title}{rest}{self.body}\n"
 
     def __repr__(self) -> str:
         return f"Tune(number={self.number}, title={self.title!r}, source={self.source!r})"
@@ -93,6 +105,7 @@ class _Draft:
     fields: dict[str, str] = field(default_factory=dict)
     body: list[str] = field(default_factory=list)
     voices: bool = False
+    origin: str = ""
     size: int = 0  # characters from X: to the blank line that ends the tune
 
 
@@ -166,7 +179,9 @@ def _clean_field(letter: str, value: str) -> str:
 def _read_header(draft: _Draft, letter: str, value: str) -> None:
     if letter == "V":
         draft.voices = True
-    elif letter in HEADER_ORDER and letter not in draft.fields:
+    elif letter == "O" and not draft.origin:
+        draft.origin = _clean_value(value)
+    elif letter in KEPT_FIELDS and letter not in draft.fields:
         draft.fields[letter] = _clean_field(letter, value)
 
 
@@ -298,8 +313,8 @@ def _finish(draft: _Draft, source: str) -> Tune | Skipped:
         number = int(re.match(r"\d*", draft.number).group() or 0)  # type: ignore[union-attr]  # \d* always matches
     except AttributeError:
         number = 0
-    fields = {k: draft.fields[k] for k in HEADER_ORDER if k in draft.fields}
-    return Tune(number=number, fields=fields, body=body, source=source)
+    fields = {k: draft.fields[k] for k in KEPT_FIELDS if k in draft.fields}
+    return Tune(number=number, fields=fields, body=body, source=source, origin=draft.origin)
 
 
 #: A note or rest, then spaces, then a digit: a length written apart from its note (abc2midi reports it;

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from musicgen.abc.codes import STYLES, form_option
 from musicgen.cli.options import config_options
 from musicgen.cli.util import user_errors as _user_errors
 from musicgen.errors import OptionError
@@ -35,7 +36,25 @@ from musicgen.model.config import SampleConfig
 @click.option("--key", default=None, help="Write K: for you, e.g. Dmix, Ador, G.")
 @click.option("--meter", default=None, help="Write M: for you, e.g. 6/8.")
 @click.option("--title", default=None, help="Write T: for you.")
-@click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel.")
+@click.option("--type", "tune_type", default=None, help="Write R: for you, e.g. jig, reel, hornpipe, slip jig.")
+@click.option(
+    "--style",
+    default=None,
+    help="Write the style code O: for you: " + ", ".join(STYLES) + " (the traditions of the default corpus).",
+)
+@click.option(
+    "--form",
+    default=None,
+    help="Write the form code N: for you: the parts in order, a letter twice for a repeated part (AABB, "
+    "AB, AABBCC, ABC), or 'any' for the model to choose [default: AABB with 8-bar parts when no --type, "
+    "--meter, --style or --prime says what kind of tune; else as training had it for those].",
+)
+@click.option(
+    "--part-bars",
+    type=int,
+    default=None,
+    help="Bars in each part of --form (1-64; 8 for a reel or jig) [default: the model's choice].",
+)
 @click.option(
     "--formats",
     default=None,
@@ -81,6 +100,9 @@ def generate(
     meter,
     title,
     tune_type,
+    style,
+    form,
+    part_bars,
     formats,
     sheet,
     instrument,
@@ -92,7 +114,9 @@ def generate(
 ) -> None:
     """Compose new tunes in ABC notation, with MIDI and audio of each.
 
-    Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
+    With no options, writes dance tunes of two 8-bar parts, each repeated
+    (--form AABB --part-bars 8), in the styles and types the model learnt for
+    that form. Writes each tune as NN-title.abc, .mid and .wav (see --formats) and all of
     them as tunebook.abc, then prints where they are. A tune that cannot be
     turned into MIDI keeps its .abc and is reported. Sampling options left out
     take the model's recommended settings (saved with it).
@@ -112,7 +136,15 @@ def generate(
         raise OptionError(f"-n must be at least 1, not {count}")
     settings = {name: value for name, value in settings.items() if value is not None}
     SampleConfig.checked(**settings)  # the values given, checked before the model loads
-    header = header_fields(key=key, meter=meter, title=title, tune_type=tune_type)
+    kind_given = any(value is not None for value in (tune_type, meter, style, prime))
+    header = header_fields(
+        key=key,
+        meter=meter,
+        title=title,
+        tune_type=tune_type,
+        style=style,
+        form=form_option(form, part_bars, kind_given),
+    )
     prime = prime.replace("\\n", "\n") if prime else None
     model = load_model(model_path)
     for note in unfamiliar(model.header_counts, header):

@@ -10,7 +10,7 @@ from musicgen.model.vocab import Vocabulary
 
 
 def corpus_report(corpus: Corpus) -> str:
-    """Tunes per source and split, skipped tunes by reason, vocabulary and lengths."""
+    """Tunes per source and split, skipped tunes by reason, styles and forms, vocabulary and lengths."""
     per_source = Counter(corpus.collections)
     splits = Counter((source, split_of(t)) for source, t in zip(corpus.collections, corpus.tunes))
     lines = [f"{'source':<24}{'tunes':>7}{'train':>7}{'valid':>7}{'test':>7}"]
@@ -23,7 +23,15 @@ def corpus_report(corpus: Corpus) -> str:
     lines.append(f"skipped: {len(corpus.skipped)} tunes")
     for reason, count in corpus.skip_reasons().most_common():
         lines.append(f"  {count:>6}  {reason}")
-    texts = corpus.texts()
+    coded = corpus.coded()
+    styles = Counter(tune.fields.get("O", "(none)") for tune in coded)
+    forms = Counter(tune.fields.get("N", "(none)") for tune in coded)
+    lines.append("")
+    lines.append(
+        "styles (--style; the O: code training writes): " + ", ".join(f"{k} {n}" for k, n in styles.most_common())
+    )
+    lines.append("forms (--form, --part-bars; the N: code): " + ", ".join(f"{k} {n}" for k, n in forms.most_common(8)))
+    texts = [tune.text for tune in coded]
     vocab = Vocabulary.from_texts(texts)
     shown = "".join(c for c in vocab.chars[2:] if c.isprintable())
     lines.append("")
@@ -46,6 +54,7 @@ _LABELS = [
     ("in_scale", "notes in the key's scale", "%"),
     ("repeats", "has repeat signs", "%"),
     ("bars_per_section", "bars per section", "f"),
+    ("bars_repeated", "bars repeating one earlier in the tune", "%"),
     ("ends_cleanly", "ends with a final bar line", "%"),
     ("dance_form", "two or more parts of 8 or 16 bars", "%"),
     ("one_part", "one part only", "%"),

@@ -150,8 +150,8 @@ class SampleConfig(Settings):
             drafted per tune; one is kept, drawn by how likely the model finds
             the given fields after the lines it wrote itself (1: no drafts).
         end_drafts: whole drafts per tune; the one kept converts, does not
-            end on a jump back (D.C., D.S.), ends on its key's tonic where a draft
-            does, and among those is the one the model is surest has ended
+            end on a jump back (D.C., D.S.), has the parts its N: form code
+            names, ends on its key's tonic where a draft does, and among those is the one the model is surest has ended
             where it ended (the likeliest end marker, at temperature 1), so
             tunes close their last section instead of stopping mid-phrase
             (1: no drafts).
@@ -164,6 +164,8 @@ class SampleConfig(Settings):
         repeat_order: repeat marks keep the order abc2midi reads them in, and
             a tune may not end with a repeat open.
         hornpipe_meters: a hornpipe's meter is one abc2midi plays a hornpipe in.
+        form_end: a tune may not end before it has the parts its form code
+            (``N:AABB 8``, forced by ``--form`` or written by the model) asks for.
     """
 
     temperature: float = 0.85
@@ -177,6 +179,7 @@ class SampleConfig(Settings):
     note_before_end: bool = True
     repeat_order: bool = True
     hornpipe_meters: bool = True
+    form_end: bool = True
 
     def __post_init__(self) -> None:
         check_positive("temperature", self.temperature)

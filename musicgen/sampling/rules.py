@@ -11,13 +11,17 @@ what they say into masked probabilities. Each is switched on or off by a
 - ``note_before_end`` (:class:`NoteBeforeEnd`): no end before the body has a note.
 - ``repeat_order`` (:class:`RepeatOrder`): repeat marks in the order abc2midi reads them.
 - ``hornpipe_meters`` (:class:`HornpipeMeter`): a hornpipe's meter one abc2midi plays it in.
+- ``form_end`` (:class:`FormEnd`): the parts, bars and repeats the tune's ``N:`` form code names.
 """
 
 from __future__ import annotations
 
 import copy
+import string
 from typing import TYPE_CHECKING, Any
 
+from musicgen.abc.codes import FORM_FIELD, read_form_code
+from musicgen.abc.form import FormSoFar, form_so_far
 from musicgen.model.vocab import END
 from musicgen.sampling.facts import ENDING_STARTS, HORNPIPE_METERS, UNUSED_ENDINGS
 
@@ -48,7 +52,7 @@ class Rule:
         return ""
 
     def allowed(self, stream: Stream) -> str | None:
-        """The only characters the tune may write next, or None for no limit (asked in the header only)."""
+        """The only characters the tune may write next, or None for no limit."""
         return None
 
     def snapshot(self) -> Any:
@@ -199,8 +203,115 @@ class HornpipeMeter(Rule):
         return "".join(ways_on) or None
 
 
+#: Body characters past which a tune may end whatever its form code asks: four times the 99th
+#: percentile of an 8-bar part in the training corpus, so a tune the model has lost stops.
+FORM_SPAN_LIMIT = 1000
+
+
+class FormEnd(Rule):
+    """A tune keeps the parts its ``N:`` form code names (``N:AABB 8``: two parts of 8 bars, each
+    repeated), whether the code was forced or the model wrote it, for up to :data:`FORM_SPAN_LIMIT`
+    characters of body. Parts are counted as :func:`musicgen.abc.form.tune_form` counts them:
+
+    - no end before the last part is closed (a last part played once may end at any bar line once
+      it has its bars), and nothing but the end (or a second ending) once it is;
+    - no part closed (``:|``, ``||``, ``|]``, or a ``|:`` after bars of its own) before its bars;
+    - a part the code repeats is closed with ``:|`` (or its second ending), one it does not with ``||``.
+    """
+
+    name = "form_end"
+
+    #: What may follow once every part is closed: the end (and, right after ``:|``, a second ending's
+    #: ``2``); spaces or a longer bar line would only put off the end the model did not choose.
+    AFTER_LAST_PART = END
+
+    #: Bar-line characters: the parts are counted again at the first character after them (and the
+    #: bar under way counted at its first note); in between, what was counted stands.
+    MARKS = frozenset("|:[]")
+
+    def __init__(self, body: str | None = None):
+        self.body = list(body or "")
+        self.state: tuple[str, str] = ("", "")  # (banned, allowed or "") for the body so far
+        self.dirty = True
+        self.new_bar = True  # no note yet since the last bar line
+        self.lengths: dict = {}  # each bar's measured lengths, by its text (form_so_far)
+        self.so_far: FormSoFar | None = None  # the parts as counted at the last bar line
+        self.recount = True  # a bar line since: count the parts again
+        self.bar_notes = 0  # 1 once the bar under way (after the last count) has a note
+        self.in_mark = False  # the last character was part of a bar line
+
+    def advance(self, char: str) -> None:
+        self.body.append(char)
+        first_note = self.new_bar and char in NOTE_LETTERS
+        # The parts are counted again once a bar line closes a part or is over (at the character after
+        # it); inside one, the count before it stands: the count that says whether it may close a part.
+        closes = "".join(self.body[-2:]) in (":|", "||", "|]")
+        self.recount = self.recount or closes or (char not in self.MARKS and self.in_mark)
+        self.in_mark = char in self.MARKS
+        self.bar_notes = 1 if first_note and not self.recount else self.bar_notes
+        self.dirty = self.dirty or char in self.MARKS or first_note or self.body[-2:-1] == ["["]
+        self.new_bar = char in self.MARKS or (self.new_bar and char not in NOTE_LETTERS)
+
+    def _count(self, stream: Stream) -> tuple[str, str]:
+        wanted = read_form_code(stream.fields.get(FORM_FIELD, ""))
+        if wanted is None or len(self.body) > FORM_SPAN_LIMIT:
+            return "", ""
+        if self.recount or self.so_far is None:  # at a bar line: read the parts again
+            self.so_far = form_so_far("".join(self.body), stream.fields, self.lengths)
+            self.bar_notes = 0
+        pattern, bars = wanted
+        done = len(self.so_far.closed)
+        have = self.so_far.open_bars + self.bar_notes  # the bar under way counts once it has a note
+        if done >= len(bars):
+            second = "2" if "".join(self.body[-2:]) == ":|" else ""
+            return ("", self.AFTER_LAST_PART + second) if have == 0 else ("", "")
+        need = bars[done]
+        repeated = pattern.count(string.ascii_uppercase[done]) == 2
+        last, before = (self.body[-1:] or [""])[0], "".join(self.body[-2:-1])
+        colon_ok = have == 0 or (last.isalpha() and before == "[")  # a |: that starts the part; an [M: field
+        # The last part, played once, may end with the tune at any bar line once it has its bars.
+        ends_here = done == len(bars) - 1 and not repeated and have >= need and last in "|]"
+        banned = "" if ends_here else END
+        if have and have < need:  # too soon to close the part
+            banned += "" if colon_ok else ":"
+            banned += "|]" if last == "|" else ""
+        elif have >= need and not self.so_far.in_second_ending:
+            if repeated:
+                banned += "|]" if last == "|" else ""  # close it with :|, not ||
+            elif not colon_ok:
+                banned += ":"  # close it with ||, not :|
+        return banned, ""
+
+    def _state(self, stream: Stream) -> tuple[str, str]:
+        if self.dirty:
+            self.state, self.dirty, self.recount = self._count(stream), False, False
+        return self.state
+
+    def banned(self, stream: Stream) -> str:
+        return self._state(stream)[0]
+
+    def allowed(self, stream: Stream) -> str | None:
+        return self._state(stream)[1] or None
+
+    def snapshot(self) -> tuple:
+        return (
+            len(self.body),
+            self.state,
+            self.dirty,
+            self.new_bar,
+            self.so_far,
+            self.recount,
+            self.bar_notes,
+            self.in_mark,
+        )
+
+    def restore(self, snapshot: tuple) -> None:
+        length, self.state, self.dirty, self.new_bar, self.so_far, self.recount, self.bar_notes, self.in_mark = snapshot
+        del self.body[length:]
+
+
 #: Every rule, by the SampleConfig field that switches it.
-RULES: dict[str, type[Rule]] = {rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter)}
+RULES: dict[str, type[Rule]] = {rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter, FormEnd)}
 
 
 def make_rules(names: tuple[str, ...], body: str | None) -> list[Rule]:

@@ -5,11 +5,13 @@ the batch, so finished tunes stop costing compute. The sampler is made of
 named parts, each described once, in its own module:
 
 - :mod:`musicgen.sampling.stream`: one tune being written, and the header
-  options (key, meter, title, type) written into it as the model reaches
-  them, so ``--key Dmix`` alone still lets the model choose a title and meter.
+  options (form and style codes, key, meter, title, type; see
+  :mod:`musicgen.abc.codes`) written into it as the model reaches them, so
+  ``--key Dmix`` alone still lets the model choose a title and meter.
 - :mod:`musicgen.sampling.rules`: what a tune may write next (no end before
-  a note, repeat marks in abc2midi's order, hornpipe meters), each switched by
-  a :class:`~musicgen.model.config.SampleConfig` field.
+  a note, repeat marks in abc2midi's order, hornpipe meters, no end before
+  the parts its form code asks for), each switched by a
+  :class:`~musicgen.model.config.SampleConfig` field.
 - :mod:`musicgen.sampling.bars`: the verifier that draws a bar again when it
   does not fill its meter or abc2midi would report an error in it.
 - :mod:`musicgen.sampling.selectors`: header drafts kept by importance weight,
@@ -34,6 +36,7 @@ from typing import Any
 
 import torch
 
+from musicgen.abc.codes import read_codes
 from musicgen.abc.keys import key_signature
 from musicgen.abc.transpose import (
     TonicTable,
@@ -56,7 +59,7 @@ from musicgen.model.stepper import make_stepper
 from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.decoder import MAX_STEPS_PER_CHAR, Batch, decode
 from musicgen.sampling.rules import RULES
-from musicgen.sampling.selectors import EndingRanker
+from musicgen.sampling.selectors import EndingRanker, written_before
 from musicgen.sampling.stream import KEY_LINE, Stream
 
 logger = logging.getLogger(__name__)
@@ -96,20 +99,33 @@ class GeneratedTune:
 
 
 def header_fields(
-    key: str | None = None, meter: str | None = None, title: str | None = None, tune_type: str | None = None
+    key: str | None = None,
+    meter: str | None = None,
+    title: str | None = None,
+    tune_type: str | None = None,
+    style: str | None = None,
+    form: str | None = None,
 ) -> dict[str, str]:
     """Header lines to force, by field letter, from the CLI's header options.
+
+    ``style`` is the ``O:`` code (``irish``); ``form`` the ``N:`` code or its start, as
+    :func:`musicgen.abc.codes.form_request` gives it (``AABB 8``, or ``AABB `` ending in a
+    space for the model to write the bars). See :mod:`musicgen.abc.codes`.
 
     Raises:
         SamplingError: a value that is not one line of text, a key ABC does
             not know, or a meter that is not ``C``, ``C|``, ``none`` or N/D
             (N 1..64, D a power of two up to 64).
     """
-    fields = {"T": title, "R": tune_type, "M": meter, "K": key}
+    fields = {"T": title, "R": tune_type, "M": meter, "K": key, "O": style, "N": form}
     for letter, value in fields.items():
         if value is not None and (not value.strip() or any(not c.isprintable() for c in value)):
             raise SamplingError(f"{letter}: value must be one non-empty line of text, not {value!r}")
     chosen = {k: " ".join(v.split()) for k, v in fields.items() if v is not None}
+    if "O" in chosen:
+        chosen["O"] = chosen["O"].lower()
+    if form is not None and form.endswith(" "):
+        chosen["N"] += " "  # a prefix: the model writes the bars
     if "M" in chosen and not _METER_OPTION.fullmatch(chosen["M"]):
         raise SamplingError(f"M:{chosen['M']}: a meter is C, C|, none or N/D with N 1..64 and D 1, 2, 4, ... 64")
     if "K" in chosen:
@@ -227,7 +243,8 @@ def generate(
     config = sampling_config(model, config, settings)
     seed = config.seed
     prime, fixed, tonic = _prepare_prime(model, prime, header)
-    rows = n * config.end_drafts * (config.header_drafts if fixed else 1)
+    drafts = config.header_drafts if written_before(fixed) else 1
+    rows = n * config.end_drafts * drafts
     if rows > MAX_ROWS:
         raise SamplingError(
             f"{n} tunes with their drafts are {rows:,} rows sampled together; at most "
@@ -239,7 +256,6 @@ def generate(
     model.eval()
 
     step = make_stepper(model, fast=fast, int8=int8)
-    drafts = config.header_drafts if fixed else 1
     endings = config.end_drafts
     rules = tuple(name for name in RULES if getattr(config, name))
     streams = [Stream(prime, fixed, config.bar_tries, rules) for _ in range(n * endings * drafts)]
@@ -327,6 +343,7 @@ def _finish(number: int, stream: Stream, tonics: TonicTable | None, tonic: str |
     try:
         tune = parse_tune(text, source="generated")
         tune.number = number
+        tune.fields.update(read_codes(text))  # the form and style it was written to, kept in its header
         if tonics is not None:
             tune = transpose_tune(tune, tonic or tonics.choose(tune.key, draw))
     except ConversionError:

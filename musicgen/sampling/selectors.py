@@ -20,6 +20,8 @@ from typing import Any
 
 import torch
 
+from musicgen.abc.codes import FORM_FIELD, read_form_code
+from musicgen.abc.form import tune_form
 from musicgen.abc.melody import abc_to_melody
 from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.errors import MusicgenError
@@ -42,6 +44,18 @@ def weigh(stream: Stream, char: str, log_probs: torch.Tensor, vocab: Vocabulary)
         stream.log_weight -= math.log(max(later, 1e-12))
     if stream.last_forced:
         stream.log_weight += float(log_probs[vocab.index[char]])
+
+
+def written_before(fixed: dict[str, str]) -> bool:
+    """Whether the model writes header lines before a fixed one (which are then drafted and weighed).
+
+    Lines come in :data:`~musicgen.abc.tunebook.HEADER_ORDER`; fixed lines that are its first
+    letters (``N:`` alone, ``N:`` and ``O:``) need no drafts.
+    """
+    if not fixed:
+        return False
+    last = max(HEADER_ORDER.index(letter) for letter in fixed)
+    return any(letter not in fixed for letter in HEADER_ORDER[:last])
 
 
 def draw_drafts(streams: list[Stream], drafts: int, generator: torch.Generator) -> list[int]:
@@ -81,6 +95,17 @@ def plays(tune: Any) -> tuple[bool, bool]:
     return True, last_note_is_tonic(melody, tune.key)
 
 
+def keeps_form(tune: Any) -> bool:
+    """Whether a draft's tune has the parts, repeats and bars its ``N:`` form code names (True without a code)."""
+    if tune is None:
+        return False
+    wanted = read_form_code(tune.fields.get(FORM_FIELD, ""))
+    if wanted is None:
+        return True
+    form = tune_form(tune.body, tune.fields)
+    return (form.pattern, tuple(part.bars for part in form.parts)) == wanted
+
+
 def repeats_closed(text: str) -> bool:
     """No repeat or first ending of the tune waits for its ``:|`` (read as abc2midi reads them)."""
     return not Repeats(body_of(text) or "").left_open
@@ -94,7 +119,8 @@ class EndingRanker:
     it leaves no repeat or first ending waiting for its ``:|``
     (``repeats closed``); its last bar does not send the player back
     (``no jump back``: ``"^D.C."``, ``!D.S.!``, a segno: neither abc2midi nor
-    musicgen's converter jumps, so such a tune stops mid-form); it ends on
+    musicgen's converter jumps, so such a tune stops mid-form); it has the
+    parts, repeats and bars its ``N:`` form code names (``form kept``); it ends on
     its key's tonic (``on tonic``); and among the drafts still level, it is
     the one the model is surest has ended where it ended (``surest end``:
     the likeliest end marker, at temperature 1), so tunes close their last
@@ -108,6 +134,7 @@ class EndingRanker:
         ("complete", lambda draft, stream, play: draft.complete),
         ("repeats closed", lambda draft, stream, play: repeats_closed(stream.text)),
         ("no jump back", lambda draft, stream, play: not ends_on_jump(draft.text)),
+        ("form kept", lambda draft, stream, play: keeps_form(draft.tune)),
         ("on tonic", lambda draft, stream, play: play[1]),
         ("surest end", lambda draft, stream, play: stream.end_log_prob),
     )

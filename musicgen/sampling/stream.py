@@ -54,7 +54,10 @@ class Stream:
 
     def __init__(self, prime: str, fixed: dict[str, str], bar_tries: int = 0, rules: tuple[str, ...] = tuple(RULES)):
         self.chars: list[str] = list(prime)
-        self.pending = sorted((HEADER_ORDER.index(k), f"{k}:{v}\n") for k, v in fixed.items())
+        # A value ending in a space (``N:AABB ``) is a prefix: the model writes the rest of its line.
+        self.pending = sorted(
+            (HEADER_ORDER.index(k), f"{k}:{v}" + "\n" * (not v.endswith(" "))) for k, v in fixed.items()
+        )
         self.forced: deque[str] = deque()
         body = body_of(prime)
         self.in_header = body is None
@@ -110,8 +113,6 @@ class Stream:
 
     def allowed(self) -> str | None:
         """The only characters this tune may write next, or None for no limit, by its rules."""
-        if not self.in_header:  # every rule that limits what comes next does so in the header
-            return None
         for rule in self.rules:
             allowed = rule.allowed(self)
             if allowed is not None:
@@ -150,5 +151,5 @@ class Stream:
 
 
 def _fields(header: str) -> dict[str, str]:
-    """The M, L and K fields of a header, the last of each."""
-    return {m.group(1): m.group(2) for m in FIELD_LINE.finditer(header) if m.group(1) in "MLK"}
+    """The M, L, K and N (form code) fields of a header, the last of each."""
+    return {m.group(1): m.group(2) for m in FIELD_LINE.finditer(header) if m.group(1) in "MLKN"}

@@ -80,7 +80,7 @@ class Trainer:
         self.place = placement()
         self.device = device_for(self.place, pick_device(config.device))
         torch.manual_seed(config.seed)
-        train_split, valid_split = corpus.split("train"), corpus.split("valid")
+        train_split, valid_split = corpus.coded("train"), corpus.coded("valid")  # form and style codes written in
         self.tonics = TonicTable.from_tunes(train_split, config.tonic) if config.tonic else None
         self.header_counts = header_counts(train_split)
         if config.tonic:

@@ -155,16 +155,23 @@ def generation_options(data: dict) -> tuple[int, dict]:
         BadRequest: a value of the wrong type or out of range.
         MusicgenError: a header value (key, meter...) the sampler refuses.
     """
+    from musicgen.abc.codes import form_option
     from musicgen.sampling.sampler import header_fields
 
     count = _whole(data, "n", 1, 1, MAX_TUNES)
+    prime = _text(data, "prime", MAX_PRIME_CHARS)
+    kind = {"meter": _text(data, "meter", 20), "type": _text(data, "type", 40), "style": _text(data, "style", 40)}
+    form = form_option(
+        _text(data, "form", 20), _whole(data, "part_bars", None, 1, 64), any(kind.values()) or prime is not None
+    )
     header = header_fields(
         key=_text(data, "key", 20),
-        meter=_text(data, "meter", 20),
+        meter=kind["meter"],
         title=_text(data, "title", 200),
-        tune_type=_text(data, "type", 40),
+        tune_type=kind["type"],
+        style=kind["style"],
+        form=form,
     )
-    prime = _text(data, "prime", MAX_PRIME_CHARS)
     options = {
         "seed": _whole(data, "seed", None, 0, 2**31 - 1),
         "prime": prime.replace("\\n", "\n") if prime else None,

@@ -63,13 +63,33 @@ def test_corpus_without_usable_tunes_says_why(tmp_path):
 
 
 def test_odd_habits_of_music21_books_are_cleaned(default_corpus):
-    texts = default_corpus.texts()
+    texts = [tune.text for tune in default_corpus.tunes]
     assert not any(line.startswith(("I:", "N:", "Z:", "B:", "S:", "O:")) for t in texts for line in t.split("\n"))
     assert not any("\x81" in t or "\x84" in t or "\x94" in t for t in texts)  # DOS umlauts repaired
     assert any("ü" in t for t in texts)
     assert not any("[|]" in t for t in texts)
     meters = {t.fields.get("M") for t in default_corpus.tunes}
     assert "C" not in meters and "C|" not in meters and "4/4" in meters
+
+
+def test_training_texts_carry_form_and_style_codes_first_and_keep_the_splits(default_corpus):
+    coded = default_corpus.coded()
+    assert len(coded) == len(default_corpus.tunes)
+    by_source = {}
+    for tune in coded:
+        by_source.setdefault(tune.source.split("/")[0], tune)
+        lines = tune.text.split("\n")
+        codes = [line for line in lines if line.startswith(("N:", "O:"))]
+        assert lines[: len(codes)] == codes  # first, before T:
+    assert sum("N" in t.fields for t in coded) > 0.98 * len(coded)  # only forms of over 8 parts go without
+    assert by_source["oneills1850"].fields["O"] == "irish"
+    assert by_source["ryansMammoth"].fields["O"] == "american"
+    assert by_source["airdsAirs"].fields["O"] == "scottish"
+    train = default_corpus.split("train")
+    assert [t.title for t in default_corpus.coded("train")] == [t.title for t in train]  # split as read
+    assert any(split_of(c) != split_of(t) for c, t in zip(coded, default_corpus.tunes))  # not as coded
+    styles = {t.fields.get("O") for t in coded}
+    assert {"irish", "scottish", "american", "german", "chinese"} <= styles
 
 
 def test_aird_tune_is_normalised(default_corpus):

@@ -249,7 +249,8 @@ def test_generate_float32_gives_the_library_tunes_and_int8_its_own(run, tmp_path
     from musicgen.model.lm import load_model
     from musicgen.sampling.sampler import generate as sample_tunes
 
-    expected = [t.abc for t in sample_tunes(load_model(tiny_run), n=3, seed=4, temperature=0.85, max_length=300)]
+    model, dance = load_model(tiny_run), {"N": "AABB 8"}  # what a plain generate asks for
+    expected = [t.abc for t in sample_tunes(model, n=3, seed=4, temperature=0.85, max_length=300, header=dance)]
     for flag in ("--float32", "--int8"):
         out = tmp_path / flag.strip("-")
         result = run(
@@ -322,3 +323,18 @@ def test_the_readme_convert_examples_run_in_order(run, tmp_path, tiny_book):
     assert {".mid", ".svg", ".png", ".abc"} <= names
     changed = run("convert", book, "--instrument", "flute", "--to", "mid")  # different files: not replaced
     one_line_error(changed, "already exists", "--force")
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--form", "ABAB"], "give the parts in order"),
+        (["--form", "AABB", "--part-bars", "0"], "part-bars must be in range 1..64"),
+        (["--form", "any", "--part-bars", "8"], "--part-bars needs a form"),
+        (["--style", "irish\x07"], "one non-empty line"),
+    ],
+)
+def test_impossible_form_and_style_options(run, tmp_path, tiny_run, args, fragment):
+    result = run("generate", *args, "--model", tiny_run, "--out", tmp_path / "o")
+    one_line_error(result, fragment)
+    assert result.exit_code == 2 and not (tmp_path / "o").exists()

@@ -56,3 +56,11 @@ def test_a_saved_model_with_bad_counts_is_refused(tiny_run, tmp_path):
     (folder / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="header counts are not tables"):
         load_model(folder)
+
+
+def test_styles_and_forms_the_model_saw_little_of_get_a_note():
+    counts = {"R": {}, "M": {}, "O": {"irish": 500, "german": 900}, "N": {"AABB": 300, "AABBCCDD": 3}}
+    assert unfamiliar(counts, {"O": "irish", "N": "AABB 8"}) == []
+    notes = unfamiliar(counts, {"O": "klingon", "N": "AABBCCDD "})
+    assert "--style klingon: the model saw 0 tunes of it" in notes[0] and "german, irish" in notes[0]
+    assert "--form AABBCCDD: the model saw 3 tunes of that form" in notes[1]

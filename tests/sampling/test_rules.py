@@ -7,7 +7,7 @@ import pytest
 
 from musicgen.model.config import SampleConfig
 from musicgen.model.vocab import END
-from musicgen.sampling.rules import RULES, HornpipeMeter, NoteBeforeEnd, RepeatOrder
+from musicgen.sampling.rules import RULES, FormEnd, HornpipeMeter, NoteBeforeEnd, RepeatOrder
 from musicgen.sampling.stream import Stream
 
 HEAD = "M:4/4\nL:1/8\nK:C\n"
@@ -34,7 +34,7 @@ model = FakeModel()
 
 
 def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
-    assert set(RULES) == {"note_before_end", "repeat_order", "hornpipe_meters"}
+    assert set(RULES) == {"note_before_end", "repeat_order", "hornpipe_meters", "form_end"}
     assert all(getattr(SampleConfig(), name) is True for name in RULES)
     assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
 
@@ -74,11 +74,12 @@ def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
 
 @pytest.mark.parametrize(
     "rule, body",
-    [(NoteBeforeEnd(""), "AB|c"), (RepeatOrder(""), "|:AB|1c:|"), (HornpipeMeter(), "AB")],
+    [(NoteBeforeEnd(""), "AB|c"), (RepeatOrder(""), "|:AB|1c:|"), (HornpipeMeter(), "AB"), (FormEnd(""), "AB|c:|")],
 )
 def test_a_rule_goes_back_to_its_snapshot_and_the_snapshot_stays_usable(rule, body):
     class View:  # what a rule may read of its tune
         hornpipe, in_header, forced, chars, line_start = False, False, "", [], 0
+        fields = {"N": "AB 1", "M": "2/4", "L": "1/4"}
 
     before = (rule.banned(View()), rule.snapshot())
     for char in body:
@@ -89,6 +90,37 @@ def test_a_rule_goes_back_to_its_snapshot_and_the_snapshot_stays_usable(rule, bo
         rule.advance(char)
     rule.restore(before[1])
     assert rule.banned(View()) == before[0]
+
+
+def test_form_end_keeps_a_tune_going_until_it_has_the_parts_its_form_code_asks_for():
+    head = "N:AABB 2\nM:2/4\nL:1/8\nK:C\n"
+    stream = Stream(head, {}, rules=("form_end",))
+    assert model.play(stream, "|:ABcd|efga:|") == "|:ABcd|efga:|"
+    assert END in stream.banned()  # one part of the two
+    assert model.play(stream, "|:gfed|cB") == "|:gfed|cB"
+    assert END in stream.banned()  # mid-bar of the second part's second bar
+    assert model.play(stream, "AG:|") == "AG:|"
+    assert model.offer(stream, END) == END  # two parts of two bars: the tune may end
+    forced = Stream("", {"N": "AB 1"}, rules=("form_end",))
+    while model.offer(forced, "N") != "\n":  # the model begins an N: line, and the rest of it is forced
+        pass
+    model.play(forced, "T:x\nM:2/4\nL:1/8\nK:C\nABcd||")
+    assert forced.text.startswith("N:AB 1\nT:x") and END in forced.banned()
+    model.play(forced, "efga|]")
+    assert END not in forced.banned()
+    free = Stream("N:AABB 8\nM:2/4\nL:1/8\nK:C\nABcd|", {}, rules=())
+    assert END not in free.banned()
+    lost = Stream(head + "ABcd|" * 250, {}, rules=("form_end",))
+    lost.write("|")
+    assert END not in lost.banned()  # past FORM_SPAN_LIMIT: a tune the model has lost may stop
+
+
+def test_a_form_prefix_is_forced_and_the_model_writes_the_bars():
+    stream = Stream("", {"N": "AABB "}, rules=())
+    while stream.forced or not stream.chars:
+        model.offer(stream, "N")
+    model.play(stream, "16\nT:x\n")
+    assert stream.text == "N:AABB 16\nT:x\n"
 
 
 def test_the_bar_verifier_sends_a_long_bar_back_and_the_rules_with_it():
@@ -128,4 +160,4 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
 
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)
-    assert seen == {("note_before_end", "hornpipe_meters")}
+    assert seen == {("note_before_end", "hornpipe_meters", "form_end")}

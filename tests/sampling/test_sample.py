@@ -433,3 +433,38 @@ def test_the_bundled_model_keeps_its_repeat_marks_in_an_order_abc2midi_reads(tmp
     ]
     assert sum(t.complete for t in tunes) >= 38
     assert len(repeat_errors) <= 4, repeat_errors
+
+
+def test_forcing_form_aabb_on_a_tiny_model_gives_tunes_of_two_parts(tiny_run):
+    from musicgen.abc.form import tune_form
+    from musicgen.sampling.rules import FORM_SPAN_LIMIT
+
+    model = load_model(tiny_run)
+    tunes = generate(model, n=6, seed=3, header=header_fields(form="AABB 8"), max_length=1500)
+    assert all(t.text.startswith("N:AABB 8\n") for t in tunes)
+    finished = [t for t in tunes if t.complete and t.tune is not None]
+    assert finished
+    for tune in finished:
+        assert tune.tune.fields["N"] == "AABB 8" and tune.abc.count("\nN:AABB 8\n") == 1  # kept in its header
+        parts = tune_form(tune.tune.body, tune.tune.fields).parts
+        assert len(parts) >= 2 or len(tune.tune.body) > FORM_SPAN_LIMIT
+    free = generate(model, n=6, seed=3, header=header_fields(form="AABB 8"), max_length=1500, form_end=False)
+    assert [t.text for t in free] != [t.text for t in tunes]  # the rule is what keeps them going
+
+
+def test_the_form_alone_needs_no_header_drafts(tiny_run, monkeypatch):
+    import musicgen.sampling.sampler as sampler
+
+    rows = []
+    real = sampler.Stream
+
+    def spy(*args):
+        rows.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(sampler, "Stream", spy)
+    generate(load_model(tiny_run), n=2, seed=1, header=header_fields(form="AABB 8"), end_drafts=1, max_length=50)
+    assert len(rows) == 2  # no drafts of lines before N:, the first line
+    rows.clear()
+    generate(load_model(tiny_run), n=2, seed=1, header=header_fields(style="irish"), end_drafts=1, max_length=50)
+    assert len(rows) == 2 * SampleConfig().header_drafts  # the model writes N: before O:, so N: is drafted

@@ -285,3 +285,15 @@ def test_validation_runs_at_exact_multiples_and_resume_keeps_the_runs_corpus(tmp
     resumed = _cli_train("--resume", run_dir, "--max-steps", 40, "--quiet")  # no paths: the run's own corpus
     assert resumed.exit_code == 0, resumed.output
     assert load_checkpoint(run_dir / "last.pt")["step"] == 40
+
+
+def test_training_writes_each_tunes_form_and_style_codes_into_its_header(tmp_path, small_corpus):
+    from musicgen.model.config import TrainConfig
+    from musicgen.training.loop import Trainer
+
+    trainer = Trainer(load_corpus([small_corpus]), tmp_path / "run", None, TrainConfig(max_steps=1))
+    texts = [trainer.model.vocab.decode(ids[1:-1]) for ids in trainer.train_tunes]
+    assert sum(text.startswith("N:") for text in texts) > 0.95 * len(texts)
+    assert sum("\nO:american\n" in text for text in texts) > 50  # the American fife book
+    assert sum("\nO:english\n" in text for text in texts) > 50  # the Northumbrian book
+    assert trainer.header_counts["O"]["american"] > 50 and "AABB" in trainer.header_counts["N"]

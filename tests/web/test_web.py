@@ -355,3 +355,20 @@ def test_the_page_reads_the_models_recommended_settings(bundled_model, tmp_path,
         app.state.studio.close()
     assert settings["temperature"] == 0.6 and settings["max_length"] == 1500
     assert "/api/settings" in (Path(__file__).parents[2] / "musicgen" / "web" / "page.js").read_text()
+
+
+def test_the_page_asks_for_form_and_style_as_the_cli_does():
+    import re
+
+    from musicgen.abc.codes import STYLES
+    from musicgen.errors import MusicgenError
+    from musicgen.web.app import generation_options
+
+    page = (Path(__file__).parents[2] / "musicgen" / "web" / "page.html").read_text()
+    assert tuple(re.findall(r"<option>(\w+)</option>", page)) == STYLES
+    assert generation_options({})[1]["header"] == {"N": "AABB 8"}  # a plain Generate: dance tunes
+    assert "N" not in generation_options({"type": "reel"})[1]["header"]  # a reel's own form, drawn
+    header = generation_options({"style": "irish", "form": "AB", "part_bars": 16})[1]["header"]
+    assert header == {"O": "irish", "N": "AB 16"}
+    with pytest.raises(MusicgenError, match="in order"):
+        generation_options({"form": "ABAB"})

@@ -148,16 +148,22 @@ class _Counter:
             self.ending = number
 
 
-def tune_form(body: str, fields: dict[str, str] | None = None) -> Form:
-    """The form of a tune's body (the music after ``K:``); ``fields`` (M, L, K) tell a pickup by its length."""
+def _walk(body: str, fields: dict[str, str] | None, lengths: dict | None = None) -> _Counter:
+    """A counter that has read every bar and mark of ``body``, its last part left open.
+
+    ``lengths`` keeps each bar's measured lengths by its text, for a caller that counts a growing body.
+    """
     fields = fields or {}
+    lengths = {} if lengths is None else lengths
 
     def measure(music: str) -> tuple[Fraction, Fraction | None]:
-        try:
-            length, bar_length, _ = read_bar(fields, music)
-        except ConversionError:
-            return Fraction(0), None
-        return length, bar_length
+        if music not in lengths:
+            try:
+                length, bar_length, _ = read_bar(fields, music)
+                lengths[music] = (length, bar_length)
+            except ConversionError:
+                lengths[music] = (Fraction(0), None)
+        return lengths[music]
 
     counter = _Counter(measure)
     tokens = _tokens(body)
@@ -167,5 +173,29 @@ def tune_form(body: str, fields: dict[str, str] | None = None) -> Form:
         second_follows = not _NOTE.search(following[0]) and following[2] == 2
         if mark:
             counter.mark(mark, number, second_follows)
+    return counter
+
+
+def tune_form(body: str, fields: dict[str, str] | None = None) -> Form:
+    """The form of a tune's body (the music after ``K:``); ``fields`` (M, L, K) tell a pickup by its length."""
+    counter = _walk(body, fields)
     counter.close()
     return Form(counter.parts)
+
+
+@dataclass
+class FormSoFar:
+    """Where a tune being written stands in its form: the parts it has closed, and the part under way."""
+
+    closed: list[Part]
+    open_bars: int  # bars of the part under way, the bar being written counted once it has a note
+    in_second_ending: bool  # the part under way is in its second ending (it has been played twice)
+
+
+def form_so_far(body: str, fields: dict[str, str] | None = None, lengths: dict | None = None) -> FormSoFar:
+    """The parts closed so far in an unfinished body, and the bars of the one under way.
+
+    ``lengths``: a dict kept between calls on the same tune (same M:, L:, K:), so each bar is measured once.
+    """
+    counter = _walk(body, fields, lengths)
+    return FormSoFar(list(counter.parts), counter.bars, counter.ending == 2)

@@ -2,9 +2,9 @@
 
 import pytest
 
+from musicgen.abc.form import tune_form
 from musicgen.abc.tunebook import parse_tune
 from musicgen.evaluation.evaluate import evaluate_tunes
-from musicgen.evaluation.form import tune_form
 
 FIELDS = {"M": "4/4", "L": "1/8", "K": "D"}
 BAR = "ABcd efga"
