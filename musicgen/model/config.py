@@ -164,8 +164,8 @@ class SampleConfig(Settings):
         repeat_order: repeat marks keep the order abc2midi reads them in, and
             a tune may not end with a repeat open.
         hornpipe_meters: a hornpipe's meter is one abc2midi plays a hornpipe in.
-        form_end: a tune may not end before it has the parts its form code
-            (``N:AABB 8``, forced by ``--form`` or written by the model) asks for.
+        form_end: a tune asked for a form (``--form AABB``: the code ``N:AABB 8``)
+            keeps its parts, bars and repeats, and ends once they are written.
     """
 
     temperature: float = 0.85

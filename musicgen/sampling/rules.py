@@ -11,7 +11,7 @@ what they say into masked probabilities. Each is switched on or off by a
 - ``note_before_end`` (:class:`NoteBeforeEnd`): no end before the body has a note.
 - ``repeat_order`` (:class:`RepeatOrder`): repeat marks in the order abc2midi reads them.
 - ``hornpipe_meters`` (:class:`HornpipeMeter`): a hornpipe's meter one abc2midi plays it in.
-- ``form_end`` (:class:`FormEnd`): the parts, bars and repeats the tune's ``N:`` form code names.
+- ``form_end`` (:class:`FormEnd`): the parts, bars and repeats an asked-for ``N:`` form code names.
 """
 
 from __future__ import annotations
@@ -210,8 +210,9 @@ FORM_SPAN_LIMIT = 1000
 
 class FormEnd(Rule):
     """A tune keeps the parts its ``N:`` form code names (``N:AABB 8``: two parts of 8 bars, each
-    repeated), whether the code was forced or the model wrote it, for up to :data:`FORM_SPAN_LIMIT`
-    characters of body. Parts are counted as :func:`musicgen.abc.form.tune_form` counts them:
+    repeated) when the form was asked for (``--form``, or an ``N:`` line in the prime; a code the
+    model wrote itself is left to it: held to it, tunes ended on the tonic less often), for up to
+    :data:`FORM_SPAN_LIMIT` characters of body. Parts are counted as :func:`musicgen.abc.form.tune_form` counts them:
 
     - no end before the last part is closed (a last part played once may end at any bar line once
       it has its bars), and nothing but the end (or a second ending) once it is;
@@ -253,7 +254,7 @@ class FormEnd(Rule):
         self.new_bar = char in self.MARKS or (self.new_bar and char not in NOTE_LETTERS)
 
     def _count(self, stream: Stream) -> tuple[str, str]:
-        wanted = read_form_code(stream.fields.get(FORM_FIELD, ""))
+        wanted = read_form_code(stream.fields.get(FORM_FIELD, "")) if stream.form_asked else None
         if wanted is None or len(self.body) > FORM_SPAN_LIMIT:
             return "", ""
         if self.recount or self.so_far is None:  # at a bar line: read the parts again
