@@ -80,6 +80,7 @@ def test_a_rule_goes_back_to_its_snapshot_and_the_snapshot_stays_usable(rule, bo
     class View:  # what a rule may read of its tune
         hornpipe, in_header, forced, chars, line_start = False, False, "", [], 0
         fields = {"N": "AB 1", "M": "2/4", "L": "1/4"}
+        form_asked = True
 
     before = (rule.banned(View()), rule.snapshot())
     for char in body:

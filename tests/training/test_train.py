@@ -294,6 +294,6 @@ def test_training_writes_each_tunes_form_and_style_codes_into_its_header(tmp_pat
     trainer = Trainer(load_corpus([small_corpus]), tmp_path / "run", None, TrainConfig(max_steps=1))
     texts = [trainer.model.vocab.decode(ids[1:-1]) for ids in trainer.train_tunes]
     assert sum(text.startswith("N:") for text in texts) > 0.95 * len(texts)
-    assert sum("\nO:american\n" in text for text in texts) > 50  # the American fife book
-    assert sum("\nO:english\n" in text for text in texts) > 50  # the Northumbrian book
-    assert trainer.header_counts["O"]["american"] > 50 and "AABB" in trainer.header_counts["N"]
+    assert sum("\nO:american\n" in text for text in texts) > 30  # the American fife book
+    assert sum("\nO:english\n" in text for text in texts) > 30  # the Northumbrian book
+    assert trainer.header_counts["O"]["american"] > 30 and "AABB" in trainer.header_counts["N"]
