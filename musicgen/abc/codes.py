@@ -95,7 +95,7 @@ def read_codes(text: str) -> dict[str, str]:
     for line in text.split("\n"):
         if line.startswith("K:"):
             break
-        if line[:2] in (f"{FORM_FIELD}:", f"{STYLE_FIELD}:") and line[2:].strip():
+        if line[:1] in CODE_FIELDS and line[1:2] == ":" and line[2:].strip():
             codes.setdefault(line[0], " ".join(line[2:].split()))
     return codes
 
@@ -110,8 +110,9 @@ def form_option(form: str | None, part_bars: int | None, kind_given: bool) -> st
 
     ``form`` ``any`` forces nothing (the model draws the form). Left out, it is ``AABB`` with parts of
     ``part_bars`` bars, or of :data:`DEFAULT_PART_BARS` when ``kind_given`` is False (no type, meter,
-    style or prime says what kind of tune to write); with ``kind_given`` and no ``part_bars`` the model
-    draws the form as training had it for the rest (``--type reel`` gets a reel's usual form).
+    style or prime says what kind of tune to write); with ``kind_given`` and no ``part_bars`` nothing is
+    forced and the model writes the ``N:`` line as training had it for the rest (the ``form_end`` rule
+    holds only a form asked for, so such a tune may stop short of the form its own line names).
 
     Raises:
         OptionError: see :func:`form_request`; ``any`` with ``part_bars``.
