@@ -47,6 +47,7 @@ KEYS = [
     "converts",
     "no_abc2midi_errors",
     "bar_consistency",
+    "bars_filled",
     "ends_on_tonic",
     "in_scale",
     "repeats",

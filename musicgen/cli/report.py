@@ -50,6 +50,7 @@ _LABELS = [
     ("converts", "converts to MIDI", "%"),
     ("no_abc2midi_errors", "no abc2midi errors", "%"),
     ("bar_consistency", "bars of the meter's length", "f"),
+    ("bars_filled", "  or completed by a pickup", "f"),
     ("ends_on_tonic", "ends on the tonic", "%"),
     ("in_scale", "notes in the key's scale", "%"),
     ("repeats", "has repeat signs", "%"),
@@ -92,13 +93,13 @@ def evaluation_table(result: dict, per_tune: bool = False) -> str:
     if per_tune:
         lines.append("")
         lines.append(
-            f"{'X':>4} {'ok':>3} {'a2m':>4} {'bars':>6} {'tonic':>6} {'verb':>6} {'run':>4} {'form':>14}  title"
+            f"{'X':>4} {'ok':>3} {'a2m':>4} {'bars':>6} {'filled':>6} {'tonic':>6} {'verb':>6} {'run':>4} {'form':>14}  title"
         )
         for tune in result["tunes"]:
             a2m = "-" if tune["abc2midi_errors"] is None else str(tune["abc2midi_errors"])
             lines.append(
                 f"{tune['number']:>4} {'y' if tune['converts'] else 'n':>3} {a2m:>4} "
-                f"{_format(tune['bar_consistency'], 'f'):>6} {'y' if tune['ends_on_tonic'] else 'n':>6} "
+                f"{_format(tune['bar_consistency'], 'f'):>6} {_format(tune['bars_filled'], 'f'):>6} {'y' if tune['ends_on_tonic'] else 'n':>6} "
                 f"{_format(tune['verbatim_bars'], 'f'):>6} {tune['longest_shared_run']:>4} {tune['form'][:14]:>14}  "
                 f"{tune['title'][:40]}"
             )

@@ -37,7 +37,8 @@ class TuneScore:
     error: str = ""
     abc2midi_errors: int | None = None
     bars_checked: int = 0
-    bar_consistency: float | None = None
+    bar_consistency: float | None = None  # share of bars_checked exactly of the meter's length
+    bars_filled: float | None = None  # the same, a part's short last bar counted when a pickup completes it
     ends_on_tonic: bool = False
     in_scale: float | None = None
     repeats: bool = False
@@ -111,12 +112,35 @@ def _measures(tune: Tune):
     return [m for part in reader.parts.values() for m in part if m.events or m.length]
 
 
-def _bar_consistency(tune: Tune) -> tuple[int, float | None]:
+def _ends_part(measure) -> bool:
+    """Whether a measure's bar line ends a part or a repeat (``:|``, ``::``, ``||``, ``|]``, a first ending)."""
+    return ":" in measure.bar or "||" in measure.bar or "]" in measure.bar or measure.ending == 1
+
+
+def _completed(measures, at: int, bar_length, pickup) -> bool:
+    """Whether a short measure at a part's edge is made whole by the pickup on the other side.
+
+    ``EFG G2 :| G | GAG ...`` in 6/8: the last bar of a part and the next
+    part's pickup (or, for a repeat or a first ending, the tune's own pickup)
+    sound as one bar, as real tunebooks write them.
+    """
+    measure, before, after = measures[at], measures[at - 1], measures[at + 1]
+    if _ends_part(measure) and bar_length in (measure.length + after.length, measure.length + pickup):
+        return True
+    return _ends_part(before) and before.length + measure.length == bar_length
+
+
+def _bar_consistency(tune: Tune) -> tuple[int, float | None, float | None]:
+    """Bars judged (all but the first and last), the share of the meter's length, and the share counting pickups."""
     bar_length = parse_meter(tune.fields.get("M", ""))
-    measures = _measures(tune)[1:-1]  # not the pickup and not the last bar
-    if bar_length is None or not measures:
-        return 0, None
-    return len(measures), sum(m.length == bar_length for m in measures) / len(measures)
+    measures = _measures(tune)
+    if bar_length is None or len(measures) < 3:
+        return 0, None, None
+    pickup = measures[0].length if measures[0].length < bar_length else 0
+    inner = range(1, len(measures) - 1)  # not the pickup and not the last bar
+    exact = [measures[at].length == bar_length for at in inner]
+    filled = [full or _completed(measures, at, bar_length, pickup) for at, full in zip(inner, exact)]
+    return len(exact), sum(exact) / len(exact), sum(filled) / len(filled)
 
 
 def _structure(tune: Tune, score: TuneScore) -> None:
@@ -188,7 +212,7 @@ def score_tune(tune: Tune, use_abc2midi: bool = True) -> TuneScore:
     if len(tune.body) > MAX_BODY_CHARS:
         return score  # too long to read: counted as not converting
     try:
-        score.bars_checked, score.bar_consistency = _bar_consistency(tune)
+        score.bars_checked, score.bar_consistency, score.bars_filled = _bar_consistency(tune)
         scale = _scale(tune.key)
     except MusicgenError:
         scale = None
@@ -375,6 +399,7 @@ def summarise(scores: list[TuneScore]) -> dict:
     checked = [s for s in scores if s.abc2midi_errors is not None]
     bars = sum(s.bars_checked for s in scores)
     consistent = sum(s.bar_consistency * s.bars_checked for s in scores if s.bar_consistency is not None)
+    filled = sum(s.bars_filled * s.bars_checked for s in scores if s.bars_filled is not None)
     verbatim = [s for s in scores if s.verbatim_bars is not None]
     return {
         "tunes": count,
@@ -382,6 +407,7 @@ def summarise(scores: list[TuneScore]) -> dict:
         "converts": sum(s.converts for s in scores) / count if count else None,
         "no_abc2midi_errors": sum(s.abc2midi_errors == 0 for s in checked) / len(checked) if checked else None,
         "bar_consistency": consistent / bars if bars else None,
+        "bars_filled": filled / bars if bars else None,
         "ends_on_tonic": sum(s.ends_on_tonic for s in scores) / count if count else None,
         "in_scale": _mean(s.in_scale for s in scores),
         "repeats": sum(s.repeats for s in scores) / count if count else None,

@@ -39,6 +39,25 @@ def test_well_formed_bars_tonic_and_structure():
 
 
 @pytest.mark.parametrize(
+    "body, exact, filled",
+    [
+        # each part's short last bar and the next part's pickup make one 6/8 bar
+        ("g|bga g2d|Bdd cAc|EFG G2:|G|GAG GED|Eed d2B|BAG DED|eaa g2:|", 5 / 7, 1.0),
+        # a first ending completed by the tune's pickup, the second full
+        ("D|G2A B2c|d2e f2g|1 a3 g2:|2 a3 g3||", 2 / 3, 1.0),
+        # a short bar in the middle of a part is wrong whatever follows
+        ("G2A B2c|d2e f2|g2a b2c'|d'3 g3|]", 1 / 2, 1 / 2),
+        # a short part end whose next bar does not complete it is wrong
+        ("G2A B2c|d2e f2:|G2A B2c|d3 g3|]", 1 / 2, 1 / 2),
+    ],
+)
+def test_bars_filled_counts_a_pickup_that_completes_a_parts_last_bar(body, exact, filled):
+    score = score_tune(parse_tune(f"X:1\nM:6/8\nL:1/8\nK:G\n{body}\n"), use_abc2midi=False)
+    assert score.bar_consistency == pytest.approx(exact)
+    assert score.bars_filled == pytest.approx(filled)
+
+
+@pytest.mark.parametrize(
     "abc, expected",
     [
         (GOOD, True),

@@ -84,6 +84,42 @@ def test_csv_with_named_and_chosen_columns(tmp_path):
     assert read_examples(other, text_column="words", label_column="y") == [Example("fine", 1)]
 
 
+def test_glue_tsv_with_a_header_reads_columns_by_name(tmp_path):
+    path = tmp_path / "train.tsv"
+    path.write_text("sentence\tlabel\nhide new secretions from the parental units \t0\nthat loves its characters \t1\n")
+    assert read_examples(path) == [
+        Example("hide new secretions from the parental units", 0),
+        Example("that loves its characters", 1),
+    ]
+    swapped = tmp_path / "swapped.tsv"
+    swapped.write_text("id\tlabel\tsentence\n7\t1\tfine\n")
+    assert read_examples(swapped) == [Example("fine", 1)]
+    assert read_examples(swapped, text_column="id", label_column="label") == [Example("7", 1)]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("sentence\tlabel\ngood film\n", r"train\.tsv:2: 1 tab-separated fields, the header has 2"),
+        ("sentence\tlabel\ngood\tfilm\t1\n", r"train\.tsv:2: 3 tab-separated fields, the header has 2"),
+        ("sentence\tlabel\n  \t1\n", r"train\.tsv:2: empty text"),
+        ("sentence\tlabel\ngood film\tmaybe\n", r"train\.tsv:2: unknown label 'maybe'"),
+        ("sentence\tlabel\n", "no labelled sentences under the header"),
+    ],
+)
+def test_bad_headed_tsv_names_the_line(tmp_path, content, message):
+    path = tmp_path / "train.tsv"
+    path.write_text(content)
+    with pytest.raises(DataError, match=message):
+        read_examples(path)
+
+
+def test_a_sentence_that_reads_like_a_header_is_still_data(tmp_path):
+    path = tmp_path / "odd.txt"
+    path.write_text("the sentence has a label\t1\n")
+    assert read_examples(path) == [Example("the sentence has a label", 1)]
+
+
 @pytest.mark.parametrize(
     "content, message",
     [

@@ -7,6 +7,10 @@ Three formats are read, told apart by the file name and its first line:
   double quotes);
 - ``label text`` (SST-2 as distributed by harvardnlp): the first word is the
   label;
+- tab-separated with a header row (GLUE's SST-2 ``train.tsv``:
+  ``sentence<TAB>label``): a first line whose fields are column names rather
+  than a sentence and a label; the columns are found by name as for CSV, and
+  every later line must have as many tab-separated fields as the header;
 - CSV with a header row (``.csv`` files): the text and label columns are
   found by name (``text``/``sentence``/``review`` and
   ``label``/``sentiment``/``polarity``) or given explicitly.
@@ -80,10 +84,37 @@ def _label_first_line(line: str, where: str) -> Example:
     return Example(text.strip(), parse_label(label, where))
 
 
-def _read_lines(path: Path, text: str) -> list[Example]:
+def _is_header(line: str) -> bool:
+    """Whether a tab-separated first line names columns (GLUE's ``sentence<TAB>label``)."""
+    fields = [field.strip().lower() for field in line.split("\t")]
+    return fields[-1] not in LABELS and any(f in LABEL_COLUMNS for f in fields) and any(f in TEXT_COLUMNS for f in fields)
+
+
+def _read_tsv(
+    path: Path, lines: list[tuple[int, str]], text_column: str | None, label_column: str | None
+) -> list[Example]:
+    header = lines[0][1].split("\t")
+    text_at = header.index(_pick_column(header, text_column, TEXT_COLUMNS, "text", path))
+    label_at = header.index(_pick_column(header, label_column, LABEL_COLUMNS, "label", path))
+    examples = []
+    for n, line in lines[1:]:
+        fields = line.split("\t")
+        if len(fields) != len(header):
+            raise DataError(f"{path}:{n}: {len(fields)} tab-separated fields, the header has {len(header)}")
+        if not fields[text_at].strip():
+            raise DataError(f"{path}:{n}: empty text")
+        examples.append(Example(fields[text_at].strip(), parse_label(fields[label_at], f"{path}:{n}")))
+    if not examples:
+        raise DataError(f"{path}: no labelled sentences under the header")
+    return examples
+
+
+def _read_lines(path: Path, text: str, text_column: str | None, label_column: str | None) -> list[Example]:
     lines = [(n, line) for n, line in enumerate(text_lines(text), 1) if line.strip()]
     if not lines:
         raise DataError(f"{path}: no labelled sentences")
+    if "\t" in lines[0][1] and _is_header(lines[0][1]):
+        return _read_tsv(path, lines, text_column, label_column)
     parse = _tab_line if "\t" in lines[0][1] else _label_first_line
     return [parse(line, f"{path}:{n}") for n, line in lines]
 
@@ -128,7 +159,7 @@ def read_examples(path: Path | str, text_column: str | None = None, label_column
     text = _read_text(path)
     if path.suffix.lower() == ".csv":
         return _read_csv(path, text, text_column, label_column)
-    return _read_lines(path, text)
+    return _read_lines(path, text, text_column, label_column)
 
 
 def read_sentences(text: str) -> list[str]:
