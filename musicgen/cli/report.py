@@ -82,6 +82,15 @@ def _format(value, kind: str) -> str:
     return f"{value:.3f}"
 
 
+_WIDTHS = (4, 3, 4, 6, 6, 6, 6, 4, 14)
+
+
+def _row(*cells: object) -> str:
+    """One line of the per-tune table: right-aligned columns, then the title."""
+    *columns, title = cells
+    return " ".join(f"{str(cell):>{width}}" for cell, width in zip(columns, _WIDTHS)) + f"  {title}"
+
+
 def evaluation_table(result: dict, per_tune: bool = False) -> str:
     """The summary of :func:`musicgen.evaluation.evaluate.evaluate_tunes` as aligned text."""
     summary = result["summary"]
@@ -92,15 +101,20 @@ def evaluation_table(result: dict, per_tune: bool = False) -> str:
         lines.append(f"{'  R:' + kind[:18] + ' in dance form':<38}{_format(share, '%'):>10}")
     if per_tune:
         lines.append("")
-        lines.append(
-            f"{'X':>4} {'ok':>3} {'a2m':>4} {'bars':>6} {'filled':>6} {'tonic':>6} {'verb':>6} {'run':>4} {'form':>14}  title"
-        )
+        lines.append(_row("X", "ok", "a2m", "bars", "filled", "tonic", "verb", "run", "form", "title"))
         for tune in result["tunes"]:
-            a2m = "-" if tune["abc2midi_errors"] is None else str(tune["abc2midi_errors"])
             lines.append(
-                f"{tune['number']:>4} {'y' if tune['converts'] else 'n':>3} {a2m:>4} "
-                f"{_format(tune['bar_consistency'], 'f'):>6} {_format(tune['bars_filled'], 'f'):>6} {'y' if tune['ends_on_tonic'] else 'n':>6} "
-                f"{_format(tune['verbatim_bars'], 'f'):>6} {tune['longest_shared_run']:>4} {tune['form'][:14]:>14}  "
-                f"{tune['title'][:40]}"
+                _row(
+                    tune["number"],
+                    "y" if tune["converts"] else "n",
+                    "-" if tune["abc2midi_errors"] is None else tune["abc2midi_errors"],
+                    _format(tune["bar_consistency"], "f"),
+                    _format(tune["bars_filled"], "f"),
+                    "y" if tune["ends_on_tonic"] else "n",
+                    _format(tune["verbatim_bars"], "f"),
+                    tune["longest_shared_run"],
+                    tune["form"][:14],
+                    tune["title"][:40],
+                )
             )
     return "\n".join(lines)

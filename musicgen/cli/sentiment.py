@@ -110,8 +110,12 @@ def _read(path: Path, text_column: str | None, label_column: str | None):
 
 
 _column_options = [
-    click.option("--text-column", default=None, help="CSV and headed TSV files: the text column [default: found by name]."),
-    click.option("--label-column", default=None, help="CSV and headed TSV files: the label column [default: found by name]."),
+    click.option(
+        "--text-column", default=None, help="CSV and headed TSV files: the text column [default: found by name]."
+    ),
+    click.option(
+        "--label-column", default=None, help="CSV and headed TSV files: the label column [default: found by name]."
+    ),
 ]
 
 

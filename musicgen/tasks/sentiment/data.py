@@ -87,7 +87,9 @@ def _label_first_line(line: str, where: str) -> Example:
 def _is_header(line: str) -> bool:
     """Whether a tab-separated first line names columns (GLUE's ``sentence<TAB>label``)."""
     fields = [field.strip().lower() for field in line.split("\t")]
-    return fields[-1] not in LABELS and any(f in LABEL_COLUMNS for f in fields) and any(f in TEXT_COLUMNS for f in fields)
+    return (
+        fields[-1] not in LABELS and any(f in LABEL_COLUMNS for f in fields) and any(f in TEXT_COLUMNS for f in fields)
+    )
 
 
 def _read_tsv(
