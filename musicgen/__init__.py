@@ -12,6 +12,7 @@ Cheat-sheet of the public API (everything also has a CLI command)::
 
     musicgen.abc_to_midi(tunes[0].abc, "tune.mid")   # one tune's melody as MIDI
     musicgen.midi_to_wav("tune.mid", "tune.wav")     # 44.1 kHz, SoundFont synthesis
+    score = musicgen.abc_to_musicxml(tunes[0].abc)   # MusicXML bytes, for notation programs
     musicgen.play("tune.mid")                        # MIDI port or sound card
 
     corpus = musicgen.load_corpus()          # music21's folk collections, cleaned
@@ -69,6 +70,7 @@ _EXPORTS = {
     "Melody": "musicgen.abc.melody",
     "abc_to_midi": "musicgen.render.midi",
     "midi_to_wav": "musicgen.render.audio",
+    "abc_to_musicxml": "musicgen.render.musicxml",
     "play": "musicgen.render.playback",
 }
 

@@ -15,7 +15,7 @@ EXTRAS = {
     "verovio": ("sheet", "sheet music"),
     "cairosvg": ("sheet", "PNG sheet music"),
     "matplotlib": ("plots", "plots and piano rolls"),
-    "music21": ("corpus", "the default corpus (music21's folk collections)"),
+    "music21": ("corpus", "the default corpus (music21's folk collections) and MusicXML"),
     "starlette": ("web", "the web page"),
     "uvicorn": ("web", "the web page"),
     "rtmidi": ("play", "playing to a MIDI port"),

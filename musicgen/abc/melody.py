@@ -46,6 +46,8 @@ class Melody:
         meter: the M: field as written.
         warnings: what was skipped on the way (stray characters and such).
         key: the K: field as written.
+        end: whole notes from the start to the end of the last bar, rests
+            included (0 when unknown: then :attr:`length` is the end).
     """
 
     notes: list[Note]
@@ -54,6 +56,7 @@ class Melody:
     meter: str = ""
     warnings: list[str] = field(default_factory=list)
     key: str = ""
+    end: Fraction = Fraction(0)
 
     @property
     def length(self) -> Fraction:
@@ -211,4 +214,5 @@ def _melody(tune) -> Melody:
     notes.sort(key=lambda n: (n.start, n.pitch))
     unit = parse_fraction(tune.fields.get("L") or "1/8", "L")
     tempo = parse_tempo(tune.fields["Q"], unit) if "Q" in tune.fields else 120.0
-    return Melody(notes, tempo, tune.title, tune.fields.get("M", ""), reader.warnings, tune.fields.get("K", ""))
+    fields = tune.fields
+    return Melody(notes, tempo, tune.title, fields.get("M", ""), reader.warnings, fields.get("K", ""), time)

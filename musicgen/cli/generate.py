@@ -58,8 +58,8 @@ from musicgen.model.config import SampleConfig
 @click.option(
     "--formats",
     default=None,
-    help="Files to write for each tune: any of abc, mid, wav, svg and png (sheet music), roll (piano roll, "
-    ".roll.png) [default: abc,mid,wav; abc,mid without the audio extra].",
+    help="Files to write for each tune: any of abc, mid, wav, musicxml (for notation programs), svg and png "
+    "(sheet music), roll (piano roll, .roll.png) [default: abc,mid,wav; abc,mid without the audio extra].",
 )
 @click.option("--sheet", is_flag=True, help="Also engrave sheet music (.svg and .png); same as adding svg,png.")
 @click.option(

@@ -37,7 +37,8 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
     "formats",
     default="mid,wav",
     show_default=True,
-    help="Any of mid, wav, svg and png (sheet music), roll (piano roll, .roll.png), abc.",
+    help="Any of mid, wav, musicxml (for notation programs), svg and png (sheet music), roll (piano roll, "
+    ".roll.png), abc.",
 )
 @click.option(
     "--out",
@@ -65,10 +66,10 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @_user_errors
 def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
-    """Convert an ABC tunebook to MIDI, WAV and pictures, or a MIDI file to WAV.
+    """Convert an ABC tunebook to MIDI, WAV, MusicXML and pictures, or a MIDI file to WAV.
 
-    Every tune of a tunebook becomes NN-title.mid and .wav (and .svg, .png,
-    .roll.png with --to), converted on every core; a tune that cannot be
+    Every tune of a tunebook becomes NN-title.mid and .wav (and .musicxml,
+    .svg, .png, .roll.png with --to), converted on every core; a tune that cannot be
     converted is reported with its reason and the others still convert. A
     .mid SOURCE is rendered to a .wav beside it.
 

@@ -95,7 +95,9 @@ class TrainConfig(Settings):
         device: ``auto`` (cuda, then mps, then cpu), ``cpu``, ``cuda`` or ``mps``.
         precision: ``fp32``, or ``bf16`` for bfloat16 autocast (mixed
             precision: weights and optimizer stay float32), for GPUs and CPUs
-            with bf16 units (2.5-2.9x faster on this project's AMX CPU).
+            with bf16 units (2.5-2.9x faster on an AMX CPU); where the
+            device has no bf16 kernels for the cell, training stops before
+            its first step with a one-line error.
         time_limit: minutes of training before stopping, validating and
             saving first (validation not counted; 0: no limit).
         tonic: move every tune to this tonic before training, mode kept

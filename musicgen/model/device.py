@@ -20,3 +20,22 @@ def pick_device(name: str = "auto") -> torch.device:
     if name not in ("cpu", "cuda", "mps"):
         raise MusicgenError(f"--device must be auto, cpu, cuda or mps, not {name!r}")
     return torch.device(name)
+
+
+def check_bf16(device: torch.device, cell: str = "lstm") -> None:
+    """Check, in a few milliseconds, that this device trains a ``cell`` under bfloat16 autocast.
+
+    Raises:
+        MusicgenError: it cannot (oneDNN has no bf16 recurrent kernels on CPUs
+            without bf16 units, for example); the message says to use fp32.
+    """
+    layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](4, 4, batch_first=True).to(device)
+    try:
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            features, _ = layer(torch.zeros(1, 2, 4, device=device))
+        features.float().sum().backward()
+    except RuntimeError as error:
+        reason = str(error).split("\n")[0][:120]
+        raise MusicgenError(
+            f"--precision bf16: this {device.type} cannot run a bf16 {cell.upper()} ({reason}); use --precision fp32"
+        ) from None

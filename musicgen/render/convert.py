@@ -1,4 +1,4 @@
-"""Convert tunes and tunebooks to MIDI, WAV and pictures, one file of each per tune.
+"""Convert tunes and tunebooks to MIDI, WAV, MusicXML and pictures, one file of each per tune.
 
 Tunebooks are converted on every core (a process pool); a tune that cannot be
 converted is reported with its reason and the rest still convert.
@@ -16,8 +16,9 @@ from pathlib import Path
 from musicgen.errors import ConversionError, MusicgenError
 from musicgen.extras import require
 
-#: ``svg`` and ``png`` are sheet music; ``roll`` is a piano roll, written as ``.roll.png``.
-FORMATS = ("abc", "mid", "wav", "svg", "png", "roll")
+#: ``svg`` and ``png`` are sheet music; ``musicxml`` is for notation programs;
+#: ``roll`` is a piano roll, written as ``.roll.png``.
+FORMATS = ("abc", "mid", "wav", "musicxml", "svg", "png", "roll")
 
 
 @dataclass
@@ -30,7 +31,7 @@ class Rendered:
 
 
 def check_formats(formats) -> tuple[str, ...]:
-    """Validate a list of formats (abc, mid, wav, svg, png, roll).
+    """Validate a list of formats (abc, mid, wav, musicxml, svg, png, roll).
 
     Raises:
         MusicgenError: an unknown format.
@@ -47,7 +48,7 @@ def check_formats(formats) -> tuple[str, ...]:
 
 
 #: The extra each format needs (abc and mid need none).
-FORMAT_EXTRAS = {"wav": "audio", "svg": "sheet", "png": "sheet", "roll": "plots"}
+FORMAT_EXTRAS = {"wav": "audio", "musicxml": "corpus", "svg": "sheet", "png": "sheet", "roll": "plots"}
 
 
 def render_tune(
@@ -64,6 +65,10 @@ def render_tune(
     try:
         if "mid" in formats or "wav" in formats:
             _render_sound(abc, formats, instrument, tempo_qpm, renderer, result)
+        if "musicxml" in formats:
+            from musicgen.render.musicxml import abc_to_musicxml
+
+            result.files["musicxml"] = abc_to_musicxml(abc)
         _render_pictures(abc, formats, result.files)
     except ConversionError as error:
         result.error = str(error)

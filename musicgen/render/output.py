@@ -206,7 +206,7 @@ def save_tunes(
         tunes: objects with ``.abc`` and ``.title`` (generated or parsed tunes).
         out_dir: the folder, created if needed.
         force: replace files that already exist.
-        formats: any of ``abc``, ``mid``, ``wav``, ``svg``, ``png``, ``roll``.
+        formats: any of ``abc``, ``mid``, ``wav``, ``musicxml``, ``svg``, ``png``, ``roll``.
         instrument: for MIDI and audio (see :func:`musicgen.render.midi.abc_to_midi`).
         tempo_qpm: for MIDI and audio; None keeps each tune's ``Q:`` (or 120).
         progress: show a progress bar on stderr.

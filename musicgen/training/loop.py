@@ -27,7 +27,7 @@ from musicgen.files import atomic_write, clear_cut_short_writes
 from musicgen.model.checkpoint import load_checkpoint, save_checkpoint
 from musicgen.model.config import ModelConfig, TrainConfig, recommended_sampling
 from musicgen.model.core import detach_state
-from musicgen.model.device import pick_device
+from musicgen.model.device import check_bf16, pick_device
 from musicgen.model.lm import CharLM, bits_per_char
 from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.familiar import header_counts
@@ -109,6 +109,8 @@ class Trainer:
                 f"the corpus needs tunes in both splits (train {len(self.train_tunes)}, "
                 f"valid {len(self.valid_tunes)}): give it more tunes"
             )
+        if config.precision == "bf16":
+            check_bf16(self.device, model_config.cell)  # a clear error now, not a kernel error at step 1
         self.model = CharLM(model_config, vocab).to(self.device)
         self.model.tonics = self.tonics
         self.net = wrap(self.model, self.place, self.device)  # what training calls: DDP under torchrun

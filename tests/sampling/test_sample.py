@@ -141,7 +141,7 @@ def test_bars_drawn_again_fill_the_meter_on_the_bundled_model():
             bar_tries=tries,
         )
         counted = [_bar_consistency(t.tune) for t in tunes if t.tune is not None]
-        filled[tries] = sum(n * share for n, share in counted if share is not None) / sum(n for n, _ in counted)
+        filled[tries] = sum(n * share for n, share, _ in counted if share is not None) / sum(n for n, _, _ in counted)
     assert filled[0] < 0.8 and filled[8] >= 0.95, filled
 
 

@@ -144,14 +144,12 @@ def test_sigkill_after_a_checkpoint_leaves_a_loadable_one_and_resume_finishes(tm
     assert not list(run_dir.glob(".*.tmp"))  # a write cut short by the kill is cleared on resume
 
 
-def test_bf16_mixed_precision_trains_and_keeps_float32_weights(tmp_path, small_corpus):
-    from musicgen.model.checkpoint import load_checkpoint
-    from musicgen.model.config import ModelConfig, TrainConfig
+def _bf16_train(run_dir, corpus):
     from musicgen.training.loop import train
 
-    result = train(
-        [small_corpus],
-        tmp_path / "bf16",
+    return train(
+        [corpus],
+        run_dir,
         ModelConfig(vocab_size=1, hidden_size=32, num_layers=1, embedding_size=8, dropout=0.0),
         TrainConfig(
             batch_size=8,
@@ -165,10 +163,36 @@ def test_bf16_mixed_precision_trains_and_keeps_float32_weights(tmp_path, small_c
         ),
         progress=False,
     )
+
+
+def _cpu_runs_bf16_lstm() -> bool:
+    """Whether torch on this CPU runs an LSTM under bf16 autocast (oneDNN needs bf16 units)."""
+    layer = torch.nn.LSTM(4, 4, batch_first=True)
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            layer(torch.zeros(1, 2, 4))
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_bf16_mixed_precision_trains_and_keeps_float32_weights(tmp_path, small_corpus):
+    if not _cpu_runs_bf16_lstm():
+        pytest.skip("this CPU has no bf16 LSTM kernels (the next test checks the error instead)")
+    result = _bf16_train(tmp_path / "bf16", small_corpus)
     log = [json.loads(line) for line in (tmp_path / "bf16" / "log.jsonl").read_text().splitlines()]
     assert log[-1]["valid_bpc"] < log[0]["valid_bpc"] < 7 and math.isfinite(result.best_valid_bpc)
     weights = load_checkpoint(tmp_path / "bf16" / "last.pt")["model"]
     assert all(w.dtype == torch.float32 for w in weights.values())
+
+
+def test_bf16_on_a_cpu_without_bf16_kernels_is_a_one_line_error_before_training(tmp_path, small_corpus):
+    if _cpu_runs_bf16_lstm():
+        pytest.skip("this CPU runs bf16 LSTMs (the test before trains with it)")
+    with pytest.raises(MusicgenError, match="use --precision fp32") as error:
+        _bf16_train(tmp_path / "bf16", small_corpus)
+    assert "\n" not in str(error.value)
+    assert not (tmp_path / "bf16" / "last.pt").exists()
 
 
 def test_time_limit_stops_after_validating_and_saving(tmp_path, small_corpus):
