@@ -16,9 +16,11 @@ _MODEL_HELP = "Sentiment checkpoint [default: the bundled model]."
 def sentiment() -> None:
     """Classify sentences as positive or negative (the lecture's many-to-one model).
 
-    'musicgen sentiment predict "text"' uses the bundled model (trained on the
-    UCI Sentiment Labelled Sentences, CC BY 4.0). Data files are
-    'text<TAB>label' lines, 'label text' lines (SST-2) or CSV with a header.
+    'musicgen sentiment predict "text"' uses the bundled model (trained on
+    SST-2's 67,349 movie-review phrases via GLUE, a research release; 0.853 on
+    SST-2 dev). Data files are 'text<TAB>label' lines (a header line naming the
+    columns is read, as in GLUE's train.tsv), 'label text' lines (SST-2) or CSV
+    with a header.
     """
 
 
