@@ -9,6 +9,21 @@ import pytest
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture()
+def run():
+    """``run(*args)``: invoke the musicgen CLI with the arguments as strings (exceptions propagate)."""
+    from click.testing import CliRunner
+
+    from musicgen.cli.main import main
+
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
 @pytest.fixture(scope="session")
 def tiny_book() -> Path:
     """A hand-made tunebook with duplicates, a tune without K: and one without notes."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from musicgen.abc.keys import key_signature
 from musicgen.abc.melody import Melody, abc_to_melody, read_measures
 from musicgen.abc.tunebook import parse_tune
 from musicgen.errors import ConversionError, MusicgenError
@@ -92,8 +93,10 @@ def melody_to_score(melody: Melody, pickup: Fraction = Fraction(0), show_tempo: 
 
 def _flat_key(key: str) -> bool:
     """Whether black keys are spelled as flats: in keys whose signature has flats."""
-    name = midi_key_name(key) or ""
-    return "b" in name[1:] or name in ("F", "Dm", "Gm", "Cm", "Fm")
+    try:
+        return any(shift < 0 for shift in key_signature(key).values())
+    except MusicgenError:
+        return False
 
 
 def _pitch(music21, number: int, flats: bool):

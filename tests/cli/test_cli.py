@@ -5,19 +5,6 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
-
-from musicgen.cli.main import main
-
-
-@pytest.fixture()
-def run():
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-    return invoke
 
 
 def one_line_error(result, *fragments):

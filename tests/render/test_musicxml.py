@@ -153,24 +153,9 @@ def test_convert_writes_musicxml_and_reports_the_tune_that_fails(tmp_path):
     assert music21.converter.parse(tmp_path / "out" / written[0]).metadata.bestTitle == "Test Jig"
 
 
-def test_generate_writes_a_musicxml_file_per_converted_tune(tiny_run, tmp_path):
+def test_generate_writes_a_musicxml_file_per_converted_tune(run, tiny_run, tmp_path):
     out = tmp_path / "g"
-    result = CliRunner().invoke(
-        main,
-        [
-            "generate",
-            "--model",
-            str(tiny_run),
-            "-n",
-            "2",
-            "--seed",
-            "1",
-            "--formats",
-            "abc,musicxml",
-            "--out",
-            str(out),
-        ],
-    )
+    result = run("generate", "--model", tiny_run, "-n", 2, "--seed", 1, "--formats", "abc,musicxml", "--out", out)
     assert result.exit_code == 0, result.output
     scores = sorted(out.glob("*.musicxml"))
     assert len(scores) + result.output.count("not converted") == 2

@@ -103,28 +103,13 @@ def test_convert_to_sheet_music_and_piano_roll(tmp_path):
     assert _not_blank(_image(files["png"].read_bytes())) and _not_blank(_image(files["roll.png"].read_bytes()))
 
 
-def test_generate_with_sheet_music(tiny_run, tmp_path):
-    result = CliRunner().invoke(
-        main,
-        [
-            "generate",
-            "--model",
-            str(tiny_run),
-            "-n",
-            "2",
-            "--seed",
-            "1",
-            "--formats",
-            "abc",
-            "--sheet",
-            "--out",
-            str(tmp_path / "g"),
-        ],
-    )
+def test_generate_with_sheet_music(run, tiny_run, tmp_path):
+    out = tmp_path / "g"
+    result = run("generate", "--model", tiny_run, "-n", 2, "--seed", 1, "--formats", "abc", "--sheet", "--out", out)
     assert result.exit_code == 0, result.output
-    svgs = sorted((tmp_path / "g").glob("*.svg"))
+    svgs = sorted(out.glob("*.svg"))
     failed = result.output.count("not converted")
-    assert len(svgs) + failed == 2 and len(list((tmp_path / "g").glob("*.png"))) == len(svgs)
+    assert len(svgs) + failed == 2 and len(list(out.glob("*.png"))) == len(svgs)
 
 
 def test_control_characters_in_a_title_still_give_well_formed_svg_and_png():
