@@ -1,14 +1,17 @@
 """How often musicgen's ABC -> MIDI agrees with abc2midi, note for note.
 
-Samples tunes evenly across music21's five ABC collections (or reads the
-given files), converts each with musicgen and with abc2midi, and compares the
-melodies: every note's pitch, onset and duration in beats, within 0.02 beat.
-Markings that abc2midi plays in its own style are removed from its input
-first (rolls, trills and other decorations, fermatas, hornpipe swing, chord
-accompaniment, grace notes: flags -NGRA -NGUI -NFER -NFNP), as musicgen plays
-the written melody.
+Samples tunes evenly across music21's five ABC collections (or from the
+tunebooks given with ``--files``), converts each with musicgen and with
+abc2midi, and compares the notes: every note's pitch, onset and duration in
+beats, within 0.02 beat. Markings that abc2midi plays in its own style are
+removed from its input first (rolls, trills and other decorations, fermatas,
+hornpipe swing, grace notes: flags -NGRA -NFER -NFNP), as musicgen plays the
+written melody. Chord symbols are left unplayed by both (abc2midi -NGUI,
+musicgen without accompaniment) unless ``--chords`` asks both to play them:
+then the bass and chord notes are compared too.
 
     python benchmarks/convert_agreement.py [--tunes 600] [--seed 0] [--show 5]
+    python benchmarks/convert_agreement.py --chords --files ../shared/data/abc/nottingham/*.abc --tunes 300
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import mido
 
 from musicgen.abc.corpus import load_corpus
 from musicgen.errors import MusicgenError
-from musicgen.render.midi import abc_to_midi
+from musicgen.render.midi import Sound, abc_to_midi
 
 TOLERANCE = 0.02  # beats
 
@@ -42,7 +45,7 @@ def plain_for_abc2midi(abc: str) -> str:
             lines.append("%%MIDI chordattack 0")  # play chord notes together, not staggered
         if line.startswith("R:"):
             continue  # R:hornpipe makes abc2midi swing
-        if not re.match(r"[A-Za-z]:", line):
+        if not re.match(r"[A-Za-z]:|%%", line):
             line = re.sub(r"![^!\n]*!|\+[a-z]+\+", "", line)
             line = re.sub(r'"[^"\n]*"', lambda m: m.group(0), line)
             line = _strip_decorations(line)
@@ -89,20 +92,21 @@ def note_f1(ours: list, theirs: list) -> float:
     return 2 * matched / (len(ours) + len(theirs))
 
 
-def compare(abc: str, work: Path) -> tuple[str, float, float, str]:
-    """(outcome, F1, seconds, message) for one tune."""
+def compare(abc: str, work: Path, chords: bool = False) -> tuple[str, float, float, str]:
+    """(outcome, F1, seconds, message) for one tune; ``chords``: both play the chord symbols."""
     ours_path, theirs_path, source = work / "ours.mid", work / "theirs.mid", work / "tune.abc"
     started = time.perf_counter()
     try:
-        abc_to_midi(abc, ours_path)
+        abc_to_midi(abc, ours_path, Sound(accompaniment=chords))
     except MusicgenError as error:
         return "error", 0.0, time.perf_counter() - started, str(error)
     except Exception as error:  # an unhandled exception is what we count
         return "crash", 0.0, time.perf_counter() - started, f"{type(error).__name__}: {error}"
     seconds = time.perf_counter() - started
     source.write_text(plain_for_abc2midi(abc), encoding="utf-8")
+    flags = ["-NGRA", "-NFER", "-NFNP", "-silent"] + ([] if chords else ["-NGUI"])
     subprocess.run(
-        ["abc2midi", str(source), "-o", str(theirs_path), "-NGRA", "-NGUI", "-NFER", "-NFNP", "-silent"],
+        ["abc2midi", str(source), "-o", str(theirs_path), *flags],
         capture_output=True,
         cwd=work,
         timeout=30,
@@ -113,6 +117,14 @@ def compare(abc: str, work: Path) -> tuple[str, float, float, str]:
     theirs_path.unlink()
     f1 = note_f1(ours, theirs)
     return ("agree" if f1 == 1.0 else "differ"), f1, seconds, f"{len(ours)} vs {len(theirs)} notes"
+
+
+def sample_files(paths: list[str], count: int, seed: int) -> list[tuple[str, str]]:
+    """``count`` tunes drawn at random from the tunebooks, as (file name, ABC)."""
+    from musicgen.abc.tunebook import parse_tunebook, read_abc_file
+
+    tunes = [(Path(p).name, tune.abc) for p in paths for tune in parse_tunebook(read_abc_file(Path(p)), p)[0]]
+    return random.Random(seed).sample(tunes, min(count, len(tunes)))
 
 
 def sample_tunes(count: int, seed: int) -> list[tuple[str, str]]:
@@ -132,14 +144,17 @@ def main() -> None:
     parser.add_argument("--tunes", type=int, default=600)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--show", type=int, default=0, help="print this many disagreeing tunes")
+    parser.add_argument("--files", nargs="+", help="tunebooks to sample from instead of music21's corpus")
+    parser.add_argument("--chords", action="store_true", help="both play chord symbols (accompaniment)")
     args = parser.parse_args()
     if not shutil.which("abc2midi"):
         sys.exit("abc2midi is not installed (Debian package abcmidi)")
     rows = defaultdict(lambda: defaultdict(int))
     f1s, times, shown = [], [], 0
     with tempfile.TemporaryDirectory() as folder:
-        for collection, abc in sample_tunes(args.tunes, args.seed):
-            outcome, f1, seconds, message = compare(abc, Path(folder))
+        sample = sample_files(args.files, args.tunes, args.seed) if args.files else sample_tunes(args.tunes, args.seed)
+        for collection, abc in sample:
+            outcome, f1, seconds, message = compare(abc, Path(folder), args.chords)
             rows[collection][outcome] += 1
             rows[collection]["tunes"] += 1
             f1s.append(f1)

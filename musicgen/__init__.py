@@ -10,7 +10,9 @@ Cheat-sheet of the public API (everything also has a CLI command)::
     print(tunes[0].abc)                      # the tune's ABC text
     musicgen.save_tunes(tunes, "outputs/my-tunes", formats=("abc", "mid", "wav"))
 
-    musicgen.abc_to_midi(tunes[0].abc, "tune.mid")   # one tune's melody as MIDI
+    musicgen.abc_to_midi(tunes[0].abc, "tune.mid")   # one tune as MIDI, chord symbols as bass and chords
+    musicgen.abc_to_midi(abc, "tune.mid", musicgen.Sound(instrument="fiddle", accompaniment=False))
+    band = musicgen.accompany(musicgen.abc_to_melody(abc))   # the bass and chord notes themselves
     musicgen.midi_to_wav("tune.mid", "tune.wav")     # 44.1 kHz, SoundFont synthesis
     score = musicgen.abc_to_musicxml(tunes[0].abc)   # MusicXML bytes, for notation programs
     musicgen.play("tune.mid")                        # MIDI port or sound card
@@ -69,6 +71,8 @@ _EXPORTS = {
     "abc_to_melody": "musicgen.abc.melody",
     "Melody": "musicgen.abc.melody",
     "abc_to_midi": "musicgen.render.midi",
+    "Sound": "musicgen.render.midi",
+    "accompany": "musicgen.abc.accompaniment",
     "midi_to_wav": "musicgen.render.audio",
     "abc_to_musicxml": "musicgen.render.musicxml",
     "play": "musicgen.render.playback",

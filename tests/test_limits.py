@@ -13,6 +13,7 @@ import pytest
 from musicgen.errors import ConversionError, MusicgenError, OptionError
 from musicgen.limits import MAX_SOUND_SECONDS, check_regular_file, check_tempo, read_bounded
 from musicgen.render.convert import render_tune
+from musicgen.render.midi import Sound
 
 
 def test_a_34_character_tune_of_26_minutes_is_refused_before_any_audio():
@@ -30,8 +31,8 @@ def test_a_1_3_kb_tune_of_333_hours_is_refused():
 
 def test_a_tempo_option_stretching_a_tune_past_the_bound_is_refused():
     abc = "X:1\nL:1/4\nK:C\n" + "C D E F|" * 40
-    assert not render_tune(abc, ("mid",), tempo_qpm=120).error
-    assert "plays for" in render_tune(abc, ("mid",), tempo_qpm=4).error
+    assert not render_tune(abc, ("mid",), Sound(tempo_qpm=120)).error
+    assert "plays for" in render_tune(abc, ("mid",), Sound(tempo_qpm=4)).error
 
 
 def _long_midi(path, seconds: float):
@@ -326,3 +327,19 @@ def test_midi_chunks_claiming_more_than_the_file_are_refused_before_reading(tmp_
         midi_to_wav(source, tmp_path / "bad.wav")
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100 * 1024  # KB
     assert not (tmp_path / "bad.wav").exists()
+
+
+def test_accompaniment_and_voices_are_bounded():
+    from musicgen.abc.chords import default_gchord
+    from musicgen.errors import ConversionError
+    from musicgen.render.midi import melody_to_midi_file
+
+    assert default_gchord("99/1") is None  # no 99-step pattern: the bar plays no accompaniment
+    assert not render_tune('X:1\nT:t\nM:99/1\nK:C\n"C"CDEF|\n', ("mid",)).error
+    many = "X:1\nT:t\nK:C\n" + "".join(f"V:{i}\nC|\n" for i in range(20))
+    assert "more than 13 voices" in render_tune(many, ("mid",)).error
+    from musicgen.abc.melody import abc_to_melody
+
+    tiny_bars = "X:1\nT:t\nM:1/64\nL:1/64\nQ:1/4=1000\nK:C\n%%MIDI gchord " + "c" * 64 + '\n"C9"' + "C|" * 4000
+    with pytest.raises(ConversionError, match="more than 100,000 notes"):
+        melody_to_midi_file(abc_to_melody(tiny_bars))

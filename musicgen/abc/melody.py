@@ -23,7 +23,18 @@ from musicgen.abc.reader import MAX_BODY_CHARS, MAX_TUNE_LENGTH, Measure, Reader
 from musicgen.abc.tunebook import parse_tune
 from musicgen.errors import ConversionError
 
-__all__ = ["MAX_BODY_CHARS", "Melody", "Note", "abc_to_melody", "expand_parts", "read_bar", "read_measures"]
+__all__ = [
+    "MAX_BODY_CHARS",
+    "Bar",
+    "Melody",
+    "Voice",
+    "read_voices",
+    "Note",
+    "abc_to_melody",
+    "expand_parts",
+    "read_bar",
+    "read_measures",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,25 @@ class Note:
     start: Fraction
     length: Fraction
     pitch: int
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One bar in play order: start and length in whole notes, the M: it is written in, the bar line ending it."""
+
+    start: Fraction
+    length: Fraction
+    meter: str
+    line: str = "|"
+    repeat: bool = False  # play goes back to the repeat's start after this bar
+
+
+@dataclass
+class Voice:
+    """A further voice of a tune (``V:``): its name and notes in play order."""
+
+    name: str
+    notes: list[Note]
 
 
 @dataclass
@@ -48,6 +78,15 @@ class Melody:
         key: the K: field as written.
         end: whole notes from the start to the end of the last bar, rests
             included (0 when unknown: then :attr:`length` is the end).
+        chords: the chord symbols in play order, as ``(start, text)``
+            (annotations too; :mod:`musicgen.abc.chords` reads them).
+        bars: the bars in play order (the accompaniment follows them).
+        parts: the header's ``P:`` play order, expanded (``AAB``), when the
+            tune's parts are played by it; else empty.
+        midi: the tune's ``%%MIDI`` accompaniment directives (see
+            :class:`musicgen.abc.tunebook.Tune`).
+        voices: the tune's further voices (``V:``) after the first, which
+            is :attr:`notes`; empty for a tune of one voice.
     """
 
     notes: list[Note]
@@ -57,6 +96,11 @@ class Melody:
     warnings: list[str] = field(default_factory=list)
     key: str = ""
     end: Fraction = Fraction(0)
+    chords: list[tuple[Fraction, str]] = field(default_factory=list)
+    bars: list[Bar] = field(default_factory=list)
+    parts: str = ""
+    midi: dict[str, str] = field(default_factory=dict)
+    voices: list[Voice] = field(default_factory=list)
 
     @property
     def length(self) -> Fraction:
@@ -68,9 +112,11 @@ class Melody:
         return float(whole_notes) * 4 * 60.0 / self.tempo_qpm
 
 
-def _unfold(measures: list[Measure]) -> list[Measure]:
-    """Measures in play order: repeats taken once, first endings skipped on the repeat."""
-    played, taken = [], set()
+def _unfold(measures: list[Measure]) -> list[tuple[Measure, bool]]:
+    """Measures in play order, each with whether play goes back after it: repeats taken once,
+    first endings skipped on the repeat."""
+    played: list[tuple[Measure, bool]] = []
+    taken: set[int] = set()
     position, section_start, repeating, skipped_ending = 0, 0, False, False
     while position < len(measures):
         measure = measures[position]
@@ -79,9 +125,10 @@ def _unfold(measures: list[Measure]) -> list[Measure]:
             continue
         if skipped_ending:
             repeating, skipped_ending = False, False
-        played.append(measure)
         bar = measure.bar
-        if bar.startswith(":") and position not in taken:
+        goes_back = bar.startswith(":") and position not in taken
+        played.append((measure, goes_back))
+        if goes_back:
             taken.add(position)
             position, repeating = section_start, True
             continue
@@ -130,7 +177,7 @@ def abc_to_melody(abc: str) -> Melody:
     from musicgen.errors import MusicgenError
 
     try:
-        tune = parse_tune(abc)
+        tune = parse_tune(abc, voices=True)
     except MusicgenError as error:
         raise ConversionError(str(error)) from None
     name = f"X:{tune.number}" + (f" ({tune.title})" if tune.title else "")
@@ -151,28 +198,62 @@ _READ_ERRORS = (ValueError, ZeroDivisionError, OverflowError, RecursionError)
 def read_measures(tune) -> Reader:
     """Read a tune's body; the reader's ``parts`` hold its measures in written order.
 
+    For a tune of several voices this is the first voice with notes (see :func:`read_voices`).
+
     Raises:
         ConversionError: the body asks for something impossible.
     """
+    return next(iter(read_voices(tune).values()))
+
+
+def read_voices(tune) -> dict[str, Reader]:
+    """Each voice's reader by its ``V:`` name, in the order the voices first sound.
+
+    Music before any ``V:`` line is the voice ``""``. Each voice starts from
+    the header's key, meter and unit length. At most :data:`MAX_VOICES`.
+
+    Raises:
+        ConversionError: the body asks for something impossible, or has too many voices.
+    """
     try:
-        return _read_body(tune)
+        readers = {"": Reader(tune.fields)}
+        _read_text(readers[""], tune.body, readers, tune.fields)
     except _READ_ERRORS as error:
         raise ConversionError(f"cannot read the tune ({error})") from None
+    sounding = {name: reader for name, reader in readers.items() if any(m.events for m in reader.measures)}
+    return sounding or {"": readers[""]}
 
 
-def _read_body(tune) -> Reader:
-    reader = Reader(tune.fields)
-    _read_text(reader, tune.body)
-    return reader
+#: The most voices a tune may have (the MIDI channels left for them: 16, less drums, bass and chords).
+MAX_VOICES = 13
 
 
-def _read_text(reader: Reader, text: str) -> None:
-    for line in text.split("\n"):
+def _read_text(reader: Reader, text: str, voices: dict[str, Reader] | None = None, fields=None) -> None:
+    """Read the lines of ``text``; a ``V:`` line (or a line starting ``[V:..]``) moves to that voice's reader."""
+    part = None  # a P: line starts that part in every voice, and in voices that begin later
+    for number, line in enumerate(text.split("\n")):
+        voice = _VOICE_LINE.match(line)
+        if voice and voices is not None:
+            name = voice.group(1) or voice.group(2)
+            if name not in voices:
+                if len(voices) > MAX_VOICES:  # the voice "" and MAX_VOICES named ones
+                    raise ConversionError(f"more than {MAX_VOICES} voices")
+                voices[name] = Reader(fields or {})
+                if part is not None:
+                    voices[name].field("P", part)
+            reader, line = voices[name], line[voice.end() :] if voice.group(2) else ""
+        reader.line = number
         field_line = re.match(r"([A-Za-z]):(.*)", line)
         if field_line and not (field_line.group(1) in "ABCDEFGabcdefg" and field_line.group(2)[:1] in "|:]"):
-            reader.field(field_line.group(1), field_line.group(2))
+            letter, value = field_line.groups()
+            for each in voices.values() if voices is not None and letter == "P" else [reader]:
+                each.field(letter, value)
+            part = value if letter == "P" else part
         else:
             read_line(reader, line)
+
+
+_VOICE_LINE = re.compile(r"V:\s*(\S+).*|\[V:\s*([^\]\s]+)[^\]]*\]")
 
 
 def read_bar(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | None, list[str]]:
@@ -196,16 +277,22 @@ def read_bar(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | No
 
 
 def _melody(tune) -> Melody:
-    reader = read_measures(tune)
+    voices = read_voices(tune)
+    reader = next(iter(voices.values()))
     order = list(reader.parts)
     header_order = expand_parts(tune.fields.get("P", ""))
+    parts = ""
     if header_order and len(order) > 1:
         order = [label for label in header_order if label in reader.parts]
-    notes, time = [], Fraction(0)
+        parts = "".join(order)
+    notes, bars, time = [], [], Fraction(0)
+    chords: list[tuple[Fraction, str]] = []
     for label in order:
-        for measure in _unfold(reader.parts[label]):
+        for measure, goes_back in _unfold(reader.parts[label]):
             for offset, length, pitch, _ in measure.events:
                 notes.append(Note(time + offset, length, pitch))
+            chords.extend((time + offset, text) for offset, text in measure.chords)
+            bars.append(Bar(time, measure.length, measure.meter, measure.bar, goes_back))
             time += measure.length
             if time > MAX_TUNE_LENGTH:
                 raise ConversionError(f"the tune is longer than {MAX_TUNE_LENGTH} whole notes")
@@ -215,4 +302,24 @@ def _melody(tune) -> Melody:
     unit = parse_fraction(tune.fields.get("L") or "1/8", "L")
     tempo = parse_tempo(tune.fields["Q"], unit) if "Q" in tune.fields else 120.0
     fields = tune.fields
-    return Melody(notes, tempo, tune.title, fields.get("M", ""), reader.warnings, fields.get("K", ""), time)
+    meter, key = fields.get("M", ""), fields.get("K", "")
+    others = [Voice(name, _voice_notes(voice, header_order)) for name, voice in list(voices.items())[1:]]
+    melody = Melody(notes, tempo, tune.title, meter, reader.warnings, key, time, chords, bars, parts, dict(tune.midi))
+    melody.voices = [voice for voice in others if voice.notes]
+    return melody
+
+
+def _voice_notes(reader: Reader, header_order: str) -> list[Note]:
+    """A further voice's notes in play order (its own repeats; the header's P: order if it has parts)."""
+    order = list(reader.parts)
+    if header_order and len(order) > 1:
+        order = [label for label in header_order if label in reader.parts]
+    notes: list[Note] = []
+    time = Fraction(0)
+    for label in order:
+        for measure, _ in _unfold(reader.parts[label]):
+            notes.extend(Note(time + offset, length, pitch) for offset, length, pitch, _ in measure.events)
+            time += measure.length
+            if time > MAX_TUNE_LENGTH:
+                raise ConversionError(f"the tune is longer than {MAX_TUNE_LENGTH} whole notes")
+    return sorted(notes, key=lambda n: (n.start, n.pitch))

@@ -40,6 +40,9 @@ class Measure:
     length: Fraction = Fraction(0)
     bar: str = ""  # the bar line that ends it
     ending: int = 0  # 1 or 2+ inside a numbered ending
+    meter: str = ""  # the M: in force where the measure starts
+    chords: list[tuple[Fraction, str]] = field(default_factory=list)  # (offset, chord symbol as written)
+    onsets: list[tuple[Fraction, int, int]] = field(default_factory=list)  # (offset, line, column) of new notes
 
 
 def note_length(numerator: str, slashes: str, denominator: str) -> Fraction:
@@ -72,6 +75,8 @@ class Reader:
         self.ending = 0
         self.last: list[list] = []
         self.last_length: Fraction | None = None
+        self.pending_chords: list[str] = []  # symbols written before the next note
+        self.line, self.column = 0, 0  # where in the body the reader is (line index, character)
 
     # -- structure ---------------------------------------------------------------
     def _start_part(self, label: str) -> None:
@@ -79,19 +84,20 @@ class Reader:
         self.parts.setdefault(label, self.measures)
         self.measures = self.parts[label]
         self.order.append(label)
-        self.measures.append(Measure())
+        self.measures.append(Measure(meter=self.meter))
 
     @property
     def measure(self) -> Measure:
         return self.measures[-1]
 
     def _end_measure(self, bar: str) -> None:
+        self._place_chords()
         self.measure.bar = bar
         if self.ending == 1 and bar.startswith(":"):
             self.ending = 0
         elif self.ending > 1 and (bar.startswith(":") or "||" in bar or "]" in bar or bar.endswith(":")):
             self.ending = 0
-        self.measures.append(Measure(ending=self.ending))
+        self.measures.append(Measure(ending=self.ending, meter=self.meter))
         self.bar_accidentals = {}
 
     def _set_ending(self, number: int) -> None:
@@ -106,6 +112,8 @@ class Reader:
             self.unit = parse_fraction(value, "L")
         elif letter == "M":
             self.meter, self.bar_length = value, parse_meter(value)
+            if self.measure.length == 0:
+                self.measure.meter = value  # a new meter at a bar line rules that bar
         elif letter == "P":
             self._start_part(value.strip()[:1])
 
@@ -134,7 +142,8 @@ class Reader:
         """Put a note, chord (several pitches) or rest (none) at the cursor."""
         if length > MAX_NOTE_LENGTH:
             raise ConversionError(f"bar {len(self.measures)}: a note of {length} whole notes is too long")
-        measure, placed = self.measure, []
+        self._place_chords()
+        measure, placed, new = self.measure, [], len(self.measure.events)
         for pitch, place in notes:
             tied = self.ties.get(place)
             if tied is not None and tied[2] == pitch:
@@ -144,9 +153,19 @@ class Reader:
             event = [measure.length, length, pitch, place]
             measure.events.append(event)
             placed.append(event)
+        if len(measure.events) > new:  # a note starts here (not only tied ones going on)
+            measure.onsets.append((measure.length, self.line, self.column))
         self.ties = {}  # a tie reaches only the next note or chord
         measure.length += length
         self.last, self.last_length = placed, length
+
+    def chord_symbol(self, text: str) -> None:
+        """A ``"G"`` written before a note: it sounds where that note starts."""
+        self.pending_chords.append(text)
+
+    def _place_chords(self) -> None:
+        self.measure.chords.extend((self.measure.length, text) for text in self.pending_chords)
+        self.pending_chords = []
 
     def note_or_chord(self, pitches: list[tuple[int, tuple[str, int]]], length: Fraction) -> None:
         if self.pending_broken is not None:
@@ -233,6 +252,7 @@ def read_line(reader: Reader, line: str) -> None:
     """Read one line of music."""
     i = 0
     while i < len(line):
+        reader.column = i
         i = _read_at(reader, line, i)
 
 
@@ -295,7 +315,10 @@ def _read_sign(reader: Reader, line: str, i: int) -> int:
         reader.tie()
         return i + 1
     if char == '"':
-        return _skip_to(line, i, '"')
+        end = _skip_to(line, i, '"')
+        if line[end - 1 : end] == '"' and end - 1 > i:
+            reader.chord_symbol(line[i + 1 : end - 1])
+        return end
     if char in "!+":
         decoration = DECORATION.match(line, i)
         return decoration.end() if decoration else i + 1  # a lone "!" is an old line break

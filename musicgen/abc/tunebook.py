@@ -32,6 +32,8 @@ _FIELD_LINE = re.compile(r"^([A-Za-z+]):(.*)$")
 _TUNE_START = re.compile(r"^X:", re.MULTILINE)
 _DOS_LETTERS = {code: bytes([code]).decode("cp850") for code in range(0x80, 0xA0)}
 _INLINE_FIELD = re.compile(r"\[([A-Za-z]):[^\]\n]*\]")
+#: The %%MIDI directives kept (the accompaniment's pattern and instruments), with their value.
+_MIDI_DIRECTIVE = re.compile(r"%%MIDI\s+(gchord|chordprog|bassprog)\s+([^%\s]{1,64})\s*(?:%.*)?$")
 
 
 @dataclass
@@ -45,6 +47,9 @@ class Tune:
         source: where it came from (file name or collection), for reports.
         origin: the tunebook's ``O:`` field (where the tune was collected), or
             an empty string; it tells the tune's style, and is not in its text.
+        midi: the accompaniment's ``%%MIDI`` directives (``gchord``,
+            ``chordprog``, ``bassprog``) by name, the last written winning;
+            they apply to the whole tune and are not in its text.
     """
 
     number: int
@@ -52,6 +57,7 @@ class Tune:
     body: str
     source: str = ""
     origin: str = ""
+    midi: dict[str, str] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -77,7 +83,8 @@ class Tune:
         """The whole tune as standard ABC, X: first, T: second, K: last."""
         title = f"T:{self.fields['T']}\n" if "T" in self.fields else ""
         rest = "".join(f"{k}:{self.fields[k]}\n" for k in HEADER_ORDER if k in self.fields and k != "T")
-        return f"X:{self.number}\n{title}{rest}{self.body}\n"
+        midi = "".join(f"%%MIDI {name} {value}\n" for name, value in self.midi.items())
+        return f"X:{self.number}\n{title}{rest}{midi}{self.body}\n"
 
     def __repr__(self) -> str:
         return f"Tune(number={self.number}, title={self.title!r}, source={self.source!r})"
@@ -107,6 +114,8 @@ class _Draft:
     voices: bool = False
     origin: str = ""
     size: int = 0  # characters from X: to the blank line that ends the tune
+    midi: dict[str, str] = field(default_factory=dict)
+    voice_lines: list[str] = field(default_factory=list)
 
 
 def decode_abc(data: bytes) -> str:
@@ -179,6 +188,8 @@ def _clean_field(letter: str, value: str) -> str:
 def _read_header(draft: _Draft, letter: str, value: str) -> None:
     if letter == "V":
         draft.voices = True
+        if value.split():
+            draft.voice_lines.append(f"V:{_clean_value(value)[:200]}")  # name, clef...: kept atop the body
     elif letter == "O" and not draft.origin:
         draft.origin = _clean_value(value)
     elif letter in KEPT_FIELDS and letter not in draft.fields:
@@ -192,6 +203,8 @@ def _read_body_line(draft: _Draft, line: str) -> None:
         letter = match.group(1)
         if letter == "V":
             draft.voices = True
+            if match.group(2).split():
+                draft.body.append(f"V:{_clean_value(match.group(2))[:200]}")  # the voice the lines below are in
         elif letter in BODY_FIELDS:
             draft.body.append(f"{letter}:{_clean_field(letter, match.group(2))}")
         return  # W:, w:, N: and other commentary inside the body is dropped
@@ -213,6 +226,10 @@ def _draft_tune(chunk: str) -> _Draft:
                 draft.size = offset
                 break  # an empty line ends the tune (ABC 2.1 section 2.2)
             continue
+        directive = _MIDI_DIRECTIVE.match(raw)
+        if directive:
+            draft.midi[directive.group(1)] = directive.group(2)
+            continue
         line = _strip_comment(raw).rstrip()
         if not line.strip():
             continue  # a comment line
@@ -233,7 +250,7 @@ def _draft_tune(chunk: str) -> _Draft:
 # the notes (pitch, onset and length) as written; see tests/test_tunebook.py.
 _DECORATION = r"(?:[~.uvHTJLMPSOR]|![^!\n]*!)"
 _NOTE = r"[_^=]*[A-Ga-g][,']*"
-_CHORD = re.compile(r"[A-G][#b]?(?:m|min|maj|dim|aug|sus|add|M|[0-9]|\+|-|°|ø|\(|\)|#|b)*(?:/[A-Ga-g][#b]?)?")
+_CHORD = re.compile(r"\(?[A-G][#b]?(?:m|min|maj|dim|aug|sus|add|M|[0-9]|\+|-|°|ø|\(|\)|#|b)*(?:/[A-Ga-g][#b]?)?\)?")
 _REPAIRS = (
     # Ryan's "k" (a bowing mark no player knows) before a note: "vkg2" plays as "vg2".
     (re.compile(r"(?<![A-Za-tw-z])k(?=[~.uvHT(\[]*[_^=]*[A-Ga-gz])"), ""),
@@ -259,13 +276,18 @@ _REPAIRS = (
 )
 _FALSE_TIE = re.compile(r"(" + _NOTE + r")([\d/]*)-(?=[\s.~()|<>]*(" + _NOTE + r"))")
 _QUOTED = re.compile(r'"([^"\n]*)"')
+_PLUS_BASS = re.compile(r"/([A-Ga-g])\+(?=\)?\s*$)")
 
 
 def _annotate(match: re.Match) -> str:
-    """A quoted text that is no chord name ("D.C.", "4", "ff") is an annotation."""
-    text = match.group(1)
+    """A quoted text that is no chord name ("D.C.", "4", "ff") is an annotation.
+
+    A ``+`` after a chord's bass note is the Nottingham Music Database's sharp
+    (``"D/f+"`` under an F sharp in D major): it is written ``#``.
+    """
+    text = _PLUS_BASS.sub(r"/\1#", match.group(1))
     if not text or text[0] in "^_<>@" or _CHORD.fullmatch(text.strip()):
-        return match.group(0)
+        return f'"{text}"'
     return f'"^{text}"'
 
 
@@ -274,6 +296,16 @@ def _untie(match: re.Match) -> str:
     first = match.group(1).lstrip("_^=")
     second = match.group(3).lstrip("_^=")
     return match.group(0) if first == second else match.group(1) + match.group(2)
+
+
+def _repair_music(body: str) -> str:
+    """:func:`repair_body` on the music, leaving ``V:`` lines (names in quotes, clefs) as written."""
+    kept = re.findall(r"^V:.*$", body, flags=re.MULTILINE)
+    if not kept:
+        return repair_body(body)
+    marked = iter(kept)
+    body = re.sub(r"^V:.*$", "\ue1ff", body, flags=re.MULTILINE)
+    return re.sub("\ue1ff", lambda _: next(marked), repair_body(body))
 
 
 def repair_body(body: str) -> str:
@@ -292,7 +324,7 @@ def repair_body(body: str) -> str:
     return re.sub('"([\ue000-\uf8ff])"', lambda m: quoted[ord(m.group(1)) - 0xE000], body)
 
 
-def _finish(draft: _Draft, source: str) -> Tune | Skipped:
+def _finish(draft: _Draft, source: str, voices: bool = False) -> Tune | Skipped:
     title = draft.fields.get("T", "")
 
     def skip(reason: str) -> Skipped:
@@ -300,12 +332,13 @@ def _finish(draft: _Draft, source: str) -> Tune | Skipped:
 
     if "K" not in draft.fields:
         return skip("no K: field")
-    body = repair_body("\n".join(draft.body).strip("\n"))
+    body = _repair_music("\n".join(draft.voice_lines + draft.body).strip("\n"))
     if not re.search(r"[A-Ga-g]", _INLINE_FIELD.sub("", body)):
         return skip("no notes in the body")
-    if draft.voices:
-        return skip("several voices (V:) are not supported")
-    if DETACHED_LENGTH.search(_QUOTED.sub("", body)):
+    if draft.voices and not voices:
+        return skip("several voices (V:): a model learns one melody (convert and play read them)")
+    music = "\n".join(line for line in body.split("\n") if not line.startswith("V:"))
+    if DETACHED_LENGTH.search(_QUOTED.sub("", music)):
         return skip("a note length is detached from its note by a space (G 2, folk-rnn's tokens): write G2")
     if "L" not in draft.fields:
         draft.fields["L"] = default_unit_length(draft.fields.get("M", ""))
@@ -314,7 +347,7 @@ def _finish(draft: _Draft, source: str) -> Tune | Skipped:
     except AttributeError:
         number = 0
     fields = {k: draft.fields[k] for k in KEPT_FIELDS if k in draft.fields}
-    return Tune(number=number, fields=fields, body=body, source=source, origin=draft.origin)
+    return Tune(number=number, fields=fields, body=body, source=source, origin=draft.origin, midi=draft.midi)
 
 
 #: A note or rest, then spaces, then a digit: a length written apart from its note (abc2midi reports it;
@@ -323,12 +356,15 @@ def _finish(draft: _Draft, source: str) -> Tune | Skipped:
 DETACHED_LENGTH = re.compile(r"(?<![\[|(:])[A-Ga-gzx][,']*[ \t]+\d")
 
 
-def parse_tunebook(text: str, source: str = "") -> tuple[list[Tune], list[Skipped]]:
+def parse_tunebook(text: str, source: str = "", voices: bool = False) -> tuple[list[Tune], list[Skipped]]:
     """Split a tunebook's text into normalised tunes.
 
     Args:
         text: the tunebook as text (see :func:`decode_abc` for bytes).
         source: a name for reports, such as the file name.
+        voices: keep tunes of several voices (``V:``), with their ``V:``
+            lines in the body; without it they are skipped, as a corpus for
+            a model of one melody needs.
 
     Returns:
         ``(tunes, skipped)``: the usable tunes in book order, and every tune
@@ -346,7 +382,7 @@ def parse_tunebook(text: str, source: str = "") -> tuple[list[Tune], list[Skippe
                 source, draft.number, draft.fields.get("T", ""), f"longer than {MAX_TUNE_CHARS:,} characters"
             )
         else:
-            result = _finish(draft, source)
+            result = _finish(draft, source, voices)
         if isinstance(result, Tune):
             tunes.append(result)
         else:
@@ -354,7 +390,7 @@ def parse_tunebook(text: str, source: str = "") -> tuple[list[Tune], list[Skippe
     return tunes, skipped
 
 
-def parse_tune(text: str, source: str = "") -> Tune:
+def parse_tune(text: str, source: str = "", voices: bool = False) -> Tune:
     """Parse and normalise one tune, raising if it is unusable.
 
     A text without an ``X:`` line is read as a single tune numbered 1.
@@ -368,7 +404,7 @@ def parse_tune(text: str, source: str = "") -> Tune:
         raise CorpusError(f"{source or 'input'}: no tune found (the text is empty)")
     if not _TUNE_START.search(text):
         text = "X:1\n" + text.lstrip("\n")
-    tunes, skipped = parse_tunebook(text, source)
+    tunes, skipped = parse_tunebook(text, source, voices)
     if tunes:
         return tunes[0]
     if skipped:

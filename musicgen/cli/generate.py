@@ -7,10 +7,11 @@ from pathlib import Path
 import click
 
 from musicgen.abc.codes import STYLES, form_option
-from musicgen.cli.options import config_options
+from musicgen.cli.options import ACCOMPANIMENT_OPTIONS, config_options
 from musicgen.cli.util import user_errors as _user_errors
 from musicgen.errors import OptionError
 from musicgen.model.config import SampleConfig
+from musicgen.render.midi import Sound
 
 
 @click.command()
@@ -58,7 +59,7 @@ from musicgen.model.config import SampleConfig
 @click.option(
     "--formats",
     default=None,
-    help="Files to write for each tune: any of abc, mid, wav, musicxml (for notation programs), svg and png "
+    help="Files to write for each tune: any of abc, mid, wav, musicxml (for notation programs), svg, png and pdf "
     "(sheet music), roll (piano roll, .roll.png) [default: abc,mid,wav; abc,mid without the audio extra].",
 )
 @click.option("--sheet", is_flag=True, help="Also engrave sheet music (.svg and .png); same as adding svg,png.")
@@ -89,6 +90,12 @@ from musicgen.model.config import SampleConfig
     help="Weights for sampling: int8 (1.3x faster batches, +0.02% bits/char; the default on "
     "CPUs with PyTorch's int8 kernels) or float32 (the model exactly).",
 )
+@click.option(
+    "--chords",
+    is_flag=True,
+    help="Harmonise each tune: write chord symbols into its ABC, played as bass and chords (see 'musicgen harmonize').",
+)
+@config_options(Sound, only=ACCOMPANIMENT_OPTIONS)
 @click.option("--force", is_flag=True, help="Overwrite files already in --out.")
 @_user_errors
 def generate(
@@ -109,6 +116,10 @@ def generate(
     bpm,
     batch_size,
     int8,
+    chords,
+    accompaniment,
+    chord_instrument,
+    bass_instrument,
     force,
     **settings,
 ) -> None:
@@ -124,14 +135,14 @@ def generate(
     from musicgen.limits import check_tempo
     from musicgen.model.lm import load_model
     from musicgen.render.convert import check_formats
-    from musicgen.render.midi import instrument_program
     from musicgen.render.output import new_run_dir, save_tune_stream
     from musicgen.sampling.familiar import unfamiliar
     from musicgen.sampling.sampler import generate_batches, header_fields
 
     formats = check_formats(_default_formats(formats).split(",") + (["svg", "png"] if sheet else []))
-    instrument_program(instrument)  # fail before sampling, not after
     check_tempo(bpm, "--bpm")
+    sound = Sound(instrument, bpm, accompaniment, chord_instrument, bass_instrument)
+    sound.check()  # fail before sampling, not after
     if count < 1:
         raise OptionError(f"-n must be at least 1, not {count}")
     settings = {name: value for name, value in settings.items() if value is not None}
@@ -156,6 +167,8 @@ def generate(
     batches = generate_batches(
         model, count, batch_size, prime=prime, header=header, int8=int8, progress=True, **settings
     )
+    if chords:
+        batches = ([tune.harmonized() for tune in batch] for batch in batches)
     listing = _Listing()
     out_dir = out_dir or new_run_dir(Path("outputs"), "generate")
     saved = save_tune_stream(
@@ -164,8 +177,7 @@ def generate(
         out_dir,
         force=force,
         formats=formats,
-        instrument=instrument,
-        tempo_qpm=bpm,
+        sound=sound,
         progress=True,
     )
     listing.show(count)

@@ -37,6 +37,7 @@ def _add_commands() -> None:
         lab.lab,
         generate.generate,
         tunes.convert,
+        tunes.harmonize,
         tunes.play,
         train.export,
         tunes.evaluate,

@@ -23,6 +23,11 @@ _CHOICES = {
 }
 
 
+#: The :class:`musicgen.render.midi.Sound` fields that ``generate`` and ``convert`` offer as options
+#: (``--instrument`` and ``--bpm`` are their own).
+ACCOMPANIMENT_OPTIONS = ("accompaniment", "chord_instrument", "bass_instrument")
+
+
 def field_help(cls: type) -> dict[str, str]:
     """Each field's description, from the ``Attributes:`` section of ``cls``'s docstring, as one line."""
     doc = cls.__doc__ or ""
@@ -68,7 +73,9 @@ def config_options(cls: type, only: tuple[str, ...] = (), defaults_from_model: b
                 default = None if defaults_from_model else field.default
                 if defaults_from_model:
                     text += f" [default: the model's recommended setting, else {'on' if field.default else 'off'}]"
-                option = click.option(f"{flag}/--no-{flag[2:]}", field.name, default=default, help=text)
+                option = click.option(
+                    f"{flag}/--no-{flag[2:]}", field.name, default=default, show_default=default is not None, help=text
+                )
             else:
                 default = None if defaults_from_model else field.default
                 shown = "none" if field.default is None else field.default

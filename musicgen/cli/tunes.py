@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from musicgen.cli.options import ACCOMPANIMENT_OPTIONS, config_options
 from musicgen.cli.util import user_errors as _user_errors
 from musicgen.errors import MusicgenError
+from musicgen.render.midi import Sound
 
 
 @click.command()
@@ -37,7 +39,7 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
     "formats",
     default="mid,wav",
     show_default=True,
-    help="Any of mid, wav, musicxml (for notation programs), svg and png (sheet music), roll (piano roll, "
+    help="Any of mid, wav, musicxml (for notation programs), svg, png and pdf (sheet music), roll (piano roll, "
     ".roll.png), abc.",
 )
 @click.option(
@@ -63,9 +65,10 @@ def corpus(paths: tuple[Path, ...], show_skipped: bool) -> None:
     show_default=True,
     help="Audio: SoundFont synthesis (midirenderer), or pure-numpy additive synthesis.",
 )
+@config_options(Sound, only=ACCOMPANIMENT_OPTIONS)
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @_user_errors
-def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
+def convert(source, formats, out_dir, instrument, bpm, renderer, force, **accompaniment) -> None:
     """Convert an ABC tunebook to MIDI, WAV, MusicXML and pictures, or a MIDI file to WAV.
 
     Every tune of a tunebook becomes NN-title.mid and .wav (and .musicxml,
@@ -92,20 +95,18 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
         click.echo(f"wrote {target} (audio by {used})")
         return
     from musicgen.abc.tunebook import parse_tunebook, read_abc_file
-    from musicgen.render.midi import instrument_program
     from musicgen.render.output import save_tunes
 
     formats = check_formats(formats.split(","))
-    instrument_program(instrument)
-    tunes, skipped = parse_tunebook(read_abc_file(source), source.name)
+    sound = Sound(instrument, bpm, **accompaniment)
+    sound.check()
+    tunes, skipped = parse_tunebook(read_abc_file(source), source.name, voices=True)
     for item in skipped:
         click.echo(f"  skipped {item}", err=True)
     if not tunes:
         raise MusicgenError(f"{source}: no usable tune")
     out_dir = out_dir or source.parent / source.stem
-    saved = save_tunes(
-        tunes, out_dir, force=force, formats=formats, instrument=instrument, tempo_qpm=bpm, progress=True
-    )
+    saved = save_tunes(tunes, out_dir, force=force, formats=formats, sound=sound, progress=True)
     for stem, reason in saved.failed:
         click.echo(f"  not converted: {stem}: {reason}", err=True)
     converted = len(tunes) - len(saved.failed)
@@ -113,6 +114,54 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force) -> None:
     click.echo(f"converted {converted} of {len(tunes)} tunes to {out_dir}/ ({len(saved.paths)} files{audio})")
     if saved.failed:
         raise MusicgenError(f"{len(saved.failed)} tune(s) could not be converted (listed above)")
+
+
+@click.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Tunebook to write [default: SOURCE-STEM.chords.abc beside SOURCE].",
+)
+@click.option("--replace", is_flag=True, help="Harmonise tunes that have chord symbols too, dropping theirs.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
+@_user_errors
+def harmonize(source, out, replace, force) -> None:
+    """Add chord symbols to the melodies of an ABC tunebook.
+
+    Each tune gets a chord at every change of harmony, chosen from its key's
+    triads and dominant seventh for each half bar (a bar in 3/4 and 2/4) and
+    written before the note where it starts; 'musicgen convert' and
+    'musicgen play' then play them as bass and chords. Tunes that already
+    have chord symbols are kept as they are (see --replace). The tunes are
+    written in musicgen's normalised ABC (music fields and the body).
+    """
+    from musicgen.abc.harmony import harmonize_tune
+    from musicgen.abc.tunebook import parse_tunebook, read_abc_file
+    from musicgen.files import atomic_write
+
+    out = out or source.parent / f"{source.stem}.chords.abc"
+    if out.exists() and not force:
+        raise MusicgenError(f"{out}: already exists (use --force to overwrite)")
+    tunes, skipped = parse_tunebook(read_abc_file(source), source.name, voices=True)
+    for item in skipped:
+        click.echo(f"  skipped {item}", err=True)
+    if not tunes:
+        raise MusicgenError(f"{source}: no usable tune")
+    written, kept = [], 0
+    for tune in tunes:
+        try:
+            written.append(harmonize_tune(tune, replace=replace).abc)
+        except MusicgenError as error:
+            click.echo(f"  not harmonised: X:{tune.number} ({tune.title}): {error}", err=True)
+            written.append(tune.abc)
+            kept += 1
+    try:
+        atomic_write(out, lambda file: file.write("\n".join(written).encode("utf-8")))
+    except OSError as error:
+        raise MusicgenError(f"{out}: cannot write ({error.strerror or error})") from None
+    click.echo(f"harmonised {len(tunes) - kept} of {len(tunes)} tunes into {out}")
 
 
 @click.command()

@@ -12,13 +12,17 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from musicgen.errors import ConversionError, MusicgenError
 from musicgen.extras import require
 
-#: ``svg`` and ``png`` are sheet music; ``musicxml`` is for notation programs;
+if TYPE_CHECKING:
+    from musicgen.render.midi import Sound
+
+#: ``svg``, ``png`` and ``pdf`` are sheet music; ``musicxml`` is for notation programs;
 #: ``roll`` is a piano roll, written as ``.roll.png``.
-FORMATS = ("abc", "mid", "wav", "musicxml", "svg", "png", "roll")
+FORMATS = ("abc", "mid", "wav", "musicxml", "svg", "png", "pdf", "roll")
 
 
 @dataclass
@@ -48,23 +52,26 @@ def check_formats(formats) -> tuple[str, ...]:
 
 
 #: The extra each format needs (abc and mid need none).
-FORMAT_EXTRAS = {"wav": "audio", "musicxml": "corpus", "svg": "sheet", "png": "sheet", "roll": "plots"}
+FORMAT_EXTRAS = {"wav": "audio", "musicxml": "corpus", "svg": "sheet", "png": "sheet", "pdf": "sheet", "roll": "plots"}
 
 
 def render_tune(
     abc: str,
     formats: tuple[str, ...] = ("abc", "mid", "wav"),
-    instrument: str | int = "piano",
-    tempo_qpm: float | None = None,
+    sound: Sound | None = None,
     renderer: str = "auto",
 ) -> Rendered:
-    """Files for one tune; a conversion failure is returned, not raised."""
+    """Files for one tune; a conversion failure is returned, not raised.
+
+    ``sound``: instruments, tempo and accompaniment of the MIDI and audio
+    (:class:`musicgen.render.midi.Sound`; None: its defaults).
+    """
     result = Rendered()
     if "abc" in formats:
         result.files["abc"] = abc.encode("utf-8")
     try:
         if "mid" in formats or "wav" in formats:
-            _render_sound(abc, formats, instrument, tempo_qpm, renderer, result)
+            _render_sound(abc, formats, sound, renderer, result)
         if "musicxml" in formats:
             from musicgen.render.musicxml import abc_to_musicxml
 
@@ -75,12 +82,12 @@ def render_tune(
     return result
 
 
-def _render_sound(abc: str, formats: tuple[str, ...], instrument, tempo_qpm, renderer: str, result: Rendered) -> None:
+def _render_sound(abc: str, formats: tuple[str, ...], sound: Sound | None, renderer: str, result: Rendered) -> None:
     """MIDI (and WAV) into ``result``."""
     from musicgen.abc.melody import abc_to_melody
-    from musicgen.render.midi import instrument_program, melody_to_midi_file
+    from musicgen.render.midi import melody_to_midi_file
 
-    midi = melody_to_midi_file(abc_to_melody(abc), instrument_program(instrument), tempo_qpm)
+    midi = melody_to_midi_file(abc_to_melody(abc), sound)
     buffer = io.BytesIO()
     midi.save(file=buffer)
     if "mid" in formats:
@@ -95,15 +102,17 @@ def _render_sound(abc: str, formats: tuple[str, ...], instrument, tempo_qpm, ren
 
 
 def _render_pictures(abc: str, formats: tuple[str, ...], files: dict[str, bytes]) -> None:
-    """Sheet music (svg, png) and piano roll (roll -> .roll.png) into ``files``."""
+    """Sheet music (svg, png, pdf) and piano roll (roll -> .roll.png) into ``files``."""
     from musicgen import pictures
 
-    if "svg" in formats or "png" in formats:
+    if {"svg", "png", "pdf"} & set(formats):
         svg = pictures.abc_to_svg(abc)
         if "svg" in formats:
             files["svg"] = svg.encode("utf-8")
         if "png" in formats:
             files["png"] = pictures.svg_to_png(svg)
+        if "pdf" in formats:
+            files["pdf"] = pictures.svg_to_pdf(svg)
     if "roll" in formats:
         files["roll.png"] = pictures.piano_roll_png(abc)
 
@@ -122,9 +131,9 @@ class RenderPool:
         self.jobs = jobs or os.cpu_count() or 1
         self.pool = ProcessPoolExecutor(max_workers=self.jobs) if self.jobs > 1 else None
 
-    def render(self, abcs: list[str], formats: tuple[str, ...], instrument="piano", tempo_qpm=None, renderer="auto"):
+    def render(self, abcs: list[str], formats: tuple[str, ...], sound: Sound | None = None, renderer="auto"):
         """Render each tune (see :func:`render_tune`); yields the results in order."""
-        work = [(abc, formats, instrument, tempo_qpm, renderer) for abc in abcs]
+        work = [(abc, formats, sound, renderer) for abc in abcs]
         if self.pool is None or len(work) < 4:
             yield from map(_render_job, work)
             return
@@ -141,11 +150,10 @@ class RenderPool:
 def render_tunes(
     abcs: list[str],
     formats: tuple[str, ...],
-    instrument="piano",
-    tempo_qpm=None,
+    sound: Sound | None = None,
     renderer="auto",
     jobs: int | None = None,
 ):
     """Render many tunes, on ``jobs`` processes (default: every core); yields in order."""
     with RenderPool(jobs) as pool:
-        yield from pool.render(abcs, formats, instrument, tempo_qpm, renderer)
+        yield from pool.render(abcs, formats, sound, renderer)

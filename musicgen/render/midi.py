@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
-from musicgen.abc.melody import Melody, abc_to_melody
+from musicgen.abc.melody import Melody, Note, abc_to_melody
 from musicgen.errors import ConversionError, MusicgenError
 from musicgen.limits import MAX_SOUND_SECONDS, check_tempo
 
@@ -42,7 +43,13 @@ INSTRUMENTS = {
     "organ": 19,
     "oboe": 68,
     "bassoon": 70,
+    "acoustic-bass": 32,
+    "bass": 32,
+    "fingered-bass": 33,
 }
+#: Channels of the parts; 9 is General MIDI's drums, so it is never used.
+MELODY_CHANNEL, BASS_CHANNEL, CHORD_CHANNEL = 0, 1, 2
+VOICE_CHANNELS = (3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15)  # a tune's further voices (V:), in order
 
 
 def instrument_program(name: str | int) -> int:
@@ -123,12 +130,53 @@ def midi_key_name(key: str) -> str | None:
     return table.get(count)
 
 
-def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | None = None, velocity: int = 80):
-    """A ``mido.MidiFile`` (type 0) playing the melody on one channel."""
+@dataclass(frozen=True)
+class Sound:
+    """How a tune is played: the melody's instrument and tempo, and its accompaniment.
+
+    Attributes:
+        instrument: General MIDI program of the melody, by name or number.
+        tempo_qpm: quarter notes per minute; None keeps the tune's ``Q:`` (or 120).
+        accompaniment: play chord symbols ("G", "D7", "A/c#") as bass and
+            chords in abc2midi's patterns (fzczfzcz in 4/4: bass, rest, chord,
+            rest...); a tune without chord symbols is melody only.
+        chord_instrument: General MIDI instrument of the chords, a name or
+            0-127, unless the tune says ``%%MIDI chordprog``.
+        bass_instrument: General MIDI instrument of the bass, a name or 0-127,
+            unless the tune says ``%%MIDI bassprog``.
+    """
+
+    instrument: str | int = "piano"
+    tempo_qpm: float | None = None
+    accompaniment: bool = True
+    chord_instrument: str | int = "piano"
+    bass_instrument: str | int = "acoustic-bass"
+
+    def check(self) -> None:
+        """Raise ConversionError for an unknown instrument or an impossible tempo, before any work."""
+        for name in (self.instrument, self.chord_instrument, self.bass_instrument):
+            instrument_program(name)
+        try:
+            check_tempo(self.tempo_qpm)
+        except MusicgenError as error:
+            raise ConversionError(str(error)) from None
+
+
+def melody_to_midi_file(melody: Melody, sound: Sound | None = None, velocity: int = 80):
+    """A ``mido.MidiFile`` of the melody, and of its accompaniment when ``sound`` asks for it.
+
+    A melody alone is a type 0 file on channel 0; with more voices or an
+    accompaniment the file is type 1 with a track per part, each named: the
+    melody (with the tempo, time and key signatures), each further voice
+    (``V:``, channels 3 and up, the melody's instrument), then the bass
+    (channel 1) and chords (channel 2).
+    """
     import mido
 
+    sound = sound or Sound()
+    sound.check()
     try:
-        qpm = check_tempo(melody.tempo_qpm if tempo_qpm is None else tempo_qpm) or melody.tempo_qpm
+        qpm = check_tempo(melody.tempo_qpm if sound.tempo_qpm is None else sound.tempo_qpm) or melody.tempo_qpm
     except MusicgenError as error:
         raise ConversionError(str(error)) from None
     seconds = float(melody.length) * 4 * 60 / qpm
@@ -137,58 +185,108 @@ def melody_to_midi_file(melody: Melody, program: int = 0, tempo_qpm: float | Non
             f"the tune plays for {seconds:,.0f} s at {qpm:g} quarter notes a minute; "
             f"musicgen makes at most {MAX_SOUND_SECONDS:g} s of sound"
         )
+    melody_events = _note_events(melody.notes, MELODY_CHANNEL, velocity)
+    if not melody_events:
+        raise ConversionError("no note is within the MIDI range")
+    head = [mido.MetaMessage("track_name", name=midi_text(melody.title) or "musicgen", time=0)]
+    head.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm), time=0))
+    meter = midi_time_signature(melody.meter)
+    if meter is not None:
+        head.append(mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1], time=0))
+    key = midi_key_name(melody.key)
+    if key is not None:
+        head.append(mido.MetaMessage("key_signature", key=key, time=0))
+    program = instrument_program(sound.instrument)
+    parts = [(head, MELODY_CHANNEL, program, melody_events)]
+    for channel, voice in zip(VOICE_CHANNELS, melody.voices):
+        events = _note_events(voice.notes, channel, velocity)
+        parts.append(
+            ([mido.MetaMessage("track_name", name=midi_text(f"Voice {voice.name}"), time=0)], channel, program, events)
+        )
+    parts += _accompaniment_parts(melody, sound, velocity) if sound.accompaniment else []
+    midi = mido.MidiFile(type=0 if len(parts) == 1 else 1, ticks_per_beat=TICKS_PER_BEAT)
+    for head, channel, program, events in parts:
+        midi.tracks.append(_track(head, channel, program, events))
+    return midi
+
+
+def _accompaniment_parts(melody: Melody, sound: Sound, velocity: int) -> list:
+    """(head, channel, program, events) of the bass and the chords, those that have notes."""
+    import mido
+
+    from musicgen.abc.accompaniment import accompany
+
+    band = accompany(melody)
+    parts = []
+    for name, notes, channel, directive, instrument, level in (
+        ("Bass", band.bass, BASS_CHANNEL, "bassprog", sound.bass_instrument, velocity),
+        ("Chords", band.chords, CHORD_CHANNEL, "chordprog", sound.chord_instrument, velocity - 15),
+    ):
+        events = _note_events(notes, channel, level)
+        if events:
+            program = _directive_program(melody.midi.get(directive), instrument)
+            parts.append(([mido.MetaMessage("track_name", name=name, time=0)], channel, program, events))
+    return parts
+
+
+def _directive_program(value: str | None, instrument: str | int) -> int:
+    """A ``%%MIDI chordprog/bassprog`` value (0-127) where it is one, else the instrument's program."""
+    if value is not None and value.isdigit() and int(value) <= 127:
+        return int(value)
+    return instrument_program(instrument)
+
+
+def _note_events(notes: list[Note], channel: int, velocity: int) -> list:
+    """(tick, order, message) for each note's on and off; offs sort before ons at the same tick."""
+    import mido
+
     ticks_per_whole = 4 * TICKS_PER_BEAT
-    events = []  # (tick, order, message): note-offs sort before note-ons at the same tick
-    for note in melody.notes:
+    events = []
+    for note in notes:
         if not 0 <= note.pitch <= 127:
             continue  # beyond the MIDI range: cannot sound
         start = round(note.start * ticks_per_whole)
         end = max(start + 1, round((note.start + note.length) * ticks_per_whole))
-        events.append((start, 1, mido.Message("note_on", note=note.pitch, velocity=velocity)))
-        events.append((end, 0, mido.Message("note_off", note=note.pitch, velocity=0)))
-    if not events:
-        raise ConversionError("no note is within the MIDI range")
-    events.sort(key=lambda e: (e[0], e[1]))
-    track = mido.MidiTrack()
-    track.append(mido.MetaMessage("track_name", name=midi_text(melody.title) or "musicgen", time=0))
-    track.append(mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(qpm), time=0))
-    meter = midi_time_signature(melody.meter)
-    if meter is not None:
-        track.append(mido.MetaMessage("time_signature", numerator=meter[0], denominator=meter[1], time=0))
-    key = midi_key_name(melody.key)
-    if key is not None:
-        track.append(mido.MetaMessage("key_signature", key=key, time=0))
-    track.append(mido.Message("program_change", program=program, time=0))
+        events.append((start, 1, mido.Message("note_on", channel=channel, note=note.pitch, velocity=velocity)))
+        events.append((end, 0, mido.Message("note_off", channel=channel, note=note.pitch, velocity=0)))
+    return sorted(events, key=lambda e: (e[0], e[1]))
+
+
+def _track(head: list, channel: int, program: int, events: list):
+    import mido
+
+    track = mido.MidiTrack(head)
+    track.append(mido.Message("program_change", channel=channel, program=program, time=0))
     now = 0
     for tick, _, message in events:
         track.append(message.copy(time=tick - now))
         now = tick
     track.append(mido.MetaMessage("end_of_track", time=TICKS_PER_BEAT // 2))
-    midi = mido.MidiFile(type=0, ticks_per_beat=TICKS_PER_BEAT)
-    midi.tracks.append(track)
-    return midi
+    return track
 
 
-def abc_to_midi(
-    abc_text: str, midi_path: str | Path, *, instrument: str | int = "piano", tempo_qpm: float | None = None
-) -> Path:
-    """Write one tune's melody as a MIDI file.
+def abc_to_midi(abc_text: str, midi_path: str | Path, sound: Sound | None = None, **options) -> Path:
+    """Write one tune as a MIDI file: its melody, and its chord symbols played as an accompaniment.
+
+    ``abc_to_midi(abc, "tune.mid", instrument="fiddle", accompaniment=False)``
+    is short for passing ``Sound(instrument="fiddle", accompaniment=False)``.
 
     Args:
         abc_text: one tune's ABC text.
         midi_path: the ``.mid`` file to write (replaced atomically).
-        instrument: General MIDI program, by name (``fiddle``) or number.
-        tempo_qpm: quarter notes per minute; None uses the tune's Q: (or 120).
+        sound: instruments, tempo and accompaniment (:class:`Sound`; None: its defaults).
+        options: :class:`Sound` fields, when ``sound`` is not given.
 
     Returns:
         The path written.
 
     Raises:
-        ConversionError: the tune cannot be converted; nothing is written.
+        ConversionError: the tune cannot be converted, or ``sound`` names an
+            unknown instrument; nothing is written.
     """
     from musicgen.files import atomic_write
 
-    midi = melody_to_midi_file(abc_to_melody(abc_text), instrument_program(instrument), tempo_qpm)
+    midi = melody_to_midi_file(abc_to_melody(abc_text), sound or Sound(**options))
     path = Path(midi_path)
     try:
         atomic_write(path, lambda file: midi.save(file=file))

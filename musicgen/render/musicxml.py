@@ -8,6 +8,7 @@ music21 (the ``corpus`` extra) writes the file.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 from musicgen.abc.keys import key_signature
@@ -29,7 +30,7 @@ def abc_to_musicxml(abc: str) -> bytes:
         MissingExtraError: music21 is not installed.
     """
     melody = abc_to_melody(abc)  # raises ConversionError for a tune that cannot be read
-    tune = parse_tune(abc)
+    tune = parse_tune(abc, voices=True)
     score = melody_to_score(melody, _pickup(tune), show_tempo="Q" in tune.fields)
     exporter = need("music21.musicxml.m21ToXml").GeneralObjectExporter(score)
     try:
@@ -52,7 +53,7 @@ def _pickup(tune) -> Fraction:
 
 
 def melody_to_score(melody: Melody, pickup: Fraction = Fraction(0), show_tempo: bool = True):
-    """A ``music21.stream.Score`` of one part playing ``melody``.
+    """A ``music21.stream.Score`` with a part for the melody and one for each further voice (``V:``).
 
     Args:
         melody: the notes (start and length in whole notes).
@@ -63,6 +64,16 @@ def melody_to_score(melody: Melody, pickup: Fraction = Fraction(0), show_tempo: 
         ConversionError: music21 cannot lay the notes out in bars.
     """
     music21 = need("music21")
+    score = music21.stream.Score()
+    score.metadata = music21.metadata.Metadata(title=melody.title or "Untitled")
+    voices = [melody] + [replace(melody, notes=voice.notes, voices=[]) for voice in melody.voices]
+    for number, voice in enumerate(voices):
+        score.insert(0, _part(music21, voice, pickup, show_tempo and number == 0))
+    return score
+
+
+def _part(music21, melody: Melody, pickup: Fraction, show_tempo: bool):
+    """One part playing ``melody``'s notes, barred, in the clef that suits them."""
     part = music21.stream.Part()
     meter = midi_time_signature(melody.meter)
     bar = Fraction(meter[0], meter[1]) if meter else None
@@ -79,16 +90,14 @@ def melody_to_score(melody: Melody, pickup: Fraction = Fraction(0), show_tempo: 
         if _overlaps(melody):
             # A held note under moving ones: one voice of chords, tied across.
             part = part.chordify()
+        part.insert(0, music21.clef.bestClef(part, recurse=True))
         _lay_out(music21, part, melody, meter, shift * 4)
         if show_tempo:
             first = part.getElementsByClass("Measure").first()
             first.insert(0, music21.tempo.MetronomeMark(number=round(melody.tempo_qpm)))
     except Exception as error:  # music21's layout raises many exception types
         raise ConversionError(f"cannot lay the tune out in bars ({type(error).__name__}: {error})") from None
-    score = music21.stream.Score()
-    score.metadata = music21.metadata.Metadata(title=melody.title or "Untitled")
-    score.insert(0, part)
-    return score
+    return part
 
 
 def _flat_key(key: str) -> bool:

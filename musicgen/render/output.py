@@ -10,9 +10,13 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from musicgen.errors import MusicgenError
 from musicgen.files import atomic_write, current_umask
+
+if TYPE_CHECKING:
+    from musicgen.render.midi import Sound
 
 #: Longest file-name stem made from a title.
 MAX_STEM = 48
@@ -196,8 +200,7 @@ def save_tunes(
     out_dir: Path,
     force: bool = False,
     formats: tuple[str, ...] = ("abc",),
-    instrument: str | int = "piano",
-    tempo_qpm: float | None = None,
+    sound: Sound | None = None,
     progress: bool = False,
 ) -> Saved:
     """Write each tune as ``NN-title.abc`` (and ``.mid``, ``.wav``) plus ``tunebook.abc``.
@@ -207,8 +210,8 @@ def save_tunes(
         out_dir: the folder, created if needed.
         force: replace files that already exist.
         formats: any of ``abc``, ``mid``, ``wav``, ``musicxml``, ``svg``, ``png``, ``roll``.
-        instrument: for MIDI and audio (see :func:`musicgen.render.midi.abc_to_midi`).
-        tempo_qpm: for MIDI and audio; None keeps each tune's ``Q:`` (or 120).
+        sound: instruments, tempo and accompaniment of the MIDI and audio
+            (:class:`musicgen.render.midi.Sound`; None: its defaults).
         progress: show a progress bar on stderr.
 
     Returns:
@@ -219,7 +222,7 @@ def save_tunes(
         MusicgenError: a file exists (without ``force``), cannot be written,
             or a format is unknown; then nothing from this call is left behind.
     """
-    return save_tune_stream([tunes], len(tunes), out_dir, force, formats, instrument, tempo_qpm, progress)
+    return save_tune_stream([tunes], len(tunes), out_dir, force, formats, sound, progress)
 
 
 def save_tune_stream(
@@ -228,8 +231,7 @@ def save_tune_stream(
     out_dir: Path,
     force: bool = False,
     formats: tuple[str, ...] = ("abc",),
-    instrument: str | int = "piano",
-    tempo_qpm: float | None = None,
+    sound: Sound | None = None,
     progress: bool = False,
 ) -> Saved:
     """:func:`save_tunes` for tunes that arrive in batches (an iterable of lists).
@@ -252,7 +254,7 @@ def save_tune_stream(
     ):
         book = folder.open_stream("tunebook.abc")
         for tunes in batches:
-            rendered = pool.render([t.abc for t in tunes], formats, instrument, tempo_qpm)
+            rendered = pool.render([t.abc for t in tunes], formats, sound)
             for tune, result in zip(tunes, rendered):
                 stem = make_stem(tune.title)
                 for extension, data in result.files.items():

@@ -32,7 +32,8 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
     """One tune's sheet music as an SVG document (one page, as tall as needed).
 
     The tune must first read cleanly with musicgen's own ABC reader. verovio
-    then engraves it in a child process: verovio is C++ and crashes on some
+    then engraves it (a tune of several voices from its MusicXML, a staff per
+    voice, which needs music21) in a child process: verovio is C++ and crashes on some
     malformed ABC, and a crash there must not take this process with it.
 
     Raises:
@@ -41,13 +42,19 @@ def abc_to_svg(abc: str, scale: int = 40, timeout_s: float = 30.0) -> str:
     """
     from musicgen.abc.melody import abc_to_melody
 
-    abc_to_melody(abc)  # raises ConversionError for what musicgen cannot read
-    # verovio writes control characters as &#01; (which no XML reader takes), drops a last bar no bar line
-    # ends, and engraves M:none as a 0 time signature: the text it gets is mended for each
-    text = _no_meter_for_none(_with_final_bar_line(_printable(abc)))
+    melody = abc_to_melody(abc)  # raises ConversionError for what musicgen cannot read
+    if melody.voices:
+        # verovio's ABC reader runs voices one after another on one staff: a staff each comes from MusicXML
+        from musicgen.render.musicxml import abc_to_musicxml
+
+        text, input_from = abc_to_musicxml(abc).decode("utf-8"), "musicxml"
+    else:
+        # verovio writes control characters as &#01; (which no XML reader takes), drops a last bar no bar line
+        # ends, and engraves M:none as a 0 time signature: the text it gets is mended for each
+        text, input_from = _no_meter_for_none(_with_final_bar_line(_printable(abc))), "abc"
     try:
         child = subprocess.run(
-            [sys.executable, "-m", "musicgen.render.pictures", str(scale)],
+            [sys.executable, "-m", "musicgen.render.pictures", str(scale), input_from],
             input=text.encode("utf-8"),
             capture_output=True,
             timeout=timeout_s,
@@ -96,8 +103,10 @@ def _printable(abc: str) -> str:
     )
 
 
-def engrave(abc: str, scale: int = 40) -> str:
-    """verovio in this process: ABC in, SVG out (use :func:`abc_to_svg`, which isolates it).
+def engrave(abc: str, scale: int = 40, input_from: str = "abc") -> str:
+    """verovio in this process: ABC (or MusicXML, ``input_from="musicxml"``) in, SVG out.
+
+    Use :func:`abc_to_svg`, which isolates it.
 
     Raises:
         ConversionError: verovio cannot read the tune.
@@ -108,7 +117,7 @@ def engrave(abc: str, scale: int = 40) -> str:
     toolkit = verovio.toolkit()
     toolkit.setOptions(
         {
-            "inputFrom": "abc",
+            "inputFrom": input_from,
             "pageWidth": PAGE_WIDTH,
             "pageHeight": PAGE_HEIGHT,
             "adjustPageHeight": True,
@@ -130,6 +139,13 @@ def svg_to_png(svg: str, width: int = 1200) -> bytes:
     cairosvg = need("cairosvg")
 
     return cairosvg.svg2png(bytestring=svg.encode("utf-8"), output_width=width, background_color="white")
+
+
+def svg_to_pdf(svg: str) -> bytes:
+    """An SVG document as a one-page PDF of its size (vector, for printing), on white."""
+    cairosvg = need("cairosvg")
+
+    return cairosvg.svg2pdf(bytestring=svg.encode("utf-8"), background_color="white")
 
 
 def piano_roll_png(abc: str, width_inches: float = 10.0) -> bytes:
@@ -234,7 +250,8 @@ def _png(figure) -> bytes:
 def _engrave_stdin() -> int:
     """Child-process entry: ABC on stdin, SVG on stdout (see :func:`abc_to_svg`)."""
     try:
-        svg = engrave(sys.stdin.buffer.read().decode("utf-8"), int(sys.argv[1]) if len(sys.argv) > 1 else 40)
+        scale, input_from = (int(sys.argv[1]), sys.argv[2]) if len(sys.argv) > 2 else (40, "abc")
+        svg = engrave(sys.stdin.buffer.read().decode("utf-8"), scale, input_from)
         sys.stdout.buffer.write(svg.encode("utf-8"))
     except ConversionError as error:
         print(error, file=sys.stderr)

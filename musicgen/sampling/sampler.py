@@ -97,6 +97,18 @@ class GeneratedTune:
     def title(self) -> str:
         return self.tune.title if self.tune is not None else ""
 
+    def harmonized(self) -> GeneratedTune:
+        """The tune with chord symbols (:func:`musicgen.abc.harmony.harmonize_tune`); as it is when unreadable."""
+        from musicgen.abc.harmony import harmonize_tune
+        from musicgen.errors import MusicgenError
+
+        if self.tune is None:
+            return self
+        try:
+            return replace(self, tune=harmonize_tune(self.tune))
+        except MusicgenError:
+            return self  # a key without a tonic (K:none): left without chords
+
 
 def header_fields(
     key: str | None = None,

@@ -96,6 +96,9 @@ ORACLE_TUNES = [
     "X:6\nT:AABB\nM:4/4\nL:1/8\nK:G\ncdef|gfed:|cdef|gfed:|\n",
     # a broken rhythm after a chord applies whatever the lengths (abc2midi; issue 23)
     "X:7\nT:Chord broken\nM:4/4\nL:1/8\nK:C\n[C2E2]>G CD [CE]2>G CD|[C2E2]>G2 C2 E2|\n",
+    "X:8\nT:Two voices\nM:4/4\nL:1/8\nK:G\nV:1\n|:GABc d2B2:|\nV:2\n|:G,2D,2 G,4:|\n",
+    "X:9\nT:Voices in parts\nM:6/8\nL:1/8\nP:AB\nK:D\nP:A\n[V:1] d2e fed|A3 A3:|\n[V:2] F2G AGF|E3 E3:|\n"
+    "P:B\n[V:1] a2g f2e|d6|]\n[V:2] f2e d2c|D6|]\n",
 ]
 
 
@@ -141,3 +144,12 @@ def test_a_b_part_after_endings_repeats_itself_not_part_a(second_ending_end):
     abc = f"X:1\nM:4/4\nL:1/4\nK:C\n|:CDEF|1G4:|2A4{second_ending_end}cdef|g4:|\n"
     names = {60: "C", 62: "D", 64: "E", 65: "F", 67: "G", 69: "A", 72: "c", 74: "d", 76: "e", 77: "f", 79: "g"}
     assert "".join(names[n.pitch] for n in abc_to_melody(abc).notes) == "CDEFG" + "CDEFA" + "cdefg" * 2
+
+
+def test_voices_are_read_apart_each_from_the_header():
+    melody = abc_to_melody(
+        "X:1\nT:t\nM:4/4\nL:1/8\nV:1 name=Top\nV:B clef=bass\nK:D\nV:1\n|:DEFG A4:|\nV:B\n|:^F,4 A,4:|\n"
+    )
+    assert [n.pitch for n in melody.notes[:5]] == [62, 64, 66, 67, 69] and len(melody.notes) == 10
+    assert [(v.name, [n.pitch for n in v.notes]) for v in melody.voices] == [("B", [54, 57, 54, 57])]
+    assert abc_to_melody("X:1\nT:t\nK:D\nDEF|\n").voices == []

@@ -55,9 +55,16 @@ def test_body_fields_kept_and_lyrics_dropped():
     assert tune.body == "ABcd efga|\nM:3/4\nK:G\nabc|"
 
 
-def test_multi_voice_tunes_are_skipped():
-    _, skipped = parse_tunebook("X:1\nT:t\nV:1\nK:D\nABc|\n\nX:2\nT:u\nK:D\n[V:1] ABc|\n")
-    assert [s.reason for s in skipped] == ["several voices (V:) are not supported"] * 2
+def test_multi_voice_tunes_are_skipped_from_a_corpus_and_kept_for_conversion():
+    book = 'X:1\nT:t\nV:1 name="Fiddle"\nV:2 clef=bass\nK:D\nV:1\nABc|\nV:2\nA,B,C|\n\nX:2\nT:u\nK:D\n[V:1] ABc|\n'
+    _, skipped = parse_tunebook(book)
+    assert [s.reason for s in skipped] == [
+        "several voices (V:): a model learns one melody (convert and play read them)"
+    ] * 2
+    tunes, skipped = parse_tunebook(book, voices=True)
+    assert not skipped
+    assert tunes[0].body == 'V:1 name="Fiddle"\nV:2 clef=bass\nV:1\nABc|\nV:2\nA,B,C|'
+    assert tunes[1].body == "[V:1] ABc|"
 
 
 def test_empty_line_ends_the_tune():
@@ -85,6 +92,7 @@ REPAIRS = [  # (as written in old books, repaired, the same music in plain ABC)
     ("vkg2vdB kg z | uk(d2.D) vk[c4E4] |", "vg2vdB g z | (ud2.D) v[c4E4] |", "g2dB g z | d2D [c4E4] |"),
     ("uA S|Addc dfe2 |", "uA |Addc dfe2 |", "A |Addc dfe2 |"),
     ("G-<E F>D c4 |", "G<E F>D c4 |", "G/E3/2 F3/2D/ c4 |"),
+    ('"D/f+"F2 "E7/g+"^G2 "(A7/c+)"c4 |', '"D/f#"F2 "E7/g#"^G2 "(A7/c#)"c4 |', "F2 ^G2 c4 |"),
     ("A4- A4 | (3ABc | ^G-G", "A4- A4 | (3ABc | ^G-G", None),
 ]
 
@@ -118,3 +126,14 @@ def test_note_lengths_detached_by_spaces_are_refused_with_the_fix(tmp_path):
     result = CliRunner().invoke(main, ["evaluate", str(tmp_path / "tokens.abc"), "--no-abc2midi"])
     assert result.exit_code == 1 and "detached from its note" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_accompaniment_directives_are_kept_beside_the_text():
+    tune = parse_tune(
+        "X:1\nT:t\nM:3/2\nK:G\n%%MIDI gchord fzczcz\n%%MIDI program 74\n"
+        '"G"G12|\n%%MIDI chordprog 24 % guitar\n"D"A12|\n'
+    )
+    assert tune.midi == {"gchord": "fzczcz", "chordprog": "24"}
+    assert "%%MIDI" not in tune.text  # not what a model learns
+    assert "%%MIDI gchord fzczcz\n%%MIDI chordprog 24\n" in tune.abc
+    assert parse_tune(tune.abc).midi == tune.midi

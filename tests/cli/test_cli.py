@@ -158,6 +158,22 @@ def test_convert_tunebook_to_midi_and_wav(run, tmp_path, tiny_book):
     one_line_error(again, "already exists")
 
 
+def test_convert_plays_chord_symbols_unless_told_not_to(run, tmp_path):
+    import mido
+
+    book = tmp_path / "lead.abc"
+    book.write_text('X:1\nT:Lead\nM:3/4\nL:1/4\nK:G\n"G"GAB|"D7"A3|"G"G3|]\n')
+    result = run("convert", book, "--to", "mid", "--out", tmp_path / "with", "--bass-instrument", "fingered-bass")
+    assert result.exit_code == 0, result.output
+    tracks = mido.MidiFile(tmp_path / "with" / "01-lead.mid").tracks
+    assert [t.name for t in tracks] == ["Lead", "Bass", "Chords"]
+    assert [m.program for m in tracks[1] if m.type == "program_change"] == [33]
+    result = run("convert", book, "--to", "mid", "--out", tmp_path / "without", "--no-accompaniment")
+    assert len(mido.MidiFile(tmp_path / "without" / "01-lead.mid").tracks) == 1
+    one_line_error(run("convert", book, "--chord-instrument", "kazoo", "--out", tmp_path / "bad"), "kazoo")
+    assert not (tmp_path / "bad").exists()
+
+
 def test_convert_reports_bad_tunes_and_converts_the_rest(run, tmp_path):
     book = tmp_path / "mixed.abc"
     book.write_text("X:1\nT:Good\nK:D\nDEF|\n\nX:2\nT:Bad\nL:0\nK:D\nDEF|\n\nX:3\nT:Also good\nK:G\nGAB|\n")
@@ -325,3 +341,60 @@ def test_impossible_form_and_style_options(run, tmp_path, tiny_run, args, fragme
     result = run("generate", *args, "--model", tiny_run, "--out", tmp_path / "o")
     one_line_error(result, fragment)
     assert result.exit_code == 2 and not (tmp_path / "o").exists()
+
+
+def test_harmonize_writes_a_tunebook_with_chords_and_keeps_what_it_cannot(run, tmp_path):
+    book = tmp_path / "tunes.abc"
+    book.write_text(
+        "X:1\nT:Jig\nM:6/8\nL:1/8\nK:G\nGAG GAB|ABA ABd|edd gdB|AGF G3|]\n\n"
+        "X:2\nT:Drone\nM:4/4\nL:1/8\nK:none\nCDEF GABc|\n\n"
+        'X:3\nT:Own\nM:3/4\nL:1/4\nK:D\n"D"DFA|"A7"GEC|"D"D3|]\n'
+    )
+    result = run("harmonize", book)
+    assert result.exit_code == 0, result.output
+    assert "harmonised 2 of 3 tunes" in result.output and "not harmonised: X:2 (Drone)" in result.output
+    written = (tmp_path / "tunes.chords.abc").read_text()
+    from musicgen.abc.tunebook import parse_tunebook
+
+    tunes, skipped = parse_tunebook(written)
+    assert not skipped and len(tunes) == 3
+    assert tunes[0].body.startswith('"G"') and '"' not in tunes[1].body and '"A7"GEC' in tunes[2].body
+    one_line_error(run("harmonize", book), "already exists", "--force")
+    assert run("harmonize", book, "--force", "--replace").exit_code == 0
+    one_line_error(run("harmonize", tmp_path / "missing.abc", "--out", tmp_path / "m.abc"), "no such file")
+    assert not (tmp_path / "m.abc").exists()
+
+
+def test_generate_with_chords_writes_and_plays_them(run, tmp_path, tiny_run):
+    out = tmp_path / "g"
+    result = run(
+        "generate",
+        "--model",
+        tiny_run,
+        "-n",
+        2,
+        "--seed",
+        3,
+        "--out",
+        out,
+        "--chords",
+        "--formats",
+        "abc,mid",
+        "--prime",
+        "T:Primed\\nM:4/4\\nL:1/8\\nK:D\\nDEFG ABcd|",
+        "--max-length",
+        80,
+    )
+    assert result.exit_code == 0, result.output
+    book = (out / "tunebook.abc").read_text()
+    assert '"D"' in book  # the primed first bar is a D major arpeggio
+
+
+def test_convert_plays_every_voice(run, tmp_path):
+    import mido
+
+    book = tmp_path / "duet.abc"
+    book.write_text("X:1\nT:Duet\nM:3/4\nL:1/4\nV:1\nV:2 clef=bass\nK:G\nV:1\nGAB|d3|]\nV:2\nG,B,D|G,3|]\n")
+    result = run("convert", book, "--to", "mid", "--out", tmp_path / "out")
+    assert result.exit_code == 0 and "skipped" not in result.output, result.output
+    assert [t.name for t in mido.MidiFile(tmp_path / "out" / "01-duet.mid").tracks] == ["Duet", "Voice 2"]

@@ -131,3 +131,61 @@ def test_midi_carries_the_tunes_time_and_key_signature(tmp_path, meter, key, sig
     else:
         assert (meta["time_signature"].numerator, meta["time_signature"].denominator) == signature
         assert meta["key_signature"].key == key_name
+
+
+LEAD_SHEET = (
+    "X:2\nT:Lead Sheet\nM:4/4\nL:1/8\nK:G\n%%MIDI chordprog 24\n"
+    '|:"G"GABc dBGB|"C"c2e2 "D7"d2c2|"G"B2G2 "D/f#"A2F2|"G"G8:|\n'
+)
+
+
+def test_chord_symbols_play_as_bass_and_chord_tracks(tmp_path):
+    midi = pretty_midi.PrettyMIDI(str(abc_to_midi(LEAD_SHEET, tmp_path / "lead.mid")))
+    melody, bass, chords = midi.instruments
+    assert [i.name for i in midi.instruments] == ["Lead Sheet", "Bass", "Chords"]
+    assert (melody.program, bass.program, chords.program) == (0, 32, 24)  # %%MIDI chordprog wins over the default
+    assert len(melody.notes) == 2 * 17
+    # bar 1 of "G": G2 on beats 1 and 3, G B D on beats 2 and 4, each an eighth long (0.25 s at 120)
+    first = [n for n in bass.notes if n.start < 2]
+    assert [(round(n.start, 3), n.pitch, round(n.end - n.start, 3)) for n in first] == [(0, 43, 0.25), (1, 43, 0.25)]
+    assert sorted(n.pitch for n in chords.notes if n.start < 1) == [55, 59, 62]
+    assert {n.pitch for n in bass.notes if 5 <= n.start < 5.5} == {42}  # "D/f#" on beat 3 of bar 3: F sharp in the bass
+    assert max(n.end for n in bass.notes + chords.notes) <= melody.notes[-1].end + 1e-6
+
+
+def test_no_accompaniment_is_the_melody_alone(tmp_path):
+    import mido
+
+    path = abc_to_midi(LEAD_SHEET, tmp_path / "plain.mid", accompaniment=False)
+    midi = mido.MidiFile(path)
+    assert midi.type == 0 and len(midi.tracks) == 1
+    assert {m.channel for m in midi.tracks[0] if m.type == "note_on"} == {0}
+
+
+def test_accompaniment_instruments_are_checked(tmp_path):
+    with pytest.raises(ConversionError, match="unknown instrument 'kazoo'"):
+        abc_to_midi(LEAD_SHEET, tmp_path / "x.mid", bass_instrument="kazoo")
+    assert list(tmp_path.iterdir()) == []
+
+
+@needs_abc2midi
+def test_accompanied_midi_agrees_with_abc2midi_and_sounds(tmp_path):
+    ours = abc_to_midi(LEAD_SHEET, tmp_path / "lead.mid")
+    notes = pretty_midi.PrettyMIDI(str(ours))
+    onsets = sorted((round(n.start * 960), n.pitch) for i in notes.instruments for n in i.notes)
+    theirs = abc2midi_notes(LEAD_SHEET, tmp_path)
+    assert [p for _, p in onsets] == [p for _, p in sorted(theirs, key=lambda t: (round(t[0] / 2), t[1]))]
+    midi_to_wav(ours, tmp_path / "lead.wav", renderer="additive")
+    with wave.open(str(tmp_path / "lead.wav")) as wav:
+        assert wav.getnframes() / wav.getframerate() == pytest.approx(notes.get_end_time(), abs=0.6)
+
+
+def test_each_voice_is_its_own_track(tmp_path):
+    import mido
+
+    abc = "X:1\nT:Duet\nM:3/4\nL:1/4\nK:G\nV:1\nGAB|d3|]\nV:2\nG,B,D|G,3|]\n"
+    midi = mido.MidiFile(abc_to_midi(abc, tmp_path / "duet.mid", instrument="flute"))
+    assert midi.type == 1 and [t.name for t in midi.tracks] == ["Duet", "Voice 2"]
+    second = [m for m in midi.tracks[1] if m.type in ("note_on", "program_change")]
+    assert second[0].program == 73 and {m.channel for m in second} == {3}
+    assert [m.note for m in second if m.type == "note_on" and m.velocity] == [55, 59, 62, 55]

@@ -13,7 +13,7 @@ from PIL import Image
 from musicgen.abc.melody import abc_to_melody
 from musicgen.cli.main import main
 from musicgen.errors import ConversionError, MusicgenError
-from musicgen.render.pictures import abc_to_svg, piano_roll_png, svg_to_png, training_curves_png
+from musicgen.render.pictures import abc_to_svg, piano_roll_png, svg_to_pdf, svg_to_png, training_curves_png
 
 TUNE = """X:1
 T:Drowsy <script>alert(1)</script> Maggie
@@ -49,7 +49,9 @@ def test_a_verovio_crash_is_a_conversion_error_not_ours(monkeypatch):
     garbage = "X:2\ny,rBBFF|   |ag|TA     g e|\nFP e|L\nB B|e    /   |2   : \nG| e] Bod:2 G||/ eo/Ge|2]Be/drde|\n"
     with pytest.raises(ConversionError):  # musicgen's reader refuses it before verovio sees it
         abc_to_svg(garbage)
-    monkeypatch.setattr("musicgen.abc.melody.abc_to_melody", lambda abc: None)
+    from musicgen.abc.melody import Melody
+
+    monkeypatch.setattr("musicgen.abc.melody.abc_to_melody", lambda abc: Melody(notes=[]))  # one voice: ABC in
     with pytest.raises(ConversionError, match="crashed|cannot engrave"):  # verovio dies in its own process
         abc_to_svg(garbage)
 
@@ -63,6 +65,19 @@ def test_sheet_music_png_is_sized_and_not_blank():
     image = _image(svg_to_png(abc_to_svg(TUNE), width=900))
     assert image.width == 900 and 100 < image.height < 900
     assert _not_blank(image)
+
+
+def test_sheet_music_pdf_is_one_printable_page_of_the_score():
+    pdfium = pytest.importorskip("pypdfium2", reason="pypdfium2 (test extra) reads the PDF back")
+    svg = abc_to_svg(TUNE)
+    document = pdfium.PdfDocument(svg_to_pdf(svg))
+    assert len(document) == 1
+    page = document[0]
+    width, height = page.get_size()
+    root = ElementTree.fromstring(svg)
+    ratio = float(root.get("height").rstrip("px")) / float(root.get("width").rstrip("px"))
+    assert height / width == pytest.approx(ratio, rel=0.02)
+    assert _not_blank(page.render(scale=1).to_pil().convert("L"))
 
 
 def test_piano_roll_png():
@@ -95,10 +110,13 @@ def test_train_draws_curves_and_plot_redraws_them(tiny_run, tmp_path):
 def test_convert_to_sheet_music_and_piano_roll(tmp_path):
     book = tmp_path / "book.abc"
     book.write_text(TUNE)
-    result = CliRunner().invoke(main, ["convert", str(book), "--to", "svg,png,roll", "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        main, ["convert", str(book), "--to", "svg,png,pdf,roll", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 0, result.output
     files = {p.name.split(".", 1)[1]: p for p in (tmp_path / "out").iterdir() if not p.name.endswith(".abc")}
-    assert sorted(files) == ["png", "roll.png", "svg"]
+    assert sorted(files) == ["pdf", "png", "roll.png", "svg"]
+    assert files["pdf"].read_bytes().startswith(b"%PDF-")
     assert "<" not in files["svg"].name and "/" not in files["svg"].stem
     assert _not_blank(_image(files["png"].read_bytes())) and _not_blank(_image(files["roll.png"].read_bytes()))
 
@@ -143,3 +161,14 @@ def test_sheet_music_shows_every_bar_whatever_the_last_character(body):
 def test_a_tune_without_a_meter_is_engraved_without_a_time_signature():
     free = abc_to_svg("X:1\nT:t\nM:none\nL:1/4\nK:C\nCDEF|GABc|\n")
     assert 'class="meterSig"' not in free and 'class="meterSig"' in abc_to_svg("X:1\nT:t\nM:4/4\nK:C\nCDEF|\n")
+
+
+def test_voices_are_engraved_on_a_staff_each():
+    duet = "X:1\nT:Duet\nM:3/4\nL:1/4\nV:1\nV:2 clef=bass\nK:G\nV:1\nGAB|d3|]\nV:2\nG,B,D|G,,3|]\n"
+    root = ElementTree.fromstring(abc_to_svg(duet))
+    measures = [e for e in root.iter() if e.get("class", "").split()[:1] == ["measure"]]
+    assert len(measures) == 2  # the voices sound together (verovio's ABC reader would draw four bars)
+    staves = [e for e in measures[0].iter() if e.get("class", "").split()[:1] == ["staff"]]
+    assert len(staves) == 2
+    clefs = [e for e in root.iter() if e.get("class", "").split()[:1] == ["clef"]]
+    assert len(clefs) == 2
