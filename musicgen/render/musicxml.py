@@ -8,6 +8,7 @@ music21 (the ``corpus`` extra) writes the file.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from fractions import Fraction
 
@@ -86,6 +87,8 @@ def _part(music21, melody: Melody, pickup: Fraction, show_tempo: bool):
         element = music21.note.Note(spelled[0]) if len(spelled) == 1 else music21.chord.Chord(spelled)
         element.duration = music21.duration.Duration(duration)
         part.insert(offset, element)
+    for start, figure in _chord_figures(melody):
+        part.insert((start + shift) * 4, music21.harmony.ChordSymbol(figure))
     try:
         if _overlaps(melody):
             # A held note under moving ones: one voice of chords, tied across.
@@ -98,6 +101,28 @@ def _part(music21, melody: Melody, pickup: Fraction, show_tempo: bool):
     except Exception as error:  # music21's layout raises many exception types
         raise ConversionError(f"cannot lay the tune out in bars ({type(error).__name__}: {error})") from None
     return part
+
+
+def _chord_figures(melody: Melody) -> list[tuple[Fraction, str]]:
+    """The melody's chord symbols (not annotations, nor names that are no chord) as music21
+    figures: ``"D7/f#"`` is ``D7/F#``, ``"Bb"`` is ``B-``."""
+    from musicgen.abc.chords import parse_chord_symbol
+
+    figures = []
+    for start, text in melody.chords:
+        chord = parse_chord_symbol(text)
+        match = _FIGURE.fullmatch(text.strip())
+        if chord is None or chord.bass_only or match is None:
+            continue
+        letter, accidental, kind, bass, bass_accidental = match.groups()
+        figure = letter.upper() + accidental.replace("b", "-") + kind
+        if bass:
+            figure += "/" + bass.upper() + (bass_accidental or "").replace("b", "-")
+        figures.append((start, figure))
+    return figures
+
+
+_FIGURE = re.compile(r"\(?([A-Ga-g])([#b]?)([^/)]*)(?:/([A-Ga-g])([#b]?))?\)?")
 
 
 def _flat_key(key: str) -> bool:

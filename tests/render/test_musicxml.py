@@ -168,3 +168,20 @@ def test_a_free_meter_shows_no_time_signature_and_no_q_shows_no_tempo():
     document = abc_to_musicxml("X:1\nT:Free\nM:none\nL:1/8\nK:D\nABc def gfe dcB A4|]\n").decode("utf-8")
     assert '<time print-object="no">' in document
     assert "<metronome" not in document and "<metronome" in abc_to_musicxml(BLIND_BOY).decode("utf-8")
+
+
+def test_chord_symbols_are_written_as_harmony_where_they_sound():
+    import music21
+
+    abc = 'X:2\nT:Lead\nM:4/4\nL:1/8\nK:G\nD2|"G"GABc dBGB|"C"c2e2 "D7/f#"d2c2|"Bb"B2G2 "(Am)"A2"^fine"F2|"G"G6|]\n'
+    score = music21.converter.parse(abc_to_musicxml(abc))
+    symbols = list(score.recurse().getElementsByClass("ChordSymbol"))
+    assert [(s.figure, float(s.getOffsetInHierarchy(score))) for s in symbols] == [
+        ("G", 1.0),
+        ("C", 5.0),
+        ("D7/F#", 7.0),
+        ("B-", 9.0),
+        ("Am", 11.0),
+        ("G", 13.0),
+    ]  # quarter notes from the start; the pickup is one
+    assert [p.name for p in symbols[2].pitches][0] == "F#"
