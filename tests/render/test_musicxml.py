@@ -53,6 +53,7 @@ def _notes(score) -> list[tuple[Fraction, Fraction, int]]:
     return sorted(
         (Fraction(n.offset).limit_denominator(960), Fraction(n.quarterLength).limit_denominator(960), p.midi)
         for n in score.flatten().stripTies().notes
+        if not isinstance(n, music21.harmony.ChordSymbol)  # chord symbols are not notes a player plays
         for p in n.pitches
     )
 
@@ -185,3 +186,16 @@ def test_chord_symbols_are_written_as_harmony_where_they_sound():
         ("G", 13.0),
     ]  # quarter notes from the start; the pickup is one
     assert [p.name for p in symbols[2].pitches][0] == "F#"
+
+
+def test_a_lead_sheet_and_a_duet_read_back_note_for_note():
+    lead = 'X:3\nT:Lead\nM:3/4\nL:1/4\nK:D\n|:"D"DFA|"G"B2"A7/c#"c|"D"d3:|\n'
+    assert _notes(_score(lead)) == sorted((n.start * 4, n.length * 4, n.pitch) for n in abc_to_melody(lead).notes)
+    duet = "X:4\nT:Duet\nM:3/4\nL:1/4\nV:1\nV:2 clef=bass\nK:G\nV:1\nGAB|d3|]\nV:2\nG,B,D|G,,3|]\n"
+    score = _score(duet)
+    melody = abc_to_melody(duet)
+    assert len(score.parts) == 2
+    assert [p.midi for n in score.parts[1].flatten().notes for p in n.pitches] == [
+        n.pitch for n in melody.voices[0].notes
+    ]
+    assert score.parts[1].flatten().getElementsByClass("Clef")[0].sign == "F"
