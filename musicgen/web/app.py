@@ -148,8 +148,20 @@ def _text(data: dict, name: str, limit: int) -> str | None:
     return value
 
 
+def _flag(data: dict, name: str) -> bool:
+    """A checkbox: absent, false or "off" is off; true or "on" (what a form sends) is on."""
+    value = data.get(name)
+    if value in (None, False, "", "off"):
+        return False
+    if value in (True, "on"):
+        return True
+    raise BadRequest(f"{name} must be true or false")
+
+
 def generation_options(data: dict) -> tuple[int, dict]:
     """The tune count and :func:`musicgen.generate` options from a request, checked.
+
+    ``chords`` (harmonise each tune, as ``generate --chords``) is the page's own option.
 
     Raises:
         BadRequest: a value of the wrong type or out of range.
@@ -176,6 +188,7 @@ def generation_options(data: dict) -> tuple[int, dict]:
         "seed": _whole(data, "seed", None, 0, 2**31 - 1),
         "prime": prime.replace("\\n", "\n") if prime else None,
         "header": header,
+        "chords": _flag(data, "chords"),
     }
     temperature = _real(data, "temperature", None, 0.05, 3.0)
     if temperature is not None:  # else the model's recommended setting

@@ -141,7 +141,10 @@ class Studio:
 
         try:
             job.phase = "sampling"
-            tunes = generate(self.model, n=job.total, **options)
+            chords = options.get("chords", False)
+            tunes = generate(self.model, n=job.total, **{k: v for k, v in options.items() if k != "chords"})
+            if chords:
+                tunes = [tune.harmonized() for tune in tunes]
             job.phase = "rendering"
             for tune in tunes:
                 if job.cancelled:

@@ -47,7 +47,7 @@ def _finish(client, job: dict, seconds: float = 120) -> dict:
 
 
 def test_generate_writes_real_files(client):
-    started = client.post("/api/generate", json={"n": 1, "seed": 1, "key": "Dmix", "meter": "6/8"})
+    started = client.post("/api/generate", json={"n": 1, "seed": 1, "key": "Dmix", "meter": "6/8", "chords": True})
     assert started.status_code == 202
     job = _finish(client, started.json())
     assert not job["error"] and len(job["tunes"]) == 1
@@ -56,6 +56,7 @@ def test_generate_writes_real_files(client):
     assert sorted(tune["files"]) == ["abc", "mid", "svg", "wav"], tune["error"]
     midi = mido.MidiFile(file=io.BytesIO(client.get(tune["files"]["mid"]).content))
     assert sum(m.type == "note_on" and m.velocity > 0 for m in midi) > 10
+    assert '"D"' in tune["abc"] and [t.name for t in midi.tracks][-2:] == ["Bass", "Chords"]  # harmonised
     ElementTree.fromstring(client.get(tune["files"]["svg"]).content)
     assert client.get(tune["files"]["wav"]).content[:4] == b"RIFF"
 
@@ -73,6 +74,7 @@ def test_render_an_edited_tune(client):
         ({"temperature": "hot"}, "temperature must be a number"),
         ({"prime": "x" * 5000}, "prime must be text"),
         ({"key": "D\nT:sneaky"}, "one non-empty line"),
+        ({"chords": "yes"}, "chords must be true or false"),
     ],
 )
 def test_bad_generation_requests_are_refused(client, body, message):
@@ -372,3 +374,5 @@ def test_the_page_asks_for_form_and_style_as_the_cli_does():
     assert header == {"O": "irish", "N": "AB 16"}
     with pytest.raises(MusicgenError, match="in order"):
         generation_options({"form": "ABAB"})
+    assert generation_options({"chords": "on"})[1]["chords"] and not generation_options({})[1]["chords"]
+    assert 'name="chords" type="checkbox"' in page
