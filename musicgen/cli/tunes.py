@@ -94,17 +94,12 @@ def convert(source, formats, out_dir, instrument, bpm, renderer, force, **accomp
         used = midi_to_wav(source, target, renderer=renderer)
         click.echo(f"wrote {target} (audio by {used})")
         return
-    from musicgen.abc.tunebook import parse_tunebook, read_abc_file
     from musicgen.render.output import save_tunes
 
     formats = check_formats(formats.split(","))
     sound = Sound(instrument, bpm, **accompaniment)
     sound.check()
-    tunes, skipped = parse_tunebook(read_abc_file(source), source.name, voices=True)
-    for item in skipped:
-        click.echo(f"  skipped {item}", err=True)
-    if not tunes:
-        raise MusicgenError(f"{source}: no usable tune")
+    tunes = _tunes_to_render(source)
     out_dir = out_dir or source.parent / source.stem
     saved = save_tunes(tunes, out_dir, force=force, formats=formats, sound=sound, progress=True)
     for stem, reason in saved.failed:
@@ -138,17 +133,12 @@ def harmonize(source, out, replace, force) -> None:
     written in musicgen's normalised ABC (music fields and the body).
     """
     from musicgen.abc.harmony import harmonize_tune
-    from musicgen.abc.tunebook import parse_tunebook, read_abc_file
     from musicgen.files import atomic_write
 
     out = out or source.parent / f"{source.stem}.chords.abc"
     if out.exists() and not force:
         raise MusicgenError(f"{out}: already exists (use --force to overwrite)")
-    tunes, skipped = parse_tunebook(read_abc_file(source), source.name, voices=True)
-    for item in skipped:
-        click.echo(f"  skipped {item}", err=True)
-    if not tunes:
-        raise MusicgenError(f"{source}: no usable tune")
+    tunes = _tunes_to_render(source)
     written, kept = [], 0
     for tune in tunes:
         try:
@@ -255,6 +245,22 @@ def evaluate(tunebook, against, novelty, train_paths, use_abc2midi, per_tune, as
         click.echo(json.dumps(result, indent=2))
     else:
         click.echo(evaluation_table(result, per_tune))
+
+
+def _tunes_to_render(source: Path) -> list:
+    """A tunebook's tunes, voices kept; each tune left out is reported on stderr.
+
+    Raises:
+        MusicgenError: the file cannot be read or holds no usable tune.
+    """
+    from musicgen.abc.tunebook import parse_tunebook, read_abc_file
+
+    tunes, skipped = parse_tunebook(read_abc_file(source), source.name, voices=True)
+    for item in skipped:
+        click.echo(f"  skipped {item}", err=True)
+    if not tunes:
+        raise MusicgenError(f"{source}: no usable tune")
+    return tunes
 
 
 def _read_book(path: Path) -> list:
