@@ -6,6 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from musicgen.abc.melody import Melody, Note, abc_to_melody
 from musicgen.errors import ConversionError, MusicgenError
@@ -265,7 +266,7 @@ def _track(head: list, channel: int, program: int, events: list):
     return track
 
 
-def abc_to_midi(abc_text: str, midi_path: str | Path, sound: Sound | None = None, **options) -> Path:
+def abc_to_midi(abc_text: str, midi_path: str | Path, sound: Sound | None = None, **options: Any) -> Path:
     """Write one tune as a MIDI file: its melody, and its chord symbols played as an accompaniment.
 
     ``abc_to_midi(abc, "tune.mid", instrument="fiddle", accompaniment=False)``
