@@ -12,6 +12,7 @@ are understood. Time is counted in whole notes as exact fractions.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -276,26 +277,38 @@ def read_bar(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | No
     return reader.measure.length, reader.bar_length, reader.warnings
 
 
-def _melody(tune) -> Melody:
-    voices = read_voices(tune)
-    reader = next(iter(voices.values()))
+def _part_order(reader: Reader, header_order: str) -> list[str]:
+    """The parts a voice plays: the header's ``P:`` order when it names parts, else as written."""
     order = list(reader.parts)
-    header_order = expand_parts(tune.fields.get("P", ""))
-    parts = ""
     if header_order and len(order) > 1:
         order = [label for label in header_order if label in reader.parts]
-        parts = "".join(order)
-    notes, bars, time = [], [], Fraction(0)
-    chords: list[tuple[Fraction, str]] = []
+    return order
+
+
+def _play_order(reader: Reader, order: list[str]) -> Iterator[tuple[Fraction, Measure, bool]]:
+    """Each measure as played, with its start in whole notes and whether play goes back after it."""
+    time = Fraction(0)
     for label in order:
         for measure, goes_back in _unfold(reader.parts[label]):
-            for offset, length, pitch, _ in measure.events:
-                notes.append(Note(time + offset, length, pitch))
-            chords.extend((time + offset, text) for offset, text in measure.chords)
-            bars.append(Bar(time, measure.length, measure.meter, measure.bar, goes_back))
+            yield time, measure, goes_back
             time += measure.length
             if time > MAX_TUNE_LENGTH:
                 raise ConversionError(f"the tune is longer than {MAX_TUNE_LENGTH} whole notes")
+
+
+def _melody(tune) -> Melody:
+    voices = read_voices(tune)
+    reader = next(iter(voices.values()))
+    header_order = expand_parts(tune.fields.get("P", ""))
+    order = _part_order(reader, header_order)
+    parts = "".join(order) if header_order and len(reader.parts) > 1 else ""
+    notes, bars, time = [], [], Fraction(0)
+    chords: list[tuple[Fraction, str]] = []
+    for start, measure, goes_back in _play_order(reader, order):
+        notes.extend(Note(start + offset, length, pitch) for offset, length, pitch, _ in measure.events)
+        chords.extend((start + offset, text) for offset, text in measure.chords)
+        bars.append(Bar(start, measure.length, measure.meter, measure.bar, goes_back))
+        time = start + measure.length
     if not notes:
         raise ConversionError("the tune has no notes")
     notes.sort(key=lambda n: (n.start, n.pitch))
@@ -311,15 +324,9 @@ def _melody(tune) -> Melody:
 
 def _voice_notes(reader: Reader, header_order: str) -> list[Note]:
     """A further voice's notes in play order (its own repeats; the header's P: order if it has parts)."""
-    order = list(reader.parts)
-    if header_order and len(order) > 1:
-        order = [label for label in header_order if label in reader.parts]
-    notes: list[Note] = []
-    time = Fraction(0)
-    for label in order:
-        for measure, _ in _unfold(reader.parts[label]):
-            notes.extend(Note(time + offset, length, pitch) for offset, length, pitch, _ in measure.events)
-            time += measure.length
-            if time > MAX_TUNE_LENGTH:
-                raise ConversionError(f"the tune is longer than {MAX_TUNE_LENGTH} whole notes")
+    notes = [
+        Note(start + offset, length, pitch)
+        for start, measure, _ in _play_order(reader, _part_order(reader, header_order))
+        for offset, length, pitch, _ in measure.events
+    ]
     return sorted(notes, key=lambda n: (n.start, n.pitch))
