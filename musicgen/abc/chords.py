@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from musicgen.abc.keys import parse_meter
+from musicgen.abc.keys import LETTER_SEMITONES, parse_meter
 
 __all__ = [
     "ChordSymbol",
@@ -68,7 +68,6 @@ CHORD_TYPES: dict[str, tuple[int, ...]] = {
     "7sus9": (0, 2, 7, 10),
     "5": (0, 7),
 }
-_STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _SYMBOL = re.compile(r"([A-Ga-g])([#b]?)(.*?)(?:/([A-Ga-g])([#b]?)\+?)?")
 BASS_FROM = 36  # C2: the bass note is in the octave from here
 CHORD_FROM = 48  # C3: the chord's root is in the octave from here
@@ -137,7 +136,7 @@ def parse_chord_symbol(text: str) -> ChordSymbol | None:
 
 
 def _pitch_class(letter: str, accidental: str) -> int:
-    return (_STEPS[letter.upper()] + {"#": 1, "b": -1}.get(accidental, 0)) % 12
+    return (LETTER_SEMITONES[letter.upper()] + {"#": 1, "b": -1}.get(accidental, 0)) % 12
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from musicgen.abc.keys import key_signature, parse_meter
+from musicgen.abc.keys import LETTER_SEMITONES, key_signature, parse_meter
 from musicgen.abc.melody import read_measures
 from musicgen.abc.tunebook import Tune, parse_tune
 from musicgen.errors import ConversionError
@@ -28,7 +28,6 @@ from musicgen.errors import ConversionError
 __all__ = ["Chord", "harmonize", "harmonize_tune", "key_chords", "stretches_per_bar"]
 
 _LETTERS = "CDEFGAB"
-_STEPS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _MINOR_MODES = ("m", "min", "aeo", "dor", "phr")
 #: Scores of the search (log-scale): moves between chord functions, and staying.
 STAY = 0.35
@@ -73,7 +72,7 @@ def key_chords(key: str) -> tuple[list[Chord], Chord]:
     minor = (mode if mode == "m" else mode[:3]) in _MINOR_MODES
     start = _LETTERS.index(match.group(1))
     letters = [_LETTERS[(start + i) % 7] for i in range(7)]
-    pcs = [(_STEPS[letter] + signature[letter]) % 12 for letter in letters]
+    pcs = [(LETTER_SEMITONES[letter] + signature[letter]) % 12 for letter in letters]
     names = [letter + {1: "#", -1: "b", 2: "##", -2: "bb"}.get(signature[letter], "") for letter in letters]
     functions = "TSTSDTD"  # I ii iii IV V vi vii
     chords = []

@@ -27,6 +27,8 @@ _SHARPS_OF_MAJOR = {
 #: Sharps a mode has relative to the major key on the same tonic.
 _MODE_SHIFT = {"maj": 0, "ion": 0, "mix": -1, "dor": -2, "min": -3, "aeo": -3, "m": -3, "phr": -4, "loc": -5, "lyd": 1}
 _SHARP_ORDER = "FCGDAEB"
+#: Semitones from C up to each natural note letter.
+LETTER_SEMITONES = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 #: Semitones each ABC accidental sets a note to, from its natural.
 ACCIDENTAL = {"^^": 2, "^": 1, "=": 0, "_": -1, "__": -2}
 #: Staff settings a K: field may carry besides the key (clef=bass...).

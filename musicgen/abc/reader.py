@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from musicgen.abc.keys import (
     ACCIDENTAL,
+    LETTER_SEMITONES,
     is_compound,
     key_signature,
     parse_fraction,
@@ -19,7 +20,6 @@ from musicgen.abc.keys import (
 from musicgen.abc.tunebook import default_unit_length
 from musicgen.errors import ConversionError
 
-_STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _NOTE = re.compile(r"(\^\^|\^|__|_|=)?([A-Ga-g])([,']*)(\d*)(/*)(\d*)")
 _REST = re.compile(r"([zxZX])(\d*)(/*)(\d*)")
 _BAR = re.compile(r":*\|[\]|:]*|:*\[\|:*|::+")
@@ -128,7 +128,7 @@ class Reader:
         tied = self.ties.get(place)
         if tied is not None and not accidental:
             return tied[2], place
-        return 60 + 12 * octave + _STEP[letter.upper()] + shift, place
+        return 60 + 12 * octave + LETTER_SEMITONES[letter.upper()] + shift, place
 
     def _scale(self) -> Fraction:
         factor = Fraction(1)

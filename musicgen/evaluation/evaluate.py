@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from musicgen.abc.form import tune_form
-from musicgen.abc.keys import key_signature, parse_meter
+from musicgen.abc.keys import LETTER_SEMITONES, key_signature, parse_meter
 from musicgen.abc.melody import MAX_BODY_CHARS, Melody
 from musicgen.abc.transpose import move_tunes
 from musicgen.abc.tunebook import Tune
@@ -21,7 +21,6 @@ from musicgen.errors import MusicgenError
 
 logger = logging.getLogger(__name__)
 
-_STEP = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _BAR_SPLIT = re.compile(r":*\|[\]|:]*[0-9]?|:*\[\|:*|::+|\[[0-9]")
 MIN_BAR_CHARS = 6
 
@@ -91,7 +90,7 @@ def _tonic_pitch_class(key: str) -> int | None:
     match = re.match(r"\s*([A-G])([#b]?)", key)
     if not match:
         return None
-    return (_STEP[match.group(1)] + {"#": 1, "b": -1, "": 0}[match.group(2)]) % 12
+    return (LETTER_SEMITONES[match.group(1)] + {"#": 1, "b": -1, "": 0}[match.group(2)]) % 12
 
 
 def last_note_is_tonic(melody: Melody, key: str) -> bool:
@@ -101,7 +100,7 @@ def last_note_is_tonic(melody: Melody, key: str) -> bool:
 
 def _scale(key: str) -> set[int]:
     signature = key_signature(key)
-    return {(_STEP[letter] + shift) % 12 for letter, shift in signature.items()}
+    return {(LETTER_SEMITONES[letter] + shift) % 12 for letter, shift in signature.items()}
 
 
 def _measures(tune: Tune):
