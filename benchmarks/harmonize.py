@@ -21,7 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from musicgen.abc.chords import parse_chord_symbol
-from musicgen.abc.harmony import _fit, harmonize_tune, key_chords
+from musicgen.abc.harmony import chord_fit, harmonize_tune, key_chords
 from musicgen.abc.keys import is_compound, parse_meter
 from musicgen.abc.melody import Melody, abc_to_melody
 from musicgen.abc.tunebook import parse_tunebook, read_abc_file
@@ -55,7 +55,7 @@ def bar_baseline(melody: Melody) -> list[int | None]:
             overlap = min(note.start + note.length, bar.start + bar.length) - max(note.start, bar.start)
             if overlap > 0:
                 weights[note.pitch % 12] = weights.get(note.pitch % 12, 0.0) + float(overlap)
-        best = max(chords, key=lambda c: _fit(c, weights)).root if weights else None
+        best = max(chords, key=lambda c: chord_fit(c, weights)).root if weights else None
         count = round(bar.length / beat) if parse_meter(bar.meter) else 0
         roots.extend([best] * count)
     return roots
@@ -86,7 +86,7 @@ def main() -> None:
                 continue
             ours = roots_by_beat(abc_to_melody(harmonize_tune(tune, replace=True).abc))
             _, tonic = key_chords(human.key)
-            bars = bar_baseline(abc_to_melody(harmonize_tune(tune, replace=True).abc))
+            bars = bar_baseline(human)
         except MusicgenError:
             skipped += 1
             continue

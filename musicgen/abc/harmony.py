@@ -25,7 +25,7 @@ from musicgen.abc.melody import read_measures
 from musicgen.abc.tunebook import Tune, parse_tune
 from musicgen.errors import ConversionError
 
-__all__ = ["Chord", "harmonize", "harmonize_tune", "key_chords", "stretches_per_bar"]
+__all__ = ["Chord", "chord_fit", "harmonize", "harmonize_tune", "key_chords", "stretches_per_bar"]
 
 _LETTERS = "CDEFGAB"
 _MINOR_MODES = ("m", "min", "aeo", "dor", "phr")
@@ -190,7 +190,11 @@ def _first_onset(measure, start: Fraction, end: Fraction) -> tuple[int, int] | N
     return next(((line, column) for offset, line, column in measure.onsets if start <= offset < end), None)
 
 
-def _fit(chord: Chord, weights: dict[int, float]) -> float:
+def chord_fit(chord: Chord, weights: dict[int, float]) -> float:
+    """How well a chord fits the pitch classes sounding (``{pitch class: whole notes}``).
+
+    The share of time on chord tones, less a penalty for the rest, plus the chord's prior.
+    """
     total = sum(weights.values())
     if not total:
         return 0.0
@@ -200,7 +204,7 @@ def _fit(chord: Chord, weights: dict[int, float]) -> float:
 
 def _viterbi(stretches, chords: list[Chord], tonic: Chord) -> list[Chord]:
     """The best-scoring chord for every stretch."""
-    scores = [_fit(c, stretches[0][0]) + (START_ON_TONIC if c == tonic else 0.0) for c in chords]
+    scores = [chord_fit(c, stretches[0][0]) + (START_ON_TONIC if c == tonic else 0.0) for c in chords]
     back: list[list[int]] = []
     for weights, last, place in stretches[1:]:
         step, row = [], []
@@ -208,7 +212,7 @@ def _viterbi(stretches, chords: list[Chord], tonic: Chord) -> list[Chord]:
             best = max(range(len(chords)), key=lambda i: scores[i] + _move(chords[i], chord, place is None))
             row.append(best)
             bonus = END_ON_TONIC if last and chord == tonic else 0.0
-            step.append(scores[best] + _move(chords[best], chord, place is None) + _fit(chord, weights) + bonus)
+            step.append(scores[best] + _move(chords[best], chord, place is None) + chord_fit(chord, weights) + bonus)
         scores, back = step, [*back, row]
     best = max(range(len(chords)), key=lambda i: scores[i])
     path = [best]
