@@ -99,6 +99,11 @@ class SubwordVocab:
         """Piece ids of ``text`` (no ``<bos>``/``<eos>``)."""
         return self._processor.encode(text, out_type=int)
 
+    @staticmethod
+    def terminated(ids: list[int]) -> list[int]:
+        """``ids`` followed by ``<eos>``: how a source sentence enters the encoder."""
+        return [*ids, EOS_ID]
+
     def pieces(self, ids: Iterable[int]) -> list[str]:
         """The pieces of a sequence of ids, as text ("▁" marks a word start)."""
         return [self._processor.id_to_piece(i) for i in ids]

@@ -67,7 +67,7 @@ class TranslationModel(Saves):
 
     def source_ids(self, text: str) -> list[int]:
         """Source piece indices ending in ``<eos>``."""
-        return self.source_vocab.encode(text) + [SubwordVocab.eos_id]
+        return SubwordVocab.terminated(self.source_vocab.encode(text))
 
     def translate(
         self,
@@ -101,7 +101,7 @@ class TranslationModel(Saves):
         device = next(self.net.parameters()).device
         for start in range(0, len(work), batch_size):
             chunk = work[start : start + batch_size]
-            source, lengths = pad_sequences([[*ids, SubwordVocab.eos_id] for _, ids, _ in chunk])
+            source, lengths = pad_sequences([SubwordVocab.terminated(ids) for _, ids, _ in chunk])
             source, lengths = source.to(device), lengths.to(device)
             if beam == 1:
                 hypotheses = greedy_decode(self.net, source, lengths, max_ratio=max_ratio)
