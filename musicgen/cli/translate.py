@@ -168,6 +168,13 @@ def text_command(texts, file, model_path, beam, attention_png, force):
     help="Training pairs with a longer side (in subword pieces) are skipped.",
 )
 @click.option("--half", is_flag=True, help="Store the weights as float16 (half the file size).")
+@click.option(
+    "--init",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Go on training this saved translator (its shape, subwords and weights; the shape and "
+    "--vocab-size options are then not used). A lower --learning-rate suits it.",
+)
 @click.option("--time-limit", type=float, default=0.0, show_default=True, help="Minutes (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
@@ -187,6 +194,7 @@ def train_command(
     quiet,
     threads,
     half,
+    init,
     **options,
 ):
     """Train a translator; the best epoch by validation BLEU (greedy) is saved."""
@@ -209,7 +217,12 @@ def train_command(
     else:
         english = "source" if languages[0] == "en" else "target"
         train, valid = split_pairs(train, valid_fraction, train_config.seed, key=english)
-    result = train_translator(train, valid, tuple(languages), config, train_config, progress=not quiet)
+    start = None
+    if init is not None:
+        from musicgen.tasks.translate.translator import load_translation_model
+
+        start = load_translation_model(init)
+    result = train_translator(train, valid, tuple(languages), config, train_config, progress=not quiet, init=start)
     result.model.save(out, half=half)
     click.echo(
         f"{result.stopped} after {result.epochs} epochs ({result.seconds / 60:.1f} min): "

@@ -320,6 +320,26 @@ def test_cli_train_reads_files_and_sampled_pairs_together(tmp_path):
     assert result.exit_code == 2 and "both --source and --target" in result.output
 
 
+def test_cli_train_goes_on_from_a_saved_translator(tmp_path):
+    pairs = toy_pairs(200)
+    (tmp_path / "pairs.txt").write_text("".join(f"{p.source}\t{p.target}\n" for p in pairs))
+    args = ["translate", "train", "--pairs", str(tmp_path / "pairs.txt"), "--languages", "en", "fr", "--quiet"]
+    args += ["--epochs", "1", "--hidden-size", "16", "--embedding-size", "16"]
+    assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "first")]).exit_code == 0
+    first = load_translation_model(tmp_path / "first")
+    # the saved shape and subwords are kept, whatever the shape options say
+    result = CliRunner().invoke(
+        main, [*args, "--hidden-size", "32", "--init", str(tmp_path / "first"), "--out", str(tmp_path / "second")]
+    )
+    assert result.exit_code == 0, result.output
+    second = load_translation_model(tmp_path / "second")
+    assert second.net.config == first.net.config
+    assert second.source_vocab.to_text() == first.source_vocab.to_text()
+    missing = CliRunner().invoke(main, [*args, "--init", str(tmp_path / "none"), "--out", str(tmp_path / "third")])
+    assert missing.exit_code != 0 and len(missing.output.strip().splitlines()) == 1
+    assert not (tmp_path / "third").exists()
+
+
 def test_bundled_model_translates_english_to_french():
     model = load_translation_model()
     assert (model.source_language, model.target_language) == ("en", "fr")

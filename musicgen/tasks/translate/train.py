@@ -117,6 +117,7 @@ def train_translator(
     config: TranslatorConfig | None = None,
     train_config: TranslateTrainConfig | None = None,
     progress: bool = True,
+    init: TranslationModel | None = None,
 ) -> TrainedTranslator:
     """Train on ``train`` and keep the weights with the best greedy BLEU on ``valid``.
 
@@ -125,6 +126,9 @@ def train_translator(
             kept with the model as labels.
         config: the model's shape; its vocabulary sizes are set from the
             subword vocabularies learnt on ``train``.
+        init: a trained translator to go on training (its shape, subword
+            vocabularies and weights; ``config`` is then not used). The
+            optimiser starts afresh, so a lower learning rate suits it.
     """
     from tqdm import tqdm
 
@@ -135,14 +139,18 @@ def train_translator(
             "give more pairs, or a validation file"
         )
     torch.manual_seed(train_config.seed)
-    source_vocab = SubwordVocab.train((p.source for p in train), train_config.vocab_size)
-    target_vocab = SubwordVocab.train((p.target for p in train), train_config.vocab_size)
-    settings = (config or TranslatorConfig(1, 1)).to_dict()
-    config = TranslatorConfig.from_dict(
-        {**settings, "source_vocab_size": len(source_vocab), "target_vocab_size": len(target_vocab)}
-    )
     device = pick_device(train_config.device)
-    model = TranslationModel(Translator(config).to(device), source_vocab, target_vocab, *languages, train_config)
+    if init is not None:
+        net = init.net.float().to(device)
+        model = TranslationModel(net, init.source_vocab, init.target_vocab, *languages, train_config)
+    else:
+        source_vocab = SubwordVocab.train((p.source for p in train), train_config.vocab_size)
+        target_vocab = SubwordVocab.train((p.target for p in train), train_config.vocab_size)
+        settings = (config or TranslatorConfig(1, 1)).to_dict()
+        config = TranslatorConfig.from_dict(
+            {**settings, "source_vocab_size": len(source_vocab), "target_vocab_size": len(target_vocab)}
+        )
+        model = TranslationModel(Translator(config).to(device), source_vocab, target_vocab, *languages, train_config)
     encoded = _encode(train, model, train_config.max_pieces)
     if not encoded:
         raise CorpusError(f"every training pair is longer than {train_config.max_pieces} pieces: raise --max-pieces")
