@@ -21,7 +21,7 @@ EXTRAS = {
     "rtmidi": ("play", "playing to a MIDI port"),
     "sounddevice": ("play", "playing through the sound card"),
     "sacrebleu": ("text", "BLEU scores"),
-    "sacremoses": ("text", "translation's tokenizer"),
+    "sentencepiece": ("text", "translation's subword vocabulary"),
 }
 
 

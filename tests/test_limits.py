@@ -238,7 +238,7 @@ def test_a_full_disk_is_one_line_for_every_writer(full_disk, tmp_path):
         _cli_process("sentiment", "train", sentences, "--out", full_disk / "s.pt", *small), "cannot write"
     )
     _one_line_process(
-        _cli_process("translate", "train", "--pairs", pairs, "--out", full_disk / "t.pt", "--min-freq", 1, *small),
+        _cli_process("translate", "train", "--pairs", pairs, "--out", full_disk / "t.pt", *small),
         "cannot write",
     )
     book = tmp_path / "book.abc"  # enough tunes to convert on a process pool

@@ -33,16 +33,19 @@ def translate() -> None:
     """
 
 
-def _read_pairs(source, target, pairs, reverse):
-    from musicgen.tasks.translate.data import read_parallel, read_tsv_pairs
+def _read_pairs(source, target, pairs, reverse, sample=0, seed=0):
+    """Pairs from --source/--target, --pairs files (each cut to ``sample`` pairs if given), or both."""
+    from musicgen.tasks.translate.data import read_parallel, read_tsv_pairs, sample_pairs
 
-    if pairs is not None and (source or target):
-        raise click.UsageError("give either --pairs or --source and --target, not both")
-    if pairs is not None:
-        return read_tsv_pairs(pairs, reverse)
-    if not (source and target):
-        raise click.UsageError("give --pairs FILE, or --source FILE and --target FILE")
-    return read_parallel(source, target)
+    if bool(source) != bool(target):
+        raise click.UsageError("give both --source and --target, or neither")
+    if not (source or pairs):
+        raise click.UsageError("give --source FILE and --target FILE, or --pairs FILE (or both)")
+    found = read_parallel(source, target) if source else []
+    for path in pairs:
+        extra = read_tsv_pairs(path, reverse)
+        found += sample_pairs(extra, sample, seed) if sample else extra
+    return found
 
 
 @translate.command("text")
@@ -79,10 +82,10 @@ def text_command(texts, file, model_path, beam, attention_png, force):
     results = model.translate(sentences, beam=beam)
     for result in results:
         if result.truncated:
-            click.echo(f"warning: only the first {len(result.source_words)} words were translated", err=True)
+            click.echo(f"warning: only the first {len(result.source_pieces)} pieces were translated", err=True)
         click.echo(result.text)
     if attention_png is not None:
-        if not results[0].target_words:
+        if not results[0].target_pieces:
             raise click.UsageError("the first sentence is empty: no attention to draw")
         plot_attention(results[0], attention_png)
         click.echo(f"attention map in {attention_png}", err=True)
@@ -92,8 +95,20 @@ def text_command(texts, file, model_path, beam, attention_png, force):
 @threads_option
 @click.option("--source", type=click.Path(path_type=Path), help="Training sentences, one per line.")
 @click.option("--target", type=click.Path(path_type=Path), help="Their translations, aligned by line.")
-@click.option("--pairs", type=click.Path(path_type=Path), help="Or one 'sentence<TAB>translation' file (.txt or .zip).")
+@click.option(
+    "--pairs",
+    type=click.Path(path_type=Path),
+    multiple=True,
+    help="A 'sentence<TAB>translation' file (.txt or .zip), alone or added to --source/--target; repeatable.",
+)
 @click.option("--reverse", is_flag=True, help="--pairs: translate from the second column to the first.")
+@click.option(
+    "--pairs-sample",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Use at most this many pairs of each --pairs file, chosen at random by --seed (0: all).",
+)
 @click.option("--valid-source", type=click.Path(path_type=Path), help="Validation sentences.")
 @click.option("--valid-target", type=click.Path(path_type=Path), help="Their translations.")
 @click.option(
@@ -109,7 +124,7 @@ def text_command(texts, file, model_path, beam, attention_png, force):
     default=("de", "en"),
     show_default=True,
     metavar="SRC TGT",
-    help="Language codes for the tokenizers.",
+    help="Language codes, kept with the model as its labels.",
 )
 @click.option(
     "--out",
@@ -138,16 +153,28 @@ def text_command(texts, file, model_path, beam, attention_png, force):
 @click.option("--epochs", type=int, default=12, show_default=True)
 @click.option("--patience", type=int, default=3, show_default=True)
 @click.option("--label-smoothing", type=float, default=0.1, show_default=True)
-@click.option("--min-freq", type=int, default=2, show_default=True, help="Rarer training words become <unk>.")
-@click.option("--max-vocab", type=int, default=0, show_default=True, help="Words kept per language (0: all).")
 @click.option(
-    "--max-words",
+    "--vocab-size",
     type=int,
-    default=60,
+    default=8000,
     show_default=True,
-    help="Training pairs with a longer side (in tokens) are skipped.",
+    help="Subword pieces per language at most, learnt from the training pairs.",
+)
+@click.option(
+    "--max-pieces",
+    type=int,
+    default=100,
+    show_default=True,
+    help="Training pairs with a longer side (in subword pieces) are skipped.",
 )
 @click.option("--half", is_flag=True, help="Store the weights as float16 (half the file size).")
+@click.option(
+    "--init",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Go on training this saved translator (its shape, subwords and weights; the shape and "
+    "--vocab-size options are then not used). A lower --learning-rate suits it.",
+)
 @click.option("--time-limit", type=float, default=0.0, show_default=True, help="Minutes (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda", "mps"]), default="auto", show_default=True)
@@ -157,6 +184,7 @@ def train_command(
     target,
     pairs,
     reverse,
+    pairs_sample,
     valid_source,
     valid_target,
     valid_fraction,
@@ -166,6 +194,7 @@ def train_command(
     quiet,
     threads,
     half,
+    init,
     **options,
 ):
     """Train a translator; the best epoch by validation BLEU (greedy) is saved."""
@@ -180,7 +209,7 @@ def train_command(
     train_config = build_config(TranslateTrainConfig, **options)
     check_new_file(out, force)
     set_threads(threads)
-    train = _read_pairs(source, target, pairs, reverse)
+    train = _read_pairs(source, target, pairs, reverse, pairs_sample, train_config.seed)
     if bool(valid_source) != bool(valid_target):
         raise click.UsageError("give both --valid-source and --valid-target, or neither")
     if valid_source:
@@ -188,7 +217,12 @@ def train_command(
     else:
         english = "source" if languages[0] == "en" else "target"
         train, valid = split_pairs(train, valid_fraction, train_config.seed, key=english)
-    result = train_translator(train, valid, tuple(languages), config, train_config, progress=not quiet)
+    start = None
+    if init is not None:
+        from musicgen.tasks.translate.translator import load_translation_model
+
+        start = load_translation_model(init)
+    result = train_translator(train, valid, tuple(languages), config, train_config, progress=not quiet, init=start)
     result.model.save(out, half=half)
     click.echo(
         f"{result.stopped} after {result.epochs} epochs ({result.seconds / 60:.1f} min): "
@@ -199,7 +233,7 @@ def train_command(
 @translate.command("evaluate")
 @click.option("--source", type=click.Path(path_type=Path), help="Sentences to translate, one per line.")
 @click.option("--target", type=click.Path(path_type=Path), help="Reference translations, aligned by line.")
-@click.option("--pairs", type=click.Path(path_type=Path), help="Or one 'sentence<TAB>translation' file.")
+@click.option("--pairs", type=click.Path(path_type=Path), multiple=True, help="Or 'sentence<TAB>translation' files.")
 @click.option("--reverse", is_flag=True, help="--pairs: translate from the second column to the first.")
 @click.option("--model", "model_path", type=click.Path(path_type=Path), default=None, help=_MODEL_HELP)
 @click.option("--beam", type=click.IntRange(1, 50), default=5, show_default=True, help="Beam size (1: greedy).")

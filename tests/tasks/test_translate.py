@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import zipfile
 
@@ -10,10 +11,12 @@ import torch
 from click.testing import CliRunner
 
 from musicgen.cli.main import main
-from musicgen.errors import CheckpointError
+from musicgen.errors import CheckpointError, CorpusError
+from musicgen.model.core import pad_sequences
 from musicgen.tasks.translate import (
     Pair,
     ParallelDataError,
+    SubwordVocab,
     TranslateTrainConfig,
     TranslatorConfig,
     corpus_bleu,
@@ -21,12 +24,14 @@ from musicgen.tasks.translate import (
     plot_attention,
     read_parallel,
     read_tsv_pairs,
+    sample_pairs,
     split_pairs,
     train_translator,
 )
 from musicgen.tasks.translate.decode import beam_decode, greedy_decode
 from musicgen.tasks.translate.model import Translator
-from musicgen.tasks.translate.translator import MAX_SOURCE_WORDS
+from musicgen.tasks.translate.subword import MIN_VOCAB_SIZE
+from musicgen.tasks.translate.translator import MAX_SOURCE_PIECES
 
 # A toy language pair: each English word has one "French" word; adjectives follow the noun.
 NOUNS = {"cat": "chat", "dog": "chien", "house": "maison", "car": "voiture", "tree": "arbre", "bird": "oiseau"}
@@ -52,7 +57,7 @@ def toy_model():
         toy_pairs(60, seed=1),
         ("en", "fr"),
         TranslatorConfig(1, 1, embedding_size=32, hidden_size=32, dropout=0.0, embedding_dropout=0.0),
-        TranslateTrainConfig(epochs=6, batch_size=32, learning_rate=1e-2, min_freq=1, seed=0),
+        TranslateTrainConfig(epochs=6, batch_size=32, learning_rate=1e-2, seed=0),
         progress=False,
     )
     return run
@@ -89,6 +94,46 @@ def test_tsv_pairs_plain_zipped_and_reversed(tmp_path):
         read_tsv_pairs(tmp_path / "bad.txt")
 
 
+SENTENCES = [
+    "Un homme en T-shirt rouge mange une pomme.",
+    "Deux chiens jouent dans la neige près d'un arbre.",
+    "Une femme âgée lit « Le Monde » à 9h30, café à la main.",
+    "Straße, Kühe und Größe: 3 Männer über 40!",
+]
+
+
+def test_subwords_spell_any_text_and_give_it_back_unchanged():
+    vocab = SubwordVocab.train(SENTENCES * 20, vocab_size=400)
+    assert 260 < len(vocab) <= 400
+    for text in [*SENTENCES, "Ein völlig neues Wort: Zwölfgeschoss 🎻 ÆØÅ 中文", "J'ai froid."]:
+        ids = vocab.encode(text)
+        assert vocab.unk_id not in ids and vocab.decode(ids) == text
+    assert vocab.decode([vocab.bos_id, *vocab.encode("Un homme."), vocab.eos_id]) == "Un homme."
+    again = SubwordVocab.from_text(vocab.to_text())
+    assert again.encode(SENTENCES[2]) == vocab.encode(SENTENCES[2])
+    assert SubwordVocab.train(SENTENCES * 20, vocab_size=400).model == vocab.model  # same text, same pieces
+
+
+def test_subword_vocabulary_errors():
+    with pytest.raises(ValueError, match=f"{MIN_VOCAB_SIZE} or more"):
+        SubwordVocab.train(SENTENCES, vocab_size=100)
+    with pytest.raises(ValueError, match="vocab_size"):
+        TranslateTrainConfig(vocab_size=10)
+    with pytest.raises(CorpusError, match="no text"):
+        SubwordVocab.train(["", "  "])
+    with pytest.raises(CheckpointError, match="base64"):
+        SubwordVocab.from_text("not base64 !")
+    with pytest.raises(CheckpointError, match="not a subword vocabulary"):
+        SubwordVocab(b"\x00garbage")
+
+
+def test_sample_pairs_is_seeded_and_keeps_order():
+    pairs = [Pair(f"S{i}.", f"P{i}.") for i in range(100)]
+    chosen = sample_pairs(pairs, 10, seed=3)
+    assert len(chosen) == 10 and chosen == sample_pairs(pairs, 10, seed=3) != sample_pairs(pairs, 10, seed=4)
+    assert chosen == sorted(chosen, key=pairs.index) and sample_pairs(pairs, 500) == pairs
+
+
 def test_split_keeps_every_copy_of_an_english_sentence_on_one_side():
     pairs = [Pair(f"Sentence {i % 40}.", f"Phrase {i}.") for i in range(400)]  # each English sentence 10 times
     kept, held = split_pairs(pairs, 0.2, key="source")
@@ -118,7 +163,7 @@ def test_toy_translator_learns_and_beam_is_at_least_as_good(toy_model):
 
 def test_beam_of_one_is_greedy(toy_model):
     model = toy_model.model
-    source, lengths = model._batch([["The", "big", "cat", "sees", "the", "dog", "."], ["The", "red", "car", "."]])
+    source, lengths = pad_sequences([model.source_ids(s) for s in ("The big cat sees the dog.", "The red car.")])
     greedy = greedy_decode(model.net, source, lengths)
     beam = beam_decode(model.net, source, lengths, beam=1)
     assert [h.ids for h in greedy] == [h.ids for h in beam]
@@ -126,16 +171,17 @@ def test_beam_of_one_is_greedy(toy_model):
 
 def test_empty_unknown_and_overlong_sentences_have_defined_results(toy_model):
     model = toy_model.model
-    empty, unknown, long = model.translate(["", "Zyx qwv plo.", "The cat " * 150 + "."], beam=3)
-    assert empty.text == "" and empty.target_words == []
+    empty, unknown, long = model.translate(["", "Zyx qwv plo ü 🎻.", "The cat " * 400 + "."], beam=3)
+    assert empty.text == "" and empty.target_pieces == []
     assert isinstance(unknown.text, str) and not unknown.truncated
-    assert long.truncated and len(long.source_words) == MAX_SOURCE_WORDS
-    assert len(long.target_words) <= 2 * (MAX_SOURCE_WORDS + 1) + 10  # the limit counts <eos> too
+    assert unknown.source_pieces.count("<unk>") == 0  # unseen letters are spelt as bytes
+    assert long.truncated and len(long.source_pieces) == MAX_SOURCE_PIECES
+    assert len(long.target_pieces) <= 2 * (MAX_SOURCE_PIECES + 1) + 10  # the limit counts <eos> too
 
 
 def test_attention_picture(tmp_path, toy_model):
     result = toy_model.model.translate(["The small bird likes the tree."])[0]
-    assert result.attention.shape == (len(result.target_words), len(result.source_words))
+    assert result.attention.shape == (len(result.target_pieces), len(result.source_pieces))
     path = plot_attention(result, tmp_path / "attention.png")
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
@@ -150,6 +196,14 @@ def test_checkpoint_round_trip_and_wrong_task(tmp_path, toy_model, tiny_run):
     ]
     with pytest.raises(CheckpointError, match="not a translation model"):
         load_translation_model(tiny_run / "model.pt")
+    folder = toy_model.model.save_pretrained(tmp_path / "folder")
+    vocab_file = folder / "vocab.json"
+    vocab_file.write_text(json.dumps({"source": ["<pad>", "<unk>", "<bos>", "<eos>"], "target": []}))
+    with pytest.raises(CheckpointError, match="older musicgen.*retrain"):
+        load_translation_model(folder)
+    vocab_file.write_text(json.dumps({"subwords": ["QUJD", "QUJD"]}))
+    with pytest.raises(CheckpointError, match="not a subword vocabulary"):
+        load_translation_model(folder)
 
 
 def test_cli_translate_evaluate_and_bad_input(tmp_path, toy_model):
@@ -238,8 +292,6 @@ def test_cli_train_writes_a_model(tmp_path):
             "16",
             "--embedding-size",
             "16",
-            "--min-freq",
-            "1",
             "--quiet",
             "--out",
             str(out),
@@ -250,6 +302,42 @@ def test_cli_train_writes_a_model(tmp_path):
     before = out.read_bytes()
     again = CliRunner().invoke(main, ["translate", "train", "--pairs", str(tmp_path / "pairs.txt"), "--out", str(out)])
     assert again.exit_code == 1 and "--force" in again.output and out.read_bytes() == before
+
+
+def test_cli_train_reads_files_and_sampled_pairs_together(tmp_path):
+    files, extra = toy_pairs(150), toy_pairs(400, seed=7)
+    (tmp_path / "t.en").write_text("\n".join(p.source for p in files))
+    (tmp_path / "t.fr").write_text("\n".join(p.target for p in files))
+    (tmp_path / "extra.txt").write_text("".join(f"{p.source}\t{p.target}\n" for p in extra))
+    out = tmp_path / "mt"
+    args = ["translate", "train", "--source", str(tmp_path / "t.en"), "--target", str(tmp_path / "t.fr")]
+    args += ["--pairs", str(tmp_path / "extra.txt"), "--pairs-sample", "50", "--languages", "en", "fr"]
+    args += ["--epochs", "1", "--hidden-size", "8", "--embedding-size", "8", "--vocab-size", "300", "--quiet"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert len(load_translation_model(out).target_vocab) <= 300
+    result = CliRunner().invoke(main, [*args[:4], "--out", str(tmp_path / "other")])
+    assert result.exit_code == 2 and "both --source and --target" in result.output
+
+
+def test_cli_train_goes_on_from_a_saved_translator(tmp_path):
+    pairs = toy_pairs(200)
+    (tmp_path / "pairs.txt").write_text("".join(f"{p.source}\t{p.target}\n" for p in pairs))
+    args = ["translate", "train", "--pairs", str(tmp_path / "pairs.txt"), "--languages", "en", "fr", "--quiet"]
+    args += ["--epochs", "1", "--hidden-size", "16", "--embedding-size", "16"]
+    assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "first")]).exit_code == 0
+    first = load_translation_model(tmp_path / "first")
+    # the saved shape and subwords are kept, whatever the shape options say
+    result = CliRunner().invoke(
+        main, [*args, "--hidden-size", "32", "--init", str(tmp_path / "first"), "--out", str(tmp_path / "second")]
+    )
+    assert result.exit_code == 0, result.output
+    second = load_translation_model(tmp_path / "second")
+    assert second.net.config == first.net.config
+    assert second.source_vocab.to_text() == first.source_vocab.to_text()
+    missing = CliRunner().invoke(main, [*args, "--init", str(tmp_path / "none"), "--out", str(tmp_path / "third")])
+    assert missing.exit_code != 0 and len(missing.output.strip().splitlines()) == 1
+    assert not (tmp_path / "third").exists()
 
 
 def test_bundled_model_translates_english_to_french():

@@ -10,6 +10,7 @@ Cheat-sheet::
     translate.plot_attention(result, "attention.png") # alignment heat map
 
     train = translate.read_parallel("train.de", "train.en")     # or read_tsv_pairs("fra.txt")
+    # each language gets a subword vocabulary (sentencepiece) learnt from train
     valid = translate.read_parallel("val.de", "val.en")
     run = translate.train_translator(train, valid, ("de", "en"))
     run.model.save("de-en.pt")
@@ -19,14 +20,14 @@ Cheat-sheet::
 from musicgen.tasks.translate.data import (
     Pair,
     ParallelDataError,
-    detokenize,
     read_parallel,
     read_tsv_pairs,
+    sample_pairs,
     split_pairs,
-    tokenize,
 )
 from musicgen.tasks.translate.model import TranslatorConfig
 from musicgen.tasks.translate.plot import plot_attention
+from musicgen.tasks.translate.subword import SubwordVocab
 from musicgen.tasks.translate.train import TrainedTranslator, TranslateTrainConfig, corpus_bleu, train_translator
 from musicgen.tasks.translate.translator import Translation, TranslationModel, load_translation_model
 
@@ -34,17 +35,17 @@ __all__ = [
     "Pair",
     "ParallelDataError",
     "TranslateTrainConfig",
+    "SubwordVocab",
     "TrainedTranslator",
     "Translation",
     "TranslationModel",
     "TranslatorConfig",
     "corpus_bleu",
-    "detokenize",
     "load_translation_model",
     "plot_attention",
     "read_parallel",
     "read_tsv_pairs",
+    "sample_pairs",
     "split_pairs",
-    "tokenize",
     "train_translator",
 ]

@@ -7,20 +7,19 @@ Two layouts are read:
 - one tab-separated file, ``english<TAB>other`` per line (Tatoeba pairs as
   manythings.org distributes them), plain or inside its ``.zip``.
 
-Words are split with the Moses tokenizer (sacremoses) for each language and
-joined back with its detokenizer, so output reads as normal cased text.
+The text is kept as written (cased, untokenised): the subword vocabularies
+(:mod:`musicgen.tasks.translate.subword`) read it directly.
 """
 
 from __future__ import annotations
 
 import hashlib
+import random
 import zipfile
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from musicgen.errors import MusicgenError
-from musicgen.extras import need
 from musicgen.tasks.text import text_lines
 
 
@@ -132,19 +131,11 @@ def split_pairs(
     return kept, held
 
 
-@lru_cache(maxsize=8)
-def _moses(language: str):
-    sacremoses = need("sacremoses")
-    MosesDetokenizer, MosesTokenizer = sacremoses.MosesDetokenizer, sacremoses.MosesTokenizer
-
-    return MosesTokenizer(lang=language), MosesDetokenizer(lang=language)
-
-
-def tokenize(text: str, language: str) -> list[str]:
-    """Moses tokens of a sentence, case kept."""
-    return _moses(language)[0].tokenize(text, escape=False)
-
-
-def detokenize(tokens: list[str], language: str) -> str:
-    """Normal text from Moses tokens."""
-    return _moses(language)[1].detokenize(tokens)
+def sample_pairs(pairs: list[Pair], count: int, seed: int = 0) -> list[Pair]:
+    """At most ``count`` of the pairs, chosen at random (the same ones for the same seed), in their order."""
+    if count < 1:
+        raise ValueError(f"count must be 1 or more, not {count}")
+    if count >= len(pairs):
+        return list(pairs)
+    chosen = sorted(random.Random(seed).sample(range(len(pairs)), count))
+    return [pairs[i] for i in chosen]

@@ -1,9 +1,9 @@
 """Greedy and beam-search decoding, batched.
 
 Both stop a sentence at ``<eos>`` or at its own maximum length
-(``max_ratio`` times the source length plus ``max_extra`` words), and return
-for each sentence its word indices (without ``<bos>``/``<eos>``) and the
-attention weights that produced them (one row of source weights per word).
+(``max_ratio`` times the source length plus ``max_extra`` pieces), and return
+for each sentence its piece indices (without ``<bos>``/``<eos>``) and the
+attention weights that produced them (one row of source weights per piece).
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ import torch
 from torch.nn import functional as F
 
 from musicgen.model.core import padding_mask, select_state
-from musicgen.tasks.text import WordVocab
 from musicgen.tasks.translate.model import Translator
+from musicgen.tasks.translate.subword import SubwordVocab
 
 
 @dataclass
 class Hypothesis:
-    """One decoded sentence: word indices, attention (words x source) and score."""
+    """One decoded sentence: piece indices, attention (pieces x source) and score."""
 
     ids: list[int]
     attention: torch.Tensor
@@ -35,13 +35,13 @@ def _limits(lengths: torch.Tensor, max_ratio: float, max_extra: int) -> torch.Te
 def greedy_decode(
     model: Translator, source: torch.Tensor, lengths: torch.Tensor, max_ratio: float = 2.0, max_extra: int = 10
 ) -> list[Hypothesis]:
-    """The most likely word at each step, for every sentence of the batch at once."""
+    """The most likely piece at each step, for every sentence of the batch at once."""
     model.eval()
     memory, keys, state = model.encode(source, lengths)
     mask = padding_mask(lengths, source.shape[1])
     limits = _limits(lengths, max_ratio, max_extra)
     batch = source.shape[0]
-    previous = torch.full((batch, 1), WordVocab.bos_id, dtype=torch.long, device=source.device)
+    previous = torch.full((batch, 1), SubwordVocab.bos_id, dtype=torch.long, device=source.device)
     words, weights, scores = [], [], torch.zeros(batch)
     done = torch.zeros(batch, dtype=torch.bool)
     for step in range(int(limits.max())):
@@ -51,7 +51,7 @@ def greedy_decode(
         scores += torch.where(done, 0.0, log_probs.gather(1, best[:, None]).squeeze(1))
         words.append(best)
         weights.append(attention[:, 0].cpu())
-        done |= (best == WordVocab.eos_id) | (step + 1 >= limits.cpu())
+        done |= (best == SubwordVocab.eos_id) | (step + 1 >= limits.cpu())
         if done.all():
             break
         previous = best[:, None].to(source.device)
@@ -63,7 +63,7 @@ def greedy_decode(
 
 def _finish(ids: list[int], attention: torch.Tensor, score: float) -> Hypothesis:
     """Cut at the first ``<eos>`` (kept out of the words)."""
-    end = ids.index(WordVocab.eos_id) if WordVocab.eos_id in ids else len(ids)
+    end = ids.index(SubwordVocab.eos_id) if SubwordVocab.eos_id in ids else len(ids)
     return Hypothesis(ids[:end], attention[:end], score)
 
 
@@ -80,7 +80,7 @@ def beam_decode(
     """Beam search: keep the ``beam`` best partial translations of each sentence.
 
     Finished translations are ranked by their summed log-probability divided
-    by ``length ** length_penalty`` (1 gives the mean per word; 0 turns the
+    by ``length ** length_penalty`` (1 gives the mean per piece; 0 turns the
     normalisation off, which favours short output). Only an ending among the
     ``beam`` best candidates of a step finishes a translation (as in
     fairseq), and a sentence is done when its best candidate ends (as in
@@ -97,7 +97,7 @@ def beam_decode(
     limits = _limits(lengths, max_ratio, max_extra).tolist()
     scores = torch.full((batch, beam), float("-inf"))
     scores[:, 0] = 0.0  # one live hypothesis to start with
-    history = torch.full((batch * beam, 1), WordVocab.bos_id, dtype=torch.long)
+    history = torch.full((batch * beam, 1), SubwordVocab.bos_id, dtype=torch.long)
     attention_history = torch.zeros(batch * beam, 0, source.shape[1])
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     done = [False] * batch
@@ -118,10 +118,10 @@ def beam_decode(
                 source_row, word = b * beam + index // vocab, index % vocab
                 if done[b] or score == float("-inf") or kept == beam:
                     break
-                if word == WordVocab.eos_id and rank >= beam:
+                if word == SubwordVocab.eos_id and rank >= beam:
                     continue  # an ending outside the top `beam` candidates is not final (as in fairseq)
-                if word == WordVocab.eos_id or step + 1 >= limits[b]:
-                    ids = history[source_row, 1:].tolist() + ([] if word == WordVocab.eos_id else [word])
+                if word == SubwordVocab.eos_id or step + 1 >= limits[b]:
+                    ids = history[source_row, 1:].tolist() + ([] if word == SubwordVocab.eos_id else [word])
                     weights = torch.cat([attention_history[source_row], attention[source_row, :, :].cpu()])
                     finished[b].append(Hypothesis(ids, weights[: len(ids)], normalised(score, len(ids) + 1)))
                     done[b] = rank == 0 or step + 1 >= limits[b]  # the best candidate ends: stop here
@@ -132,7 +132,7 @@ def beam_decode(
                 kept += 1
             while kept < beam:  # pad with dead hypotheses
                 new_rows.append(b * beam)
-                new_words.append(WordVocab.pad_id)
+                new_words.append(SubwordVocab.pad_id)
                 kept += 1
         if all(done):
             break

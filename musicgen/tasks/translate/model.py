@@ -1,10 +1,10 @@
 """Encoder-decoder with attention, both halves built from the shared recurrent core.
 
 - The encoder is a bidirectional :class:`~musicgen.model.core.RecurrentCore` over
-  the source words (packed, so padding is never read).
+  the source's subword pieces (packed, so padding is never read).
 - A bridge turns the encoder's final states into the decoder's first state.
 - The decoder is a one-way :class:`~musicgen.model.core.RecurrentCore` over the
-  target words. At each step its output attends to every encoder state:
+  target pieces. At each step its output attends to every encoder state:
   additive scores (Bahdanau et al., 2015) by default, ``dot`` or ``general``
   (Luong et al., 2015) as options; padded source positions get no weight.
   Attention is read from the decoder's state after its step (Luong's
@@ -32,14 +32,14 @@ class TranslatorConfig(Settings):
     """Shape of the encoder-decoder.
 
     Attributes:
-        source_vocab_size, target_vocab_size: words per language (specials included).
-        embedding_size: width of both word embeddings.
+        source_vocab_size, target_vocab_size: subword pieces per language (specials included).
+        embedding_size: width of both piece embeddings.
         hidden_size: encoder units per direction; the decoder has twice this.
         num_layers: stacked layers in encoder and decoder.
         cell: ``lstm``, ``gru`` or ``rnn``.
         attention: ``additive`` (Bahdanau), ``dot`` or ``general`` (Luong).
         dropout: dropout on recurrent features and before the output layer.
-        embedding_dropout: dropout on the word embeddings.
+        embedding_dropout: dropout on the piece embeddings.
     """
 
     source_vocab_size: int
@@ -137,7 +137,7 @@ class Translator(nn.Module):
     def decode(
         self, target_in: torch.Tensor, state: State, memory: torch.Tensor, keys: torch.Tensor, source_mask: torch.Tensor
     ) -> tuple[torch.Tensor, State, torch.Tensor]:
-        """Logits (B, T, V), the new state and attention weights (B, T, S) for target words (B, T)."""
+        """Logits (B, T, V), the new state and attention weights (B, T, S) for target pieces (B, T)."""
         queries, state = self.decoder(target_in, state)
         context, weights = self.attention(queries, keys, memory, source_mask)
         mixed = torch.tanh(self.combine(torch.cat([queries, context], dim=2)))
@@ -156,5 +156,5 @@ class Translator(nn.Module):
         params = sum(p.numel() for p in self.parameters())
         return (
             f"Translator({c.cell} {c.num_layers}x{c.hidden_size} bidirectional encoder, {c.attention} "
-            f"attention, {c.source_vocab_size}->{c.target_vocab_size} words, {params:,} parameters)"
+            f"attention, {c.source_vocab_size}->{c.target_vocab_size} pieces, {params:,} parameters)"
         )

@@ -1,4 +1,4 @@
-"""Attention pictures: which source words each output word looked at."""
+"""Attention pictures: which source pieces each output piece looked at."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 def plot_attention(translation: Translation, path: Path | str, title: str | None = None) -> Path:
-    """Draw a translation's attention as a heat map (PNG), target words down, source across.
+    """Draw a translation's attention as a heat map (PNG), target pieces down, source across.
 
     Args:
         translation: a :class:`~musicgen.tasks.translate.translator.Translation`.
@@ -30,12 +30,12 @@ def plot_attention(translation: Translation, path: Path | str, title: str | None
     weights = translation.attention.detach().float().numpy()
     if weights.size == 0:
         raise ValueError("an empty translation has no attention to draw")
-    width = max(4.0, 0.5 * len(translation.source_words) + 2)
-    height = max(3.0, 0.4 * len(translation.target_words) + 1.5)
+    width = max(4.0, 0.5 * len(translation.source_pieces) + 2)
+    height = max(3.0, 0.4 * len(translation.target_pieces) + 1.5)
     figure, axes = plt.subplots(figsize=(width, height))
     image = axes.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    axes.set_xticks(range(len(translation.source_words)), translation.source_words, rotation=60, ha="right")
-    axes.set_yticks(range(len(translation.target_words)), translation.target_words)
+    axes.set_xticks(range(len(translation.source_pieces)), translation.source_pieces, rotation=60, ha="right")
+    axes.set_yticks(range(len(translation.target_pieces)), translation.target_pieces)
     axes.set_xlabel("source")
     axes.set_ylabel("translation")
     axes.set_title(title or translation.text, fontsize=9)

@@ -20,9 +20,9 @@ from musicgen.extras import need
 from musicgen.model.config import Settings, check_positive
 from musicgen.model.core import pad_sequences
 from musicgen.model.device import pick_device
-from musicgen.tasks.text import WordVocab
-from musicgen.tasks.translate.data import Pair, tokenize
+from musicgen.tasks.translate.data import Pair
 from musicgen.tasks.translate.model import Translator, TranslatorConfig
+from musicgen.tasks.translate.subword import MIN_VOCAB_SIZE, SubwordVocab
 from musicgen.tasks.translate.translator import TranslationModel
 from musicgen.training.data import shuffled_batches
 
@@ -42,9 +42,9 @@ class TranslateTrainConfig(Settings):
             (0 never stops early).
         clip_norm: gradient-norm clipping threshold.
         label_smoothing: share of each target's probability spread over the vocabulary.
-        min_freq: words seen fewer times in training become ``<unk>``.
-        max_vocab: keep at most this many words per language (0: no limit).
-        max_words: training pairs with a longer side are skipped.
+        vocab_size: subword pieces per language at most (a small corpus
+            gets fewer), learnt from the training pairs.
+        max_pieces: training pairs with a side longer than this, in pieces, are skipped.
         time_limit: stop after this many minutes (0: no limit), validating first.
         seed: seed for weights, batch order and dropout.
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
@@ -56,18 +56,21 @@ class TranslateTrainConfig(Settings):
     patience: int = 3
     clip_norm: float = 1.0
     label_smoothing: float = 0.1
-    min_freq: int = 2
-    max_vocab: int = 0
-    max_words: int = 60
+    vocab_size: int = 8000
+    max_pieces: int = 100
     time_limit: float = 0.0
     seed: int = 0
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("batch_size", "learning_rate", "epochs", "clip_norm", "min_freq", "max_words"):
+        for name in ("batch_size", "learning_rate", "epochs", "clip_norm", "max_pieces"):
             check_positive(name, getattr(self, name))
-        if self.patience < 0 or self.time_limit < 0 or self.max_vocab < 0 or not 0 <= self.label_smoothing < 1:
-            raise ValueError("patience, time_limit and max_vocab must be 0 or more, label_smoothing in 0..1")
+        if self.vocab_size < MIN_VOCAB_SIZE:
+            raise ValueError(
+                f"vocab_size must be {MIN_VOCAB_SIZE} or more (256 are byte pieces), not {self.vocab_size}"
+            )
+        if self.patience < 0 or self.time_limit < 0 or not 0 <= self.label_smoothing < 1:
+            raise ValueError("patience and time_limit must be 0 or more, label_smoothing in 0..1")
 
 
 @dataclass
@@ -86,7 +89,7 @@ def _batches(encoded: list[tuple[list[int], list[int]]], batch_size: int, genera
     """Batches of pairs of similar source length, in random order: sources, their lengths, targets."""
     for chunk in shuffled_batches([(len(s), len(t)) for s, t in encoded], batch_size, generator):
         sources, lengths = pad_sequences([encoded[i][0] for i in chunk])
-        targets, _ = pad_sequences([[WordVocab.bos_id, *encoded[i][1], WordVocab.eos_id] for i in chunk])
+        targets, _ = pad_sequences([[SubwordVocab.bos_id, *encoded[i][1], SubwordVocab.eos_id] for i in chunk])
         yield sources, lengths, targets
 
 
@@ -101,9 +104,10 @@ def corpus_bleu(model: TranslationModel, pairs: list[Pair], beam: int = 1):
     return bleu.corpus_score(hypotheses, references), chrf.corpus_score(hypotheses, references), bleu.get_signature()
 
 
-def _encode(pairs: list[Pair], languages: tuple[str, str], max_words: int):
-    tokens = [(tokenize(p.source, languages[0]), tokenize(p.target, languages[1])) for p in pairs]
-    return [(s, t) for s, t in tokens if 0 < len(s) <= max_words and 0 < len(t) <= max_words]
+def _encode(pairs: list[Pair], model: TranslationModel, max_pieces: int) -> list[tuple[list[int], list[int]]]:
+    """Source ids (ending in ``<eos>``) and target ids of the pairs no longer than ``max_pieces``."""
+    encoded = [(model.source_ids(p.source), model.target_vocab.encode(p.target)) for p in pairs]
+    return [(s, t) for s, t in encoded if 1 < len(s) <= max_pieces + 1 and 0 < len(t) <= max_pieces]
 
 
 def train_translator(
@@ -113,13 +117,18 @@ def train_translator(
     config: TranslatorConfig | None = None,
     train_config: TranslateTrainConfig | None = None,
     progress: bool = True,
+    init: TranslationModel | None = None,
 ) -> TrainedTranslator:
     """Train on ``train`` and keep the weights with the best greedy BLEU on ``valid``.
 
     Args:
-        languages: source and target ISO codes (``de``, ``en``, ``fr``...)
-            for the Moses tokenizers.
-        config: the model's shape; its vocabulary sizes are set from the data.
+        languages: source and target ISO codes (``de``, ``en``, ``fr``...),
+            kept with the model as labels.
+        config: the model's shape; its vocabulary sizes are set from the
+            subword vocabularies learnt on ``train``.
+        init: a trained translator to go on training (its shape, subword
+            vocabularies and weights; ``config`` is then not used). The
+            optimiser starts afresh, so a lower learning rate suits it.
     """
     from tqdm import tqdm
 
@@ -130,17 +139,21 @@ def train_translator(
             "give more pairs, or a validation file"
         )
     torch.manual_seed(train_config.seed)
-    tokens = _encode(train, languages, train_config.max_words)
-    limit = train_config.max_vocab or None
-    source_vocab = WordVocab.build((s for s, _ in tokens), min_freq=train_config.min_freq, max_size=limit)
-    target_vocab = WordVocab.build((t for _, t in tokens), min_freq=train_config.min_freq, max_size=limit)
-    settings = (config or TranslatorConfig(1, 1)).to_dict()
-    config = TranslatorConfig.from_dict(
-        {**settings, "source_vocab_size": len(source_vocab), "target_vocab_size": len(target_vocab)}
-    )
     device = pick_device(train_config.device)
-    model = TranslationModel(Translator(config).to(device), source_vocab, target_vocab, *languages, train_config)
-    encoded = [(model.source_ids(s), target_vocab.encode(t)) for s, t in tokens]
+    if init is not None:
+        net = init.net.float().to(device)
+        model = TranslationModel(net, init.source_vocab, init.target_vocab, *languages, train_config)
+    else:
+        source_vocab = SubwordVocab.train((p.source for p in train), train_config.vocab_size)
+        target_vocab = SubwordVocab.train((p.target for p in train), train_config.vocab_size)
+        settings = (config or TranslatorConfig(1, 1)).to_dict()
+        config = TranslatorConfig.from_dict(
+            {**settings, "source_vocab_size": len(source_vocab), "target_vocab_size": len(target_vocab)}
+        )
+        model = TranslationModel(Translator(config).to(device), source_vocab, target_vocab, *languages, train_config)
+    encoded = _encode(train, model, train_config.max_pieces)
+    if not encoded:
+        raise CorpusError(f"every training pair is longer than {train_config.max_pieces} pieces: raise --max-pieces")
     optimizer = torch.optim.Adam(model.net.parameters(), lr=train_config.learning_rate)
     generator = torch.Generator().manual_seed(train_config.seed)
     steps_per_epoch = math.ceil(len(encoded) / train_config.batch_size)
@@ -157,14 +170,14 @@ def train_translator(
             loss = F.cross_entropy(
                 logits.flatten(0, 1),
                 targets[:, 1:].flatten(),
-                ignore_index=WordVocab.pad_id,
+                ignore_index=SubwordVocab.pad_id,
                 label_smoothing=train_config.label_smoothing,
             )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.net.parameters(), train_config.clip_norm)
             optimizer.step()
-            count = int((targets[:, 1:] != WordVocab.pad_id).sum())
+            count = int((targets[:, 1:] != SubwordVocab.pad_id).sum())
             total, words = total + loss.item() * count, words + count
             bar.update()
             bar.set_postfix(loss=f"{total / words:.3f}")

@@ -12,32 +12,31 @@ from musicgen.errors import CheckpointError
 from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path
 from musicgen.model.core import pad_sequences
 from musicgen.model.persistence import Saves, float_weights, load_model_data
-from musicgen.tasks.text import WordVocab
-from musicgen.tasks.translate.data import detokenize, tokenize
-from musicgen.tasks.translate.decode import Hypothesis, beam_decode, greedy_decode
+from musicgen.tasks.translate.decode import beam_decode, greedy_decode
 from musicgen.tasks.translate.model import Translator, TranslatorConfig
+from musicgen.tasks.translate.subword import SubwordVocab
 
 logger = logging.getLogger(__name__)
 
 TASK = "translation"
 #: The bundled translation model (English to French), inside the package.
 BUNDLED_TRANSLATION_MODEL = "translate-en-fr"
-#: Source words read per sentence; the rest of a longer sentence is dropped
-#: (with a warning), which bounds time and memory for any input.
-MAX_SOURCE_WORDS = 200
+#: Source pieces read per sentence (about 200 words); the rest of a longer
+#: sentence is dropped (with a warning), which bounds time and memory for any input.
+MAX_SOURCE_PIECES = 300
 #: The output layer's weight, tied to the decoder's embedding (not stored twice).
 TIED = "output.weight"
 
 
 @dataclass
 class Translation:
-    """A translated sentence with the words and attention behind it."""
+    """A translated sentence with the subword pieces and attention behind it."""
 
     source: str
     text: str
-    source_words: list[str]
-    target_words: list[str]
-    attention: torch.Tensor  # (target words, source words)
+    source_pieces: list[str]
+    target_pieces: list[str]
+    attention: torch.Tensor  # (target pieces, source pieces)
     truncated: bool = False
 
 
@@ -46,8 +45,8 @@ class TranslationModel(Saves):
 
     Attributes:
         net: the :class:`~musicgen.tasks.translate.model.Translator`, in eval mode.
-        source_vocab, target_vocab: the word vocabularies.
-        source_language, target_language: ISO codes for the Moses tokenizers.
+        source_vocab, target_vocab: the subword vocabularies.
+        source_language, target_language: ISO codes (``en``, ``fr``...), as labels.
         train_config: how it was trained (None if unknown).
         metrics: scores recorded with it.
     """
@@ -55,8 +54,8 @@ class TranslationModel(Saves):
     def __init__(
         self,
         net: Translator,
-        source_vocab: WordVocab,
-        target_vocab: WordVocab,
+        source_vocab: SubwordVocab,
+        target_vocab: SubwordVocab,
         source_language: str,
         target_language: str,
         train_config=None,
@@ -66,27 +65,9 @@ class TranslationModel(Saves):
         self.source_language, self.target_language = source_language, target_language
         self.train_config, self.metrics = train_config, dict(metrics or {})
 
-    def source_ids(self, words: list[str]) -> list[int]:
-        """Source word indices ending in ``<eos>``."""
-        return self.source_vocab.encode(words) + [WordVocab.eos_id]
-
-    def _batch(self, word_lists: list[list[str]]) -> tuple[torch.Tensor, torch.Tensor]:
-        ids, lengths = pad_sequences([self.source_ids(words) for words in word_lists])
-        device = next(self.net.parameters()).device
-        return ids.to(device), lengths.to(device)
-
-    def _words(self, hypothesis: Hypothesis, source_words: list[str]) -> list[str]:
-        """Target words; an ``<unk>`` becomes the source word it attends to most."""
-        words = []
-        for position, index in enumerate(hypothesis.ids):
-            if index in (WordVocab.pad_id, WordVocab.bos_id):
-                continue
-            word = self.target_vocab.words[index]
-            if index == WordVocab.unk_id and len(hypothesis.attention) > position and source_words:
-                focus = int(hypothesis.attention[position, : len(source_words)].argmax())
-                word = source_words[focus]
-            words.append(word)
-        return words
+    def source_ids(self, text: str) -> list[int]:
+        """Source piece indices ending in ``<eos>``."""
+        return SubwordVocab.terminated(self.source_vocab.encode(text))
 
     def translate(
         self,
@@ -98,37 +79,40 @@ class TranslationModel(Saves):
     ) -> list[Translation]:
         """Translate sentences; ``beam`` 1 is greedy decoding.
 
-        An empty sentence translates to an empty one. Words the model never
-        saw are read as ``<unk>``; an ``<unk>`` in the output is replaced by
-        the source word it attends to most (names and numbers come through).
+        An empty sentence translates to an empty one. Every word, seen in
+        training or not, is spelt by subword pieces, so names and numbers
+        the model learnt to copy come through piece by piece.
         """
         self.net.eval()
         results: list[Translation | None] = [None] * len(sentences)
         work = []
         for i, sentence in enumerate(sentences):
-            words = tokenize(sentence.strip(), self.source_language) if sentence.strip() else []
-            if not words:
+            ids = self.source_vocab.encode(sentence.strip()) if sentence.strip() else []
+            if not ids:
                 results[i] = Translation(sentence, "", [], [], torch.zeros(0, 0))
                 continue
-            truncated = len(words) > MAX_SOURCE_WORDS
+            truncated = len(ids) > MAX_SOURCE_PIECES
             if truncated:
                 logger.warning(
-                    "sentence %d has %d words; only the first %d are translated", i + 1, len(words), MAX_SOURCE_WORDS
+                    "sentence %d has %d pieces; only the first %d are translated", i + 1, len(ids), MAX_SOURCE_PIECES
                 )
-            work.append((i, words[:MAX_SOURCE_WORDS], truncated))
+            work.append((i, ids[:MAX_SOURCE_PIECES], truncated))
         work.sort(key=lambda item: len(item[1]))  # similar lengths batch together
+        device = next(self.net.parameters()).device
         for start in range(0, len(work), batch_size):
             chunk = work[start : start + batch_size]
-            source, lengths = self._batch([words for _, words, _ in chunk])
+            source, lengths = pad_sequences([SubwordVocab.terminated(ids) for _, ids, _ in chunk])
+            source, lengths = source.to(device), lengths.to(device)
             if beam == 1:
                 hypotheses = greedy_decode(self.net, source, lengths, max_ratio=max_ratio)
             else:
                 hypotheses = beam_decode(self.net, source, lengths, beam, length_penalty, max_ratio=max_ratio)
-            for (i, words, truncated), hypothesis in zip(chunk, hypotheses):
-                target = self._words(hypothesis, words)
-                text = detokenize(target, self.target_language)
-                attention = hypothesis.attention[:, : len(words)]
-                results[i] = Translation(sentences[i], text, words, target, attention, truncated)
+            for (i, ids, truncated), hypothesis in zip(chunk, hypotheses):
+                text = self.target_vocab.decode(hypothesis.ids)
+                pieces = self.source_vocab.pieces(ids)
+                attention = hypothesis.attention[:, : len(ids)]
+                target = self.target_vocab.pieces(hypothesis.ids)
+                results[i] = Translation(sentences[i], text, pieces, target, attention, truncated)
         return [result for result in results if result is not None]  # every sentence has its translation
 
     @classmethod
@@ -142,7 +126,7 @@ class TranslationModel(Saves):
             "task": TASK,
             "model_config": self.net.config.to_dict(),
             "train_config": self.train_config.to_dict() if self.train_config else {},
-            "vocab": {"source": self.source_vocab.words, "target": self.target_vocab.words},
+            "vocab": {"subwords": [self.source_vocab.to_text(), self.target_vocab.to_text()]},
             "languages": [self.source_language, self.target_language],
             "metrics": self.metrics,
             # the output layer is the target embedding: stored once
@@ -166,11 +150,25 @@ def load_translation_model(path: Path | str | None = None) -> TranslationModel:
     net = build_from_checkpoint(
         path, data, lambda: Translator(TranslatorConfig.from_dict(data["model_config"])), may_lack=(TIED,)
     )
+    vocab = data["vocab"]
+    if isinstance(vocab, dict) and "source" in vocab and "subwords" not in vocab:
+        raise CheckpointError(
+            f"{path}: a word-vocabulary translator from an older musicgen; retrain it ('musicgen translate train')"
+        )
     try:
-        vocabs = WordVocab(data["vocab"]["source"]), WordVocab(data["vocab"]["target"])
+        source_vocab, target_vocab = (SubwordVocab.from_text(text) for text in vocab["subwords"])
+    except CheckpointError as error:
+        raise CheckpointError(f"{path}: {error}") from None
+    except (TypeError, ValueError, KeyError) as error:
+        raise CheckpointError(f"{path}: its vocabulary is not valid ({str(error)[:160]})") from None
+    if (len(source_vocab), len(target_vocab)) != (net.config.source_vocab_size, net.config.target_vocab_size):
+        raise CheckpointError(f"{path}: its vocabularies do not match the network's sizes")
+    try:
         source_language, target_language = data["languages"]
         train_config = TranslateTrainConfig.from_dict(data["train_config"]) if data.get("train_config") else None
     except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise CheckpointError(f"{path}: its vocabulary or settings are not valid ({str(error)[:160]})") from None
+        raise CheckpointError(f"{path}: its settings are not valid ({str(error)[:160]})") from None
     net.eval()
-    return TranslationModel(net, *vocabs, source_language, target_language, train_config, data.get("metrics"))
+    return TranslationModel(
+        net, source_vocab, target_vocab, source_language, target_language, train_config, data.get("metrics")
+    )
