@@ -302,7 +302,9 @@ def _melody(tune) -> Melody:
     header_order = expand_parts(tune.fields.get("P", ""))
     order = _part_order(reader, header_order)
     parts = "".join(order) if header_order and len(reader.parts) > 1 else ""
-    notes, bars, time = [], [], Fraction(0)
+    notes: list[Note] = []
+    bars: list[Bar] = []
+    time = Fraction(0)
     chords: list[tuple[Fraction, str]] = []
     for start, measure, goes_back in _play_order(reader, order):
         notes.extend(Note(start + offset, length, pitch) for offset, length, pitch, _ in measure.events)
