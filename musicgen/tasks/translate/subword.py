@@ -26,6 +26,12 @@ MIN_VOCAB_SIZE = 300
 MAX_SENTENCE_CHARS = 4192
 
 
+def check_vocab_size(vocab_size: int) -> None:
+    """Raise ``ValueError`` unless ``vocab_size`` leaves room beside the 256 byte pieces."""
+    if vocab_size < MIN_VOCAB_SIZE:
+        raise ValueError(f"vocab_size must be {MIN_VOCAB_SIZE} or more (256 are byte pieces), not {vocab_size}")
+
+
 class SubwordVocab:
     """Text to piece ids and back, for one language.
 
@@ -62,8 +68,7 @@ class SubwordVocab:
             ValueError: ``vocab_size`` is below :data:`MIN_VOCAB_SIZE`.
             CorpusError: no sentence has text.
         """
-        if vocab_size < MIN_VOCAB_SIZE:
-            raise ValueError(f"vocab_size must be {MIN_VOCAB_SIZE} or more (256 are byte pieces), not {vocab_size}")
+        check_vocab_size(vocab_size)
         lines = [s for s in (s.strip() for s in sentences) if s]
         if not lines:
             raise CorpusError("no text to learn a subword vocabulary from")

@@ -22,7 +22,7 @@ from musicgen.model.core import pad_sequences
 from musicgen.model.device import pick_device
 from musicgen.tasks.translate.data import Pair
 from musicgen.tasks.translate.model import Translator, TranslatorConfig
-from musicgen.tasks.translate.subword import MIN_VOCAB_SIZE, SubwordVocab
+from musicgen.tasks.translate.subword import SubwordVocab, check_vocab_size
 from musicgen.tasks.translate.translator import TranslationModel
 from musicgen.training.data import shuffled_batches
 
@@ -65,10 +65,7 @@ class TranslateTrainConfig(Settings):
     def __post_init__(self) -> None:
         for name in ("batch_size", "learning_rate", "epochs", "clip_norm", "max_pieces"):
             check_positive(name, getattr(self, name))
-        if self.vocab_size < MIN_VOCAB_SIZE:
-            raise ValueError(
-                f"vocab_size must be {MIN_VOCAB_SIZE} or more (256 are byte pieces), not {self.vocab_size}"
-            )
+        check_vocab_size(self.vocab_size)
         if self.patience < 0 or self.time_limit < 0 or not 0 <= self.label_smoothing < 1:
             raise ValueError("patience and time_limit must be 0 or more, label_smoothing in 0..1")
 
