@@ -172,8 +172,8 @@ def text_command(texts, file, model_path, beam, attention_png, force):
     "--init",
     type=click.Path(path_type=Path),
     default=None,
-    help="Go on training this saved translator (its shape, subwords and weights; the shape and "
-    "--vocab-size options are then not used). A lower --learning-rate suits it.",
+    help="Go on training this saved translator (its shape, subwords, languages and weights; the shape, "
+    "--vocab-size and --languages options are then not used). A lower --learning-rate suits it.",
 )
 @click.option("--time-limit", type=float, default=0.0, show_default=True, help="Minutes (0: none).")
 @click.option("--seed", type=int, default=0, show_default=True)

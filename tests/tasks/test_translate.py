@@ -327,12 +327,15 @@ def test_cli_train_goes_on_from_a_saved_translator(tmp_path):
     args += ["--epochs", "1", "--hidden-size", "16", "--embedding-size", "16"]
     assert CliRunner().invoke(main, [*args, "--out", str(tmp_path / "first")]).exit_code == 0
     first = load_translation_model(tmp_path / "first")
-    # the saved shape and subwords are kept, whatever the shape options say
+    # the saved shape, subwords and languages are kept, whatever the options say
     result = CliRunner().invoke(
-        main, [*args, "--hidden-size", "32", "--init", str(tmp_path / "first"), "--out", str(tmp_path / "second")]
+        main,
+        [*args, "--hidden-size", "32", "--languages", "de", "en"]
+        + ["--init", str(tmp_path / "first"), "--out", str(tmp_path / "second")],
     )
     assert result.exit_code == 0, result.output
     second = load_translation_model(tmp_path / "second")
+    assert (second.source_language, second.target_language) == ("en", "fr")
     assert second.net.config == first.net.config
     assert second.source_vocab.to_text() == first.source_vocab.to_text()
     missing = CliRunner().invoke(main, [*args, "--init", str(tmp_path / "none"), "--out", str(tmp_path / "third")])

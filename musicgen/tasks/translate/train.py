@@ -124,7 +124,8 @@ def train_translator(
         config: the model's shape; its vocabulary sizes are set from the
             subword vocabularies learnt on ``train``.
         init: a trained translator to go on training (its shape, subword
-            vocabularies and weights; ``config`` is then not used). The
+            vocabularies, languages and weights; ``config`` and ``languages``
+            are then not used). The
             optimiser starts afresh, so a lower learning rate suits it.
     """
     from tqdm import tqdm
@@ -139,7 +140,8 @@ def train_translator(
     device = pick_device(train_config.device)
     if init is not None:
         net = init.net.float().to(device)
-        model = TranslationModel(net, init.source_vocab, init.target_vocab, *languages, train_config)
+        own = (init.source_language, init.target_language)
+        model = TranslationModel(net, init.source_vocab, init.target_vocab, *own, train_config)
     else:
         source_vocab = SubwordVocab.train((p.source for p in train), train_config.vocab_size)
         target_vocab = SubwordVocab.train((p.target for p in train), train_config.vocab_size)
