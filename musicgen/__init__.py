@@ -13,7 +13,7 @@ Cheat-sheet of the public API (everything also has a CLI command)::
     musicgen.abc_to_midi(tunes[0].abc, "tune.mid")   # one tune as MIDI, chord symbols as bass and chords
     musicgen.abc_to_midi(abc, "tune.mid", musicgen.Sound(instrument="fiddle", accompaniment=False))
     band = musicgen.accompany(musicgen.abc_to_melody(abc))   # the bass and chord notes themselves
-    musicgen.midi_to_wav("tune.mid", "tune.wav")     # 44.1 kHz, SoundFont synthesis
+    musicgen.midi_to_wav("tune.mid", "tune.wav")     # 48 kHz, SoundFont synthesis
     score = musicgen.abc_to_musicxml(tunes[0].abc)   # MusicXML bytes, for notation programs
     musicgen.play("tune.mid")                        # MIDI port or sound card
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from musicgen.errors import MusicgenError, OptionError
 
 #: Longest sound made from one tune or MIDI file (MIDI, WAV, playback), in seconds:
-#: a reel played AABB is about 30 s; 10 minutes of 44.1 kHz stereo is about 210 MB in memory.
+#: a reel played AABB is about 30 s; 10 minutes of 48 kHz stereo is about 230 MB in memory as float.
 MAX_SOUND_SECONDS = 600.0
 #: Tempo range in quarter notes per minute (MIDI cannot store one slower than 3.6).
 MIN_TEMPO_QPM, MAX_TEMPO_QPM = 4.0, 1000.0

@@ -1,9 +1,11 @@
-"""MIDI to audio: 44.1 kHz WAV through a SoundFont synthesizer.
+"""MIDI to audio: 16-bit WAV through a SoundFont synthesizer.
 
 The renderer is midirenderer (a pip wheel wrapping a SoundFont synthesizer)
-with the General MIDI SoundFont that pretty_midi ships (TimGM6mb.sf2). Where
+with the General MIDI SoundFont that pretty_midi ships (TimGM6mb.sf2), at
+its own rate (48 kHz). Where
 it is missing or fails, pretty_midi's pure-numpy additive synthesis is used,
-so audio never fails; :func:`midi_to_wav` says which renderer made the file.
+so audio never fails (at :data:`SAMPLE_RATE`); :func:`midi_to_wav` says which
+renderer made the file.
 Levels are normalised to a peak of -1 dBFS without clipping.
 """
 
@@ -24,7 +26,8 @@ from musicgen.limits import MAX_MIDI_BYTES, MAX_MIDI_NOTES, MAX_SOUND_SECONDS, r
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_RATE = 44100
+#: The rate of additive synthesis, the same as the SoundFont synthesizer's.
+SAMPLE_RATE = 48000
 PEAK = 10 ** (-1 / 20)  # -1 dBFS
 
 
@@ -41,60 +44,64 @@ def soundfont_bytes() -> bytes:
     return soundfont_path().read_bytes()
 
 
-def read_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """Samples as float (frames, channels) in -1..1, and the sample rate."""
+def read_pcm(data: bytes) -> tuple[np.ndarray, int]:
+    """16-bit samples as (frames, channels), and the sample rate, of WAV file contents."""
     with wave.open(io.BytesIO(data)) as wav:
         rate, channels, width = wav.getframerate(), wav.getnchannels(), wav.getsampwidth()
         frames = wav.readframes(wav.getnframes())
     if width != 2:
         raise ConversionError(f"renderer wrote {8 * width}-bit audio; expected 16-bit")
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float32) / 32768
-    return samples.reshape(-1, channels), rate
+    return np.frombuffer(frames, dtype="<i2").reshape(-1, channels), rate
 
 
-def resample(samples: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndarray:
-    """Linear-interpolation resampling of (frames, channels) audio."""
-    if rate == target or len(samples) == 0:
-        return samples
-    count = int(round(len(samples) * target / rate))
-    old = np.arange(len(samples)) / rate
-    new = np.arange(count) / target
-    return np.stack([np.interp(new, old, samples[:, c]) for c in range(samples.shape[1])], axis=1)
+def read_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """Samples as float (frames, channels) in -1..1, and the sample rate."""
+    pcm, rate = read_pcm(data)
+    return pcm.astype(np.float32) / 32768, rate
 
 
-def render_soundfont(midi_path: Path) -> np.ndarray:
-    """Render with midirenderer and the General MIDI SoundFont: (frames, 2) at 44.1 kHz."""
+def render_soundfont(midi_path: Path) -> tuple[np.ndarray, int]:
+    """Render with midirenderer and the General MIDI SoundFont: 16-bit (frames, 2) at the synthesizer's rate.
+
+    The rate is kept (48 kHz): resampling to another would cost more than the synthesis itself.
+    """
     midirenderer = need("midirenderer")
 
     data = midirenderer.render_wave_from(soundfont_bytes(), Path(midi_path).read_bytes())
-    samples, rate = read_wav(bytes(data))
-    return resample(samples, rate)
+    return read_pcm(bytes(data))
 
 
-def render_additive(midi_path: Path, seconds: float) -> np.ndarray:
-    """pretty_midi's numpy synthesis (sine tones): (frames, 1) at 44.1 kHz, ``seconds`` long."""
+def render_additive(midi_path: Path, seconds: float) -> tuple[np.ndarray, int]:
+    """pretty_midi's numpy synthesis (sine tones): (frames, 1) at :data:`SAMPLE_RATE`, ``seconds`` long."""
     pretty_midi = need("pretty_midi")
 
     audio = pretty_midi.PrettyMIDI(str(midi_path)).synthesize(fs=SAMPLE_RATE)
     # synthesize() pads a second of silence; keep the file as long as the MIDI
-    return audio[: int(round(seconds * SAMPLE_RATE))].astype(np.float32).reshape(-1, 1)
+    return audio[: int(round(seconds * SAMPLE_RATE))].astype(np.float32).reshape(-1, 1), SAMPLE_RATE
 
 
 def normalise(samples: np.ndarray, peak: float = PEAK) -> np.ndarray:
-    """Scale so the loudest sample sits at ``peak``; silence stays silent."""
-    loudest = float(np.max(np.abs(samples))) if samples.size else 0.0
-    return samples if loudest == 0 else samples * (peak / loudest)
+    """16-bit samples scaled so the loudest sits at ``peak`` of full scale; silence stays silent.
+
+    ``samples``: float in -1..1 or 16-bit integers (scaled in one pass, with no float copy kept).
+    """
+    if not samples.size:
+        return samples.astype("<i2")
+    loudest = max(float(samples.max()), -float(samples.min()))
+    if loudest == 0:
+        return np.zeros(samples.shape, dtype="<i2")
+    scaled = np.multiply(samples, np.float32(peak * 32767 / loudest), dtype=np.float32)
+    return np.rint(scaled, out=scaled).astype("<i2")
 
 
-def wav_bytes(samples: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
-    """16-bit PCM WAV file contents."""
-    pcm = np.clip(np.round(samples * 32767), -32768, 32767).astype("<i2")
+def wav_bytes(pcm: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit PCM WAV file contents of (frames, channels) 16-bit samples."""
     buffer = io.BytesIO()
     with wave.open(buffer, "wb") as wav:
-        wav.setnchannels(samples.shape[1])
+        wav.setnchannels(pcm.shape[1])
         wav.setsampwidth(2)
         wav.setframerate(rate)
-        wav.writeframes(pcm.tobytes())
+        wav.writeframes(pcm.astype("<i2", copy=False).tobytes())
     return buffer.getvalue()
 
 
@@ -156,10 +163,10 @@ def render_wav(midi_path: Path, renderer: str = "auto") -> tuple[bytes, str]:
     if renderer not in ("auto", "soundfont", "additive"):
         raise ConversionError(f"renderer must be auto, soundfont or additive, not {renderer!r}")
     seconds = check_midi(midi_path).length
-    samples, used = None, "additive"
+    rendered, used = None, "additive"
     if renderer in ("auto", "soundfont"):
         try:
-            samples, used = render_soundfont(midi_path), "soundfont"
+            rendered, used = render_soundfont(midi_path), "soundfont"
         except ImportError:
             if renderer == "soundfont":
                 raise ConversionError("SoundFont audio needs midirenderer: pip install midirenderer") from None
@@ -167,16 +174,17 @@ def render_wav(midi_path: Path, renderer: str = "auto") -> tuple[bytes, str]:
             if renderer == "soundfont":
                 raise ConversionError(f"{midi_path}: SoundFont rendering failed ({error})") from None
             logger.warning("SoundFont rendering failed (%s); using additive synthesis", error)
-    if samples is None:
+    if rendered is None:
         try:
-            samples = render_additive(midi_path, seconds)
+            rendered = render_additive(midi_path, seconds)
         except (OSError, ValueError, EOFError, KeyError, IndexError) as error:
             raise ConversionError(f"{midi_path}: not a readable MIDI file ({error})") from None
-    return wav_bytes(normalise(samples)), used
+    samples, rate = rendered
+    return wav_bytes(normalise(samples), rate), used
 
 
 def midi_to_wav(midi_path: str | Path, wav_path: str | Path, *, renderer: str = "auto") -> str:
-    """Render a MIDI file to a 44.1 kHz 16-bit WAV file.
+    """Render a MIDI file to a 48 kHz 16-bit WAV file.
 
     Args:
         midi_path: the MIDI file to render.

@@ -152,7 +152,7 @@ def _play_port(midi, name: str, on_start) -> float:
 
 
 def _play_audio(midi_path: Path, work: Path, seconds: float, on_start) -> float:
-    from musicgen.render.audio import SAMPLE_RATE, midi_to_wav, read_wav
+    from musicgen.render.audio import midi_to_wav, read_wav
 
     wav = work / "tune.wav"
     midi_to_wav(midi_path, wav)
@@ -172,9 +172,9 @@ def _play_audio(midi_path: Path, work: Path, seconds: float, on_start) -> float:
     if on_start:
         on_start("the sound card", seconds)
     if sounddevice is not None:
-        samples, _ = read_wav(wav.read_bytes())
+        samples, rate = read_wav(wav.read_bytes())
         try:
-            sounddevice.play(samples, SAMPLE_RATE)
+            sounddevice.play(samples, rate)
             sounddevice.wait()
         except KeyboardInterrupt:
             sounddevice.stop()

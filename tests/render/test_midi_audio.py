@@ -75,7 +75,7 @@ def test_wav_matches_midi_length_is_loud_and_not_clipped(tmp_path, renderer):
     midi = abc_to_midi(KESH, tmp_path / "kesh.mid")
     assert midi_to_wav(midi, tmp_path / "kesh.wav", renderer=renderer) == renderer
     samples, rate = read_wav(tmp_path / "kesh.wav")
-    assert rate == 44100
+    assert rate == 48000  # the SoundFont synthesizer's own rate, kept for both renderers
     duration = len(samples) / rate
     assert abs(duration - pretty_midi.PrettyMIDI(str(midi)).get_end_time()) <= 0.25
     peak = np.abs(samples).max()
@@ -106,7 +106,20 @@ def test_missing_and_corrupt_midi(tmp_path):
 
 def test_normalise_keeps_silence_silent():
     assert not normalise(np.zeros((10, 1))).any()
-    assert np.abs(normalise(np.array([[0.1], [-0.5]]))).max() == pytest.approx(10 ** (-1 / 20))
+    assert normalise(np.zeros((10, 1))).dtype == np.int16
+
+
+@pytest.mark.parametrize("samples", [np.array([[0.1], [-0.5]]), np.array([[3200], [-16000]], dtype=np.int16)])
+def test_normalise_puts_the_loudest_sample_at_minus_one_dbfs(samples):
+    pcm = normalise(samples)
+    assert pcm.dtype == np.int16
+    assert np.abs(pcm.astype(int)).max() == round(32767 * 10 ** (-1 / 20))
+    assert pcm[0, 0] * 5 == pytest.approx(-pcm[1, 0], abs=5)  # the shape kept: 0.1 against -0.5
+
+
+def test_normalise_takes_full_scale_negative_without_overflow():
+    pcm = normalise(np.array([[-32768], [100]], dtype=np.int16))
+    assert pcm[0, 0] == -round(32767 * 10 ** (-1 / 20)) and pcm[1, 0] > 0
 
 
 @pytest.mark.parametrize(
