@@ -14,6 +14,7 @@ Pure Python: no torch, no music21.
 
 from __future__ import annotations
 
+import copy
 import re
 import string
 from collections.abc import Callable
@@ -101,6 +102,12 @@ class _Counter:
         self.first_ending_bars = 0
         self.second_ending_bars = 0
 
+    def copy(self) -> _Counter:
+        """The count as it stands (parts are never changed once closed, so the list is copied, not them)."""
+        twin = copy.copy(self)
+        twin.parts = list(self.parts)
+        return twin
+
     def bar(self, music: str) -> None:
         if not _NOTE.search(music):
             return
@@ -148,13 +155,28 @@ class _Counter:
             self.ending = number
 
 
-def _walk(body: str, fields: dict[str, str] | None, lengths: dict | None = None) -> _Counter:
+@dataclass
+class WalkMemo:
+    """What :func:`form_so_far` read of a growing body last time, so the next call reads only what is new.
+
+    ``states[i]`` is the count after the first ``i`` bars and marks, which stands while the body's
+    first ``i + 1`` of them are unchanged (a mark is read with the music after it: is it a second ending?).
+    """
+
+    lengths: dict = field(default_factory=dict)  # each bar's measured lengths, by its text
+    tokens: list = field(default_factory=list)
+    states: list = field(default_factory=list)
+
+
+def _walk(body: str, fields: dict[str, str] | None, memo: WalkMemo | None = None) -> _Counter:
     """A counter that has read every bar and mark of ``body``, its last part left open.
 
-    ``lengths`` keeps each bar's measured lengths by its text, for a caller that counts a growing body.
+    ``memo`` is kept by a caller that counts a growing body: each bar is measured once, and the bars
+    and marks it read last time, unchanged, are not read again.
     """
     fields = fields or {}
-    lengths = {} if lengths is None else lengths
+    memo = memo or WalkMemo()
+    lengths = memo.lengths
 
     def measure(music: str) -> tuple[Fraction, Fraction | None]:
         if music not in lengths:
@@ -165,14 +187,21 @@ def _walk(body: str, fields: dict[str, str] | None, lengths: dict | None = None)
                 lengths[music] = (Fraction(0), None)
         return lengths[music]
 
-    counter = _Counter(measure)
     tokens = _tokens(body)
-    for index, (music, mark, number) in enumerate(tokens):
+    same = 0
+    while same < min(len(tokens), len(memo.tokens)) and tokens[same] == memo.tokens[same]:
+        same += 1
+    start = max(0, min(len(memo.states) - 1, same - 1))
+    counter = memo.states[start].copy() if start else _Counter(measure)
+    memo.tokens, memo.states = tokens, memo.states[: start + 1] or [counter.copy()]
+    for index in range(start, len(tokens)):
+        music, mark, number = tokens[index]
         counter.bar(music)
         following = tokens[index + 1] if index + 1 < len(tokens) else ("", "", 0)
         second_follows = not _NOTE.search(following[0]) and following[2] == 2
         if mark:
             counter.mark(mark, number, second_follows)
+        memo.states.append(counter.copy())
     return counter
 
 
@@ -192,10 +221,11 @@ class FormSoFar:
     in_second_ending: bool  # the part under way is in its second ending (it has been played twice)
 
 
-def form_so_far(body: str, fields: dict[str, str] | None = None, lengths: dict | None = None) -> FormSoFar:
+def form_so_far(body: str, fields: dict[str, str] | None = None, memo: WalkMemo | None = None) -> FormSoFar:
     """The parts closed so far in an unfinished body, and the bars of the one under way.
 
-    ``lengths``: a dict kept between calls on the same tune (same M:, L:, K:), so each bar is measured once.
+    ``memo``: a :class:`WalkMemo` kept between calls on the same tune (same M:, L:, K:), so each
+    call reads only the bars written (or written again) since the last.
     """
-    counter = _walk(body, fields, lengths)
+    counter = _walk(body, fields, memo)
     return FormSoFar(list(counter.parts), counter.bars, counter.ending == 2)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -45,7 +46,9 @@ class Measure:
     onsets: list[tuple[Fraction, int, int]] = field(default_factory=list)  # (offset, line, column) of new notes
 
 
+@functools.lru_cache(maxsize=1024)
 def note_length(numerator: str, slashes: str, denominator: str) -> Fraction:
+    """A note's written length in units of ``L:`` (``3/2``, ``/``, ``//``); cached, as tunes repeat a few."""
     if len(numerator) > 6 or len(denominator) > 6 or len(slashes) > 16:
         raise ConversionError(f"note length {numerator}{slashes}{denominator} is out of range")
     value = Fraction(int(numerator)) if numerator else Fraction(1)
@@ -130,13 +133,13 @@ class Reader:
             return tied[2], place
         return 60 + 12 * octave + LETTER_SEMITONES[letter.upper()] + shift, place
 
-    def _scale(self) -> Fraction:
-        factor = Fraction(1)
-        if self.tuplet is not None:
-            ratio, remaining = self.tuplet
-            factor *= ratio
-            self.tuplet = (ratio, remaining - 1) if remaining > 1 else None
-        return factor
+    def _scale(self, length: Fraction) -> Fraction:
+        """A note's length inside the tuplet under way (counting it off), or as it is outside one."""
+        if self.tuplet is None:
+            return length
+        ratio, remaining = self.tuplet
+        self.tuplet = (ratio, remaining - 1) if remaining > 1 else None
+        return length * ratio
 
     def _place(self, notes: list[tuple[int, tuple[str, int]]], length: Fraction) -> None:
         """Put a note, chord (several pitches) or rest (none) at the cursor."""
@@ -164,13 +167,14 @@ class Reader:
         self.pending_chords.append(text)
 
     def _place_chords(self) -> None:
-        self.measure.chords.extend((self.measure.length, text) for text in self.pending_chords)
-        self.pending_chords = []
+        if self.pending_chords:
+            self.measure.chords.extend((self.measure.length, text) for text in self.pending_chords)
+            self.pending_chords = []
 
     def note_or_chord(self, pitches: list[tuple[int, tuple[str, int]]], length: Fraction) -> None:
         if self.pending_broken is not None:
             length = self._apply_broken(length)
-        self._place(pitches, length * self._scale())
+        self._place(pitches, self._scale(length))
 
     def tie(self) -> None:
         for event in self.last:

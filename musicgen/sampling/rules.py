@@ -21,7 +21,7 @@ import string
 from typing import TYPE_CHECKING, Any
 
 from musicgen.abc.codes import FORM_FIELD, read_form_code
-from musicgen.abc.form import FormSoFar, form_so_far
+from musicgen.abc.form import FormSoFar, WalkMemo, form_so_far
 from musicgen.model.vocab import END
 from musicgen.sampling.facts import ENDING_STARTS, HORNPIPE_METERS, UNUSED_ENDINGS
 
@@ -235,7 +235,7 @@ class FormEnd(Rule):
         self.state: tuple[str, str] = ("", "")  # (banned, allowed or "") for the body so far
         self.dirty = True
         self.new_bar = True  # no note yet since the last bar line
-        self.lengths: dict = {}  # each bar's measured lengths, by its text (form_so_far)
+        self.memo = WalkMemo()  # what form_so_far read of the body last time
         self.so_far: FormSoFar | None = None  # the parts as counted at the last bar line
         self.recount = True  # a bar line since: count the parts again
         self.bar_notes = 0  # 1 once the bar under way (after the last count) has a note
@@ -258,7 +258,7 @@ class FormEnd(Rule):
         if wanted is None or len(self.body) > FORM_SPAN_LIMIT:
             return "", ""
         if self.recount or self.so_far is None:  # at a bar line: read the parts again
-            self.so_far = form_so_far("".join(self.body), stream.fields, self.lengths)
+            self.so_far = form_so_far("".join(self.body), stream.fields, self.memo)
             self.bar_notes = 0
         pattern, bars = wanted
         done = len(self.so_far.closed)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from musicgen.abc.form import tune_form
+from musicgen.abc.form import WalkMemo, form_so_far, tune_form
 from musicgen.abc.tunebook import parse_tune
 from musicgen.evaluation.evaluate import evaluate_tunes
 
@@ -68,3 +68,15 @@ def test_evaluate_reports_forms_by_share_and_by_tune_type():
 def test_well_formed_needs_header_values_abc_can_read(header, well_formed):
     tune = parse_tune(f"X:1\nT:t\n{header}\nDEF GAB|\n")
     assert evaluate_tunes([tune], use_abc2midi=False)["tunes"][0]["has_headers"] is well_formed
+
+
+def test_a_growing_body_counted_with_a_memo_reads_as_counted_afresh():
+    """The sampler counts the parts at each bar line, reading only what is new; going back to an
+    earlier bar (a bar drawn again) and writing on must count as a fresh reading does."""
+    body = f"d|:{bars(7)}|1 {BAR}:| [2 {BAR}||\n|:{bars(3)}|ABcd\nefga|{bars(4)}::{bars(8)}:|"
+    memo = WalkMemo()
+    prefixes = [body[:end] for end in range(1, len(body) + 1)]
+    prefixes += [body[:40], body[:41]] + prefixes[60:]  # back to an earlier bar, then on again
+    for prefix in prefixes:
+        assert form_so_far(prefix, FIELDS, memo) == form_so_far(prefix, FIELDS), prefix
+    assert tune_form(body, FIELDS).describe() == "AABBCC 8+8+8"
