@@ -217,7 +217,9 @@ class FormEnd(Rule):
     - no end before the last part is closed (a last part played once may end at any bar line once
       it has its bars), and nothing but the end (or a second ending) once it is;
     - no part closed (``:|``, ``||``, ``|]``, or a ``|:`` after bars of its own) before its bars;
-    - a part the code repeats is closed with ``:|`` (or its second ending), one it does not with ``||``.
+    - once a part's last bar is under way, its next bar line closes it: with ``:|`` for a part the code
+      repeats (no plain ``|``, no first ending, no run of spaces or line breaks, where a model that
+      would not close the part runs on), with ``||`` or ``|]`` for one it does not.
     """
 
     name = "form_end"
@@ -229,6 +231,9 @@ class FormEnd(Rule):
     #: Bar-line characters: the parts are counted again at the first character after them (and the
     #: bar under way counted at its first note); in between, what was counted stands.
     MARKS = frozenset("|:[]")
+
+    #: Spaces and line breaks: one at a time while a repeated part's last bar waits for its ``:|``.
+    SPACES = " \n\\"
 
     def __init__(self, body: str | None = None):
         self.body = list(body or "")
@@ -250,7 +255,10 @@ class FormEnd(Rule):
         self.recount = self.recount or closes or (char not in self.MARKS and self.in_mark)
         self.in_mark = char in self.MARKS
         self.bar_notes = 1 if first_note and not self.recount else self.bar_notes
-        self.dirty = self.dirty or char in self.MARKS or first_note or self.body[-2:-1] == ["["]
+        # counted again where what it bans may change: at a mark, a first note, a space and the character after it
+        after = self.body[-2:-1]
+        self.dirty = self.dirty or self.recount or char in self.MARKS or char in self.SPACES or first_note
+        self.dirty = self.dirty or after == ["["] or (after != [] and after[0] in self.SPACES)
         self.new_bar = char in self.MARKS or (self.new_bar and char not in NOTE_LETTERS)
 
     def _count(self, stream: Stream) -> tuple[str, str]:
@@ -277,11 +285,23 @@ class FormEnd(Rule):
             banned += "" if colon_ok else ":"
             banned += "|]" if last == "|" else ""
         elif have >= need and not self.so_far.in_second_ending:
+            # The bar under way is the part's last: its bar line closes the part.
             if repeated:
-                banned += "|]" if last == "|" else ""  # close it with :|, not ||
+                banned += self._closing_a_repeat(last)
+            elif last == "|":  # with || or |] (or the tune's end, where the part may end it)
+                return "", "|]" + (END if ends_here else "")
             elif not colon_ok:
-                banned += ":"  # close it with ||, not :|
+                banned += ":"
         return banned, ""
+
+    def _closing_a_repeat(self, last: str) -> str:
+        """What a repeated part's last bar may not write: a bar line without its colon (``:|`` closes
+        it), a first ending, or a second space or line break in a row (where a model that wanted a
+        plain ``|`` goes instead; a line continued with a backslash keeps its line break)."""
+        banned = ("|" if last != ":" else "") + ("12" if last == "[" else "")
+        if last == "\\":
+            return banned + " \\"
+        return banned + (self.SPACES if last in self.SPACES else "")
 
     def _state(self, stream: Stream) -> tuple[str, str]:
         if self.dirty:

@@ -7,6 +7,7 @@ import pytest
 
 from musicgen.model.config import SampleConfig
 from musicgen.model.vocab import END
+from musicgen.sampling.bars import BAR_SPAN_LIMIT
 from musicgen.sampling.rules import RULES, FormEnd, HornpipeMeter, NoteBeforeEnd, RepeatOrder
 from musicgen.sampling.stream import Stream
 
@@ -116,6 +117,23 @@ def test_form_end_keeps_a_tune_going_until_it_has_the_parts_its_form_code_asks_f
     assert END not in lost.banned()  # past FORM_SPAN_LIMIT: a tune the model has lost may stop
 
 
+def test_form_end_closes_a_repeated_part_with_its_repeat_once_its_last_bar_is_under_way():
+    stream = Stream("N:AABB 2\nM:2/4\nL:1/8\nK:C\n", {}, rules=("form_end",))
+    model.play(stream, "|:ABcd|ef")
+    assert model.offer(stream, "|", ":") == ":"  # no plain bar line after the part's last bar
+    assert model.offer(stream, "|") == "|"
+    model.play(stream, "|:gfed|cB")
+    assert model.offer(stream, " ") == " "
+    assert model.offer(stream, " ", "\n", "A") == "A"  # no run of spaces where a bar line belongs
+    model.play(stream, "A[")
+    assert model.offer(stream, "1", "2", "C") == "C"  # no ending at the part's last bar: [ starts a chord
+    once = Stream("N:AB 2\nM:2/4\nL:1/8\nK:C\n", {}, rules=("form_end",))
+    model.play(once, "ABcd|efga|")
+    assert once.allowed() == "|]"  # a part played once is closed by || or |]
+    free = Stream("N:AABB 2\nM:2/4\nL:1/8\nK:C\n|:ABcd|ef", {}, rules=())
+    assert model.offer(free, "|") == "|"
+
+
 def test_a_form_prefix_is_forced_and_the_model_writes_the_bars():
     stream = Stream("", {"N": "AABB "}, rules=())
     while stream.forced or not stream.chars:
@@ -135,6 +153,26 @@ def test_the_bar_verifier_sends_a_long_bar_back_and_the_rules_with_it():
     repeats = next(rule for rule in stream.rules if isinstance(rule, RepeatOrder)).repeats
     assert repeats.state == "open" and repeats.length == len("|:ABCDEFGA|")
     assert not stream.bars.rejects("|", Stream(HEAD + "|ABCDEFGA", {}, bar_tries=2))  # no mark: nothing to go back to
+
+
+@pytest.mark.parametrize("form, long_sent_back", [("N:AABB 8\n", True), ("", False)])
+def test_the_bar_verifier_sends_back_a_long_bar_that_closes_a_repeat_where_a_form_is_asked(form, long_sent_back):
+    for bar, sent_back in (("A" * 9, long_sent_back), ("A" * 7, False), ("A" * 8, False)):
+        stream = Stream(form + HEAD, {}, bar_tries=2, rules=())  # the form asked for, its rule off
+        model.play(stream, "|:ABCDEFGA|")
+        stream.bars.resume = "the decoder's"
+        model.play(stream, bar + ":")
+        assert stream.bars.rejects("|", stream) == sent_back, bar
+
+
+def test_the_bar_verifier_sends_back_a_bar_that_runs_on_without_a_bar_line():
+    stream = Stream("M:none\nL:1/8\nK:C\n", {}, bar_tries=2)  # a free meter: no bar is too long
+    model.play(stream, "|:ABCD|")
+    stream.bars.resume = "the decoder's"
+    model.play(stream, "A " * (BAR_SPAN_LIMIT // 2 - 1))
+    assert not stream.bars.rejects("A", stream)
+    model.play(stream, "A ")
+    assert stream.bars.rejects("A", stream)
 
 
 def test_the_rules_and_stream_need_no_torch():
