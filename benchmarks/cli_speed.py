@@ -6,7 +6,7 @@ process, alternating this tree and ``--baseline`` (another checkout of
 musicgen, e.g. ``git worktree add /tmp/base COMMIT``), and prints each
 run, the medians, their ratio, and whether both wrote the same tunebook::
 
-    python benchmarks/cli_speed.py --baseline /tmp/base [--rounds 3] [--tunes 64] [--seed 1]
+    python benchmarks/cli_speed.py --baseline /tmp/base [--rounds 3] [--tunes 64] [--seed 1] [--extra='--form any']
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parents[1]
 
 
-def run(tree: Path, tunes: int, seed: int) -> tuple[float, str]:
+def run(tree: Path, tunes: int, seed: int, extra: tuple[str, ...] = ()) -> tuple[float, str]:
     """Seconds for one generate in a fresh process from ``tree``, and its tunebook's digest."""
     check = subprocess.run(
         [sys.executable, "-c", "import musicgen; print(musicgen.__file__)"],
@@ -38,7 +38,7 @@ def run(tree: Path, tunes: int, seed: int) -> tuple[float, str]:
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "tunes"
         env = {**os.environ, "PYTHONPATH": str(tree)}
-        command = [sys.executable, "-m", "musicgen", "generate", "-n", str(tunes), "--seed", str(seed)]
+        command = [sys.executable, "-m", "musicgen", "generate", "-n", str(tunes), "--seed", str(seed), *extra]
         start = time.perf_counter()
         # run from the temporary folder: `python -m` puts the working folder first on the import path
         subprocess.run([*command, "--out", str(out)], env=env, check=True, capture_output=True, cwd=folder)
@@ -52,12 +52,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tunes", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--extra",
+        default="",
+        help="options for this tree's generate only, to ask it for the baseline's job "
+        "(--extra='--form any': the model draws its form, as a tree from before form codes does)",
+    )
     args = parser.parse_args()
     times: dict[str, list[float]] = {"baseline": [], "this tree": []}
     digests: dict[str, set[str]] = {"baseline": set(), "this tree": set()}
     for round_ in range(args.rounds):
         for name, tree in (("baseline", args.baseline), ("this tree", HERE)):
-            seconds, digest = run(tree, args.tunes, args.seed)
+            extra = tuple(args.extra.split()) if name == "this tree" else ()
+            seconds, digest = run(tree, args.tunes, args.seed, extra)
             times[name].append(seconds)
             digests[name].add(digest)
             print(f"round {round_ + 1}  {name:9}  {seconds:6.2f} s  tunebook {digest}", flush=True)

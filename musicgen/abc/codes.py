@@ -112,7 +112,7 @@ def form_option(form: str | None, part_bars: int | None, kind_given: bool) -> st
     ``part_bars`` bars, or of :data:`DEFAULT_PART_BARS` when ``kind_given`` is False (no type, meter,
     style or prime says what kind of tune to write); with ``kind_given`` and no ``part_bars`` nothing is
     forced and the model writes the ``N:`` line as training had it for the rest (the ``form_end`` rule
-    holds only a form asked for, so such a tune may stop short of the form its own line names).
+    holds a tune to that line where a tune type was asked for; see :class:`~musicgen.sampling.rules.FormEnd`).
 
     Raises:
         OptionError: see :func:`form_request`; ``any`` with ``part_bars``.

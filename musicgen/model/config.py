@@ -166,8 +166,9 @@ class SampleConfig(Settings):
         repeat_order: repeat marks keep the order abc2midi reads them in, and
             a tune may not end with a repeat open.
         hornpipe_meters: a hornpipe's meter is one abc2midi plays a hornpipe in.
-        form_end: a tune asked for a form (``--form AABB``: the code ``N:AABB 8``)
-            keeps its parts, bars and repeats, and ends once they are written.
+        form_end: a tune asked for a form (``--form AABB``: the code ``N:AABB 8``),
+            or for a tune type (the code drawn for it), keeps its parts, bars and
+            repeats, and ends once they are written.
     """
 
     temperature: float = 0.85

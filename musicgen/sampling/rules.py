@@ -210,8 +210,9 @@ FORM_SPAN_LIMIT = 1000
 
 class FormEnd(Rule):
     """A tune keeps the parts its ``N:`` form code names (``N:AABB 8``: two parts of 8 bars, each
-    repeated) when the form was asked for (``--form``, or an ``N:`` line in the prime; a code the
-    model wrote itself is left to it: held to it, tunes ended on the tonic less often), for up to
+    repeated) when the form was asked for (``--form``, or an ``N:`` line in the prime) or drawn for an
+    asked tune type (``--type reel``: the code the model wrote under ``R:reel`` is held; a code it wrote
+    with no type asked is left to it: held to it, A-dorian slip jigs ended on the tonic less often), for up to
     :data:`FORM_SPAN_LIMIT` characters of body. Parts are counted as :func:`musicgen.abc.form.tune_form` counts them:
 
     - no end before the last part is closed (a last part played once may end at any bar line once

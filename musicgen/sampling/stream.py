@@ -54,8 +54,9 @@ class Stream:
 
     def __init__(self, prime: str, fixed: dict[str, str], bar_tries: int = 0, rules: tuple[str, ...] = tuple(RULES)):
         self.chars: list[str] = list(prime)
-        # The form was asked for (by --form or a prime's N: line), not only written by the model.
-        self.form_asked = "N" in fixed or bool(re.search(r"(?:^|\n)N:", prime))
+        # The form was asked for (by --form or a prime's N: line), or drawn for an asked tune type (R:),
+        # not only written by the model as it pleased: the form_end rule holds the tune to it.
+        self.form_asked = "N" in fixed or "R" in fixed or bool(re.search(r"(?:^|\n)N:", prime))
         # A value ending in a space (``N:AABB ``) is a prefix: the model writes the rest of its line.
         self.pending = sorted(
             (HEADER_ORDER.index(k), f"{k}:{v}" + "\n" * (not v.endswith(" "))) for k, v in fixed.items()

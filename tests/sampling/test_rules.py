@@ -134,6 +134,20 @@ def test_form_end_closes_a_repeated_part_with_its_repeat_once_its_last_bar_is_un
     assert model.offer(free, "|") == "|"
 
 
+def test_a_form_code_the_model_draws_for_an_asked_tune_type_is_held():
+    typed = Stream("", {"R": "reel"}, rules=("form_end",))
+    model.play(typed, "N:AB 1\nT:x\n")
+    while not typed.text.endswith("R:reel\n"):  # the model begins an M: line, and R: is forced first
+        model.offer(typed, "M")
+    model.play(typed, "M:2/4\nL:1/8\nK:C\nABcd|")
+    assert typed.text.startswith("N:AB 1\nT:x\nR:reel\nM:2/4") and END in typed.banned()  # one part of two
+    model.play(typed, "|efga|]")
+    assert END not in typed.banned()
+    untyped = Stream("", {"M": "2/4"}, rules=("form_end",))  # a meter alone: the model's code is its own
+    model.play(untyped, "N:AB 1\nT:x\nL:1/8\nK:C\nABcd|")
+    assert untyped.text.startswith("N:AB 1\nT:x\nM:2/4") and END not in untyped.banned()
+
+
 def test_a_form_prefix_is_forced_and_the_model_writes_the_bars():
     stream = Stream("", {"N": "AABB "}, rules=())
     while stream.forced or not stream.chars:
