@@ -52,7 +52,22 @@ FACTS = {
     ),
     "open marks": (None, "a bar leaving a chord, a text, a decoration or grace notes open"),
     "broken rhythm": (None, "a broken rhythm (> or <) over notes of unequal length"),
+    "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
 }
+
+#: A part's definition in the body: a ``P:`` line or an inline ``[P:A]``.
+BODY_PART = re.compile(r"(?:^|\[)P:\s*([A-Za-z])", re.MULTILINE)
+
+
+def parts_defined(order: str, body: str) -> bool:
+    """Whether abc2midi finds every part a header ``P:`` play order names (``ABA``, ``A2(BA)``) in the body.
+
+    A header ``P:`` with no part defined in the body is an error to abc2midi too ("P: field in header
+    should go after K: field"); a tune without a header ``P:`` needs nothing.
+    """
+    named = set(re.findall(r"[A-Za-z]", order))
+    defined = set(BODY_PART.findall(body))
+    return not named or (bool(defined) and named <= defined)
 
 
 def malformed_bar(text: str) -> bool:

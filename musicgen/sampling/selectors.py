@@ -27,6 +27,7 @@ from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.errors import MusicgenError
 from musicgen.evaluation.evaluate import last_note_is_tonic
 from musicgen.model.vocab import Vocabulary
+from musicgen.sampling.facts import parts_defined
 from musicgen.sampling.rules import Repeats
 from musicgen.sampling.stream import Stream, body_of
 
@@ -95,6 +96,11 @@ def plays(tune: Any) -> tuple[bool, bool]:
     return True, last_note_is_tonic(melody, tune.key)
 
 
+def parts_played(tune: Any) -> bool:
+    """Whether every part a draft's header ``P:`` plays is defined in its body, as abc2midi needs."""
+    return tune is not None and parts_defined(tune.fields.get("P", ""), tune.body)
+
+
 def keeps_form(tune: Any) -> bool:
     """Whether a draft's tune has the parts, repeats and bars its ``N:`` form code names (True without a code)."""
     if tune is None:
@@ -114,8 +120,10 @@ def repeats_closed(text: str) -> bool:
 class EndingRanker:
     """Keeps one whole-tune draft of each tune, by named criteria taken in order.
 
-    A draft reads as a tune (``readable``) and converts to notes
-    (``converts``); the model ended it, not ``max_length`` (``complete``);
+    A draft reads as a tune (``readable``), converts to notes
+    (``converts``) and defines every part its header ``P:`` plays
+    (``parts defined``: abc2midi reports an error for a part it cannot
+    find); the model ended it, not ``max_length`` (``complete``);
     it leaves no repeat or first ending waiting for its ``:|``
     (``repeats closed``); its last bar does not send the player back
     (``no jump back``: ``"^D.C."``, ``!D.S.!``, a segno: neither abc2midi nor
@@ -131,6 +139,7 @@ class EndingRanker:
     CRITERIA: tuple[tuple[str, Callable[[Any, Stream, tuple[bool, bool]], Any]], ...] = (
         ("readable", lambda draft, stream, play: draft.tune is not None),
         ("converts", lambda draft, stream, play: play[0]),
+        ("parts defined", lambda draft, stream, play: parts_played(draft.tune)),
         ("complete", lambda draft, stream, play: draft.complete),
         ("repeats closed", lambda draft, stream, play: repeats_closed(stream.text)),
         ("no jump back", lambda draft, stream, play: not ends_on_jump(draft.text)),

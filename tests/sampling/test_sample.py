@@ -14,6 +14,7 @@ from musicgen.model.config import SampleConfig
 from musicgen.model.lm import load_model
 from musicgen.model.vocab import END
 from musicgen.sampling.decoder import filter_logits
+from musicgen.sampling.facts import parts_defined
 from musicgen.sampling.sampler import GeneratedTune, generate, header_fields
 from musicgen.sampling.selectors import EndingRanker, ends_on_jump
 from musicgen.sampling.stream import Stream
@@ -170,6 +171,31 @@ def test_end_drafts_prefer_readable_then_finished_then_surely_ended_drafts():
     unknown_mode = _draft("K:Fz\nABc cBA|]")  # reads as a tune, but no key to play it in
     assert unknown_mode.tune is not None
     assert best([unknown_mode, _draft("K:C\nABc", complete=False)], [_ended(-0.1), Stream("", {})]) is not unknown_mode
+
+
+def test_end_drafts_prefer_a_tune_that_defines_the_parts_its_header_plays():
+    lost = _draft("P:ABA\nK:G\nP:A\n|:GAB cBA|GAB G3:|")  # part B is never written
+    played = _draft("P:ABA\nK:G\nP:A\n|:GAB cBA|GAB A3:|\nP:B\n|:gfe dBA|GAB G3:|")
+    assert best([lost, played], [_ended(-0.1), _ended(-3.0)]) is played
+    assert best([lost, _draft("K:G\n|:GAB cBA|GAB A3:|")], [_ended(-0.1), _ended(-3.0)]) is not lost
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "order, body",
+    [
+        ("ABA", "P:A\nABcd efga|]"),  # B is never defined
+        ("AB", "ABcd efga|]"),  # no part defined at all
+        ("A", "ABcd efga|]"),  # a header P: alone
+        ("ABA", "P:A\nABcd efga|]\nP:B\ngfed cBAG|]"),
+        ("A2(BA)", "P:A\nABcd efga|]\n[P:B]gfed cBAG|]"),
+        ("", "ABcd efga|]"),
+    ],
+)
+def test_parts_defined_is_what_abc2midi_finds(order, body, tmp_path):
+    header = f"P:{order}\n" if order else ""
+    errors = abc2midi_messages(f"X:1\nT:t\nM:4/4\nL:1/8\n{header}K:D\n{body}\n", tmp_path)
+    assert parts_defined(order, body) == (not errors), errors
 
 
 def test_end_drafts_prefer_a_tune_that_ends_to_one_that_jumps_back_then_the_tonic():
