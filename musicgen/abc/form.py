@@ -175,6 +175,7 @@ def _walk(body: str, fields: dict[str, str] | None, memo: WalkMemo | None = None
     and marks it read last time, unchanged, are not read again.
     """
     fields = fields or {}
+    keep = memo is not None  # a one-off reading keeps no counts to go back to
     memo = memo or WalkMemo()
     lengths = memo.lengths
 
@@ -201,7 +202,8 @@ def _walk(body: str, fields: dict[str, str] | None, memo: WalkMemo | None = None
         second_follows = not _NOTE.search(following[0]) and following[2] == 2
         if mark:
             counter.mark(mark, number, second_follows)
-        memo.states.append(counter.copy())
+        if keep:
+            memo.states.append(counter.copy())
     return counter
 
 
