@@ -79,6 +79,12 @@ class Reader:
         self.last: list[list] = []
         self.last_length: Fraction | None = None
         self.pending_chords: list[str] = []  # symbols written before the next note
+        # A staccato or fermata read before the next note; the last note had one. abc2midi plays either by
+        # changing the note's length before it applies a broken rhythm, so it may not mark one note of a pair.
+        self.marked = self.last_marked = False
+        self.hornpipe_length = hornpipe_pair_length(fields)
+        self.last_single: tuple[Fraction, bool] | None = None  # (length, marked) of the last lone note
+        self.paired = False  # the last note was swung with the one before it, as abc2midi plays a hornpipe
         self.line, self.column = 0, 0  # where in the body the reader is (line index, character)
 
     # -- structure ---------------------------------------------------------------
@@ -156,6 +162,8 @@ class Reader:
             event = [measure.length, length, pitch, place]
             measure.events.append(event)
             placed.append(event)
+        if self.ties and len(measure.events) - new == len(notes):  # no tied pitch goes on: abc2midi's error
+            self.warnings.append(f"bar {len(self.measures)}: tie to a note that does not go on with its pitch")
         if len(measure.events) > new:  # a note starts here (not only tied ones going on)
             measure.onsets.append((measure.length, self.line, self.column))
         self.ties = {}  # a tie reaches only the next note or chord
@@ -172,9 +180,27 @@ class Reader:
             self.pending_chords = []
 
     def note_or_chord(self, pitches: list[tuple[int, tuple[str, int]]], length: Fraction) -> None:
+        marked, self.marked = self.marked, False
+        self.paired = False
         if self.pending_broken is not None:
-            length = self._apply_broken(length)
+            length = self._apply_broken(length, marked)
+        elif self.hornpipe_length is not None:
+            self._hornpipe_pair(pitches, length * (self.tuplet[0] if self.tuplet else 1), marked)
+        if pitches:
+            self.last_marked = marked
         self._place(pitches, self._scale(length))
+
+    def _hornpipe_pair(self, pitches: list, length: Fraction, marked: bool) -> None:
+        """abc2midi plays a hornpipe's equal notes of :func:`hornpipe_pair_length` as ``a>b`` where the second
+        falls off the beat; a staccato or fermata on one of the two only is a broken rhythm error to it."""
+        if len(pitches) != 1:  # a rest leaves the last note as it was; a chord ends the pairing
+            self.last_single = None if pitches else self.last_single
+            return
+        last, self.last_single = self.last_single, (length, marked)
+        off_beat = self.measure.length.denominator == self.hornpipe_length.denominator  # type: ignore[union-attr]
+        self.paired = last is not None and last[0] == length == self.hornpipe_length and off_beat
+        if self.paired and last[1] != marked:  # type: ignore[index]  # paired only after a last note
+            self.warnings.append(f"bar {len(self.measures)}: hornpipe broken rhythm over a marked note and a plain one")
 
     def tie(self) -> None:
         for event in self.last:
@@ -186,9 +212,11 @@ class Reader:
         if self.last_length is None:
             self.warnings.append(f"bar {len(self.measures)}: broken rhythm after nothing")
             return
+        if self.paired:  # abc2midi has already shortened the note as the second of a hornpipe pair
+            self.warnings.append(f"bar {len(self.measures)}: hornpipe broken rhythm after a note it pairs already")
         self.pending_broken = (marks, self.last, self.last_length)
 
-    def _apply_broken(self, length: Fraction) -> Fraction:
+    def _apply_broken(self, length: Fraction, marked: bool) -> Fraction:
         """Lengthen or shorten the previous note and return this one's length."""
         assert self.pending_broken is not None  # only called with a broken rhythm pending
         marks, previous, previous_length = self.pending_broken
@@ -197,6 +225,10 @@ class Reader:
         if not after_chord and previous_length != length * (self.tuplet[0] if self.tuplet else 1):
             self.warnings.append(f"bar {len(self.measures)}: broken rhythm over unequal notes ignored")
             return length
+        if not after_chord and marked != self.last_marked:
+            self.warnings.append(
+                f"bar {len(self.measures)}: broken rhythm over a marked note (staccato, fermata) and a plain one"
+            )
         short = Fraction(1, 2 ** len(marks))
         first, second = (2 - short, short) if marks[0] == ">" else (short, 2 - short)
         change = previous_length * first - previous_length
@@ -211,6 +243,22 @@ class Reader:
             return
         q = q or _DEFAULT_TUPLET_Q.get(p, 3 if is_compound(self.meter) else 2)
         self.tuplet = (Fraction(q, p), r or p)
+
+
+#: A tune-type line abc2midi plays as a hornpipe, and the note length it pairs there in each meter.
+_HORNPIPE = re.compile(r"\s*hornpipe", re.IGNORECASE)
+_HORNPIPE_PAIRS = {"2/4": Fraction(1, 16), "4/4": Fraction(1, 8), "C": Fraction(1, 8)}
+
+
+def hornpipe_pair_length(fields: dict[str, str]) -> Fraction | None:
+    """The notes (in whole notes) abc2midi plays in swung pairs for a tune's ``R:`` and ``M:``, or None.
+
+    ``R:hornpipe`` in 4/4 pairs eighth notes, in 2/4 sixteenths (in any other meter it is an
+    error to abc2midi and nothing is paired).
+    """
+    if not _HORNPIPE.match(fields.get("R", "")):
+        return None
+    return _HORNPIPE_PAIRS.get(fields.get("M", "").strip())
 
 
 def _skip_to(body: str, index: int, closer: str) -> int:
@@ -325,9 +373,14 @@ def _read_sign(reader: Reader, line: str, i: int) -> int:
         return end
     if char in "!+":
         decoration = DECORATION.match(line, i)
+        if decoration and "fermata" in decoration.groups():
+            reader.marked = True
         return decoration.end() if decoration else i + 1  # a lone "!" is an old line break
     if char == "{":
+        reader.last_single = None  # abc2midi pairs no hornpipe note with one before grace notes
         return _skip_to(line, i, "}")
+    if char in ".H":  # a staccato, a fermata
+        reader.marked = True
     if char == "&":
         next_bar = line.find("|", i)
         return len(line) if next_bar < 0 else next_bar  # overlaid voices are not played

@@ -152,7 +152,8 @@ class SampleConfig(Settings):
             drafted per tune; one is kept, drawn by how likely the model finds
             the given fields after the lines it wrote itself (1: no drafts).
         end_drafts: whole drafts per tune; the one kept converts, defines
-            every part its P: line plays, does not
+            every part its P: line plays, has no bar abc2midi would report an
+            error in, does not
             end on a jump back (D.C., D.S.), has the parts its N: form code
             names, ends on its key's tonic where a draft does, and among those is the one the model is surest has ended
             where it ended (the likeliest end marker, at temperature 1), so

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from musicgen.abc.melody import read_bar
 from musicgen.errors import ConversionError
-from musicgen.sampling.facts import SHORT_BAR_ENDS, malformed_bar
+from musicgen.sampling.facts import SHORT_BAR_ENDS, abc2midi_refuses, malformed_bar
 
 if TYPE_CHECKING:
     from musicgen.sampling.stream import Stream
@@ -75,7 +75,7 @@ class Bars:
             length, bar_length, warnings = read_bar(stream.fields, text)
         except ConversionError:
             return "malformed"
-        if malformed_bar(text) or any("broken rhythm" in warning for warning in warnings):
+        if malformed_bar(text) or any(abc2midi_refuses(warning) for warning in warnings):
             return "malformed"
         if self.pickup or bar_length is None or length in (0, bar_length):
             return None

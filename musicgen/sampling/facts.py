@@ -37,6 +37,43 @@ CHORD_START = re.compile(r"\[(?![|\d]|[A-Za-z]:)")
 #: broken rhythm, grace notes, a text.
 NOT_IN_CHORD = re.compile(r"[\[|<>{}\"]")
 
+#: abc2midi's one-character decorations (``~`` roll, ``.`` staccato, ``T`` trill, ``u``/``v`` bowings...).
+DECORATION_SIGNS = "~.HLMOPSTuvJR"
+
+#: A one-character decoration abc2midi finds no note after ("Malformed note"): one must come
+#: next, through more decorations or an accidental; a rest or a chord may too, but no chord
+#: after a roll or trill.
+LOOSE_DECORATION = re.compile(
+    rf"[~T](?![{DECORATION_SIGNS}^=_A-Ga-gzx])|[{DECORATION_SIGNS}](?![{DECORATION_SIGNS}^=_A-Ga-gzx\[])"
+)
+
+#: Signs with no note to belong to: a length after a space, a line break, a broken rhythm or a slur
+#: (``d2 2``, ``| 2``, ``G>3``, ``(AB)2``; ``|2`` and ``[2`` are endings), a ``/`` after none (``(AG) / g``), an
+#: octave mark after none (`` ,``, `` '``), a ``\\`` that does not end
+#: its line, and a ``]`` that closes no chord (``G3]``; one before the bar's ``|`` is the ``]|`` bar line,
+#: one first in the bar is the ``]`` of ``|]``).
+STRAY_SIGN = re.compile(
+    r"(?<=[\s<>)])\d"  # a length
+    r"|(?<![A-Ga-gzxZX,'\d/\[])/"  # a slash
+    r"|(?<![A-G,\d]),|(?<![a-g'])'"  # octave marks
+    r"|\\(?!\n)"  # a line break mark
+    r"|(?<=.)\](?=.)",  # a chord's close
+    re.DOTALL,
+)
+
+#: An octave mark a note cannot take, in a chord or not: ``'`` raises a lower-case note, ``,`` lowers a capital.
+BAD_OCTAVE = re.compile(r"[A-G]'|[a-g],")
+
+#: Two groups of grace notes with no note between them (``{fg} {fg}``).
+GRACE_AFTER_GRACE = re.compile(r"\}[^A-Ga-gzx{]*\{")
+
+#: What a bar's music is read without (each becomes a space): texts, ``!decorations!``, grace notes,
+#: inline fields, field lines, comments.
+NOT_MUSIC = re.compile(r'"[^"]*"|![^!\s|]*!|\{[^}]*\}|\[[A-Za-z]:[^\]\n]*\]|^[A-Za-z]:.*$|%.*$', re.MULTILINE)
+
+#: A chord, read as its ``[`` alone (:data:`NOT_IN_CHORD` judges its insides; its ``]`` is its own).
+CHORD = re.compile(r"\[[^\]\[|]*\]")
+
 #: The facts by name, with what each keeps out: the documentation's table.
 FACTS = {
     "hornpipe meters": (HORNPIPE_METERS, "a hornpipe in a meter abc2midi refuses for one"),
@@ -44,14 +81,29 @@ FACTS = {
     "repeat order": (
         None,
         "a first ending or :: after :| without a new |:, |: inside an open repeat, "
-        "a second ending without a first (repeat errors)",
+        "a second ending without a first or after a second ending's :| (repeat errors)",
     ),
     "chord contents": (
         NOT_IN_CHORD.pattern,
         "a chord holding a chord, a bar line, a broken rhythm, grace notes or text",
     ),
-    "open marks": (None, "a bar leaving a chord, a text, a decoration or grace notes open"),
-    "broken rhythm": (None, "a broken rhythm (> or <) over notes of unequal length"),
+    "open marks": (
+        None,
+        "a bar leaving a chord, a text, a decoration or grace notes open; grace notes after grace notes",
+    ),
+    "broken rhythm": (
+        None,
+        "a broken rhythm (> or <, or a hornpipe's swung pairs) over notes of unequal length, "
+        "or over a note marked staccato or fermata and a plain one",
+    ),
+    "loose decorations": (DECORATION_SIGNS, "a one-character decoration with no note after it (T z, v{e}d, ~ d)"),
+    "stray signs": (
+        STRAY_SIGN.pattern,
+        "a length, slash or octave mark with no note (d2 2, G>3, (AB)2, (AG) / g, ,B) or one its note cannot take "
+        "(B', b,), a \\ inside a line, "
+        "a ] that closes no chord",
+    ),
+    "ties": (None, "a tie to a note or chord that does not go on with its pitch, or to a rest"),
     "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
 }
 
@@ -70,12 +122,29 @@ def parts_defined(order: str, body: str) -> bool:
     return not named or (bool(defined) and named <= defined)
 
 
+#: What the ABC reader warns of (:func:`musicgen.abc.melody.read_bar`) that abc2midi reports as an error.
+REFUSED_WARNINGS = ("broken rhythm", "tie to a note")
+
+
+def abc2midi_refuses(warning: str) -> bool:
+    """Whether a reader's warning is one abc2midi reports as an error (a broken rhythm it cannot apply,
+    a tie to nothing)."""
+    return any(refused in warning for refused in REFUSED_WARNINGS)
+
+
 def malformed_bar(text: str) -> bool:
-    """Whether a bar's text leaves a chord, text or grace notes open, or puts in a chord what abc2midi refuses there."""
+    """Whether a bar's text leaves a chord, text or grace notes open, puts in a chord what abc2midi refuses
+    there, or has a decoration or length with no note."""
     if text.count('"') % 2:
         return True
+    music = NOT_MUSIC.sub(" ", text)
+    if BAD_OCTAVE.search(music):
+        return True
+    music = CHORD.sub("[", music)
+    if LOOSE_DECORATION.search(music) or STRAY_SIGN.search(music):
+        return True
     text = re.sub(r'"[^"]*"', "", text)
-    if text.count("{") != text.count("}"):
+    if text.count("{") != text.count("}") or GRACE_AFTER_GRACE.search(text):
         return True
     if re.search(r"!(?!\n)", re.sub(r"![^!\s|]*!", "", text)):  # a ! left open (a lone ! ends a line)
         return True
@@ -84,3 +153,16 @@ def malformed_bar(text: str) -> bool:
         if end < 0 or NOT_IN_CHORD.search(text, chord.end(), end):
             return True
     return False
+
+
+#: A bar line as the bar verifier meets it (the ``:`` of a repeat stays with its bar; ``[|`` and ``|]`` are one).
+_BAR_LINE = re.compile(r"\[\||\|\]|\|")
+
+
+def malformed_bars(body: str) -> bool:
+    """Whether any bar of a whole tune body is a :func:`malformed_bar` (what the ending ranker checks
+    where a bar stood after its redraws ran out)."""
+    if body.count('"') % 2:
+        return True
+    body = re.sub(r'"[^"]*"', lambda text: text.group().replace("|", "/"), body)  # a | in a text is no bar line
+    return any(malformed_bar(bar) for bar in _BAR_LINE.split(body))

@@ -152,11 +152,14 @@ class Repeats:
         follow a second ending ended by ``||`` or ``|]``); inside an open repeat,
         another ``|:`` needs a ``:|`` first; a second ending needs a first
         one: in its own section inside an open repeat (``|2``, ``[2``),
-        anywhere before it after a ``:|`` (``:|2``, ``:| [2``). No ending
+        anywhere before it after a ``:|`` (``:|2``, ``:| [2``), and not
+        after the ``:|`` of a second ending (``:|2 C4 :|2 E4``, whose
+        last ending abc2midi finds no bar line to close). No ending
         is numbered other than 1 or 2 (:data:`~musicgen.sampling.facts.UNUSED_ENDINGS`).
         """
         has_first = self.first_ending if self.state == "open" else self.first_ending_in_tune
-        second = "" if has_first or self.last not in ENDING_STARTS else "2"
+        second_again = self.state == "closed" and self.second_ending
+        second = "" if (has_first and not second_again) or self.last not in ENDING_STARTS else "2"
         unused = UNUSED_ENDINGS if self.last in ENDING_STARTS else ""
         if self.state == "closed":
             first = "1" if self.last in ENDING_STARTS and not self.fresh else ""

@@ -27,7 +27,7 @@ from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.errors import MusicgenError
 from musicgen.evaluation.evaluate import last_note_is_tonic
 from musicgen.model.vocab import Vocabulary
-from musicgen.sampling.facts import parts_defined
+from musicgen.sampling.facts import abc2midi_refuses, malformed_bars, parts_defined
 from musicgen.sampling.rules import Repeats
 from musicgen.sampling.stream import Stream, body_of
 
@@ -85,15 +85,18 @@ def ends_on_jump(text: str) -> bool:
     return bool(JUMP_MARK.search(last_bar))
 
 
-def plays(tune: Any) -> tuple[bool, bool]:
-    """Whether a draft's tune converts to notes, and whether its last note is its key's tonic."""
+def plays(tune: Any) -> tuple[bool, bool, bool]:
+    """Whether a draft's tune converts to notes, whether its last note is its key's tonic, and whether
+    its bars are sound: none is a :func:`~musicgen.sampling.facts.malformed_bar` or holds what the
+    reader warns of and abc2midi refuses (:func:`~musicgen.sampling.facts.abc2midi_refuses`)."""
     if tune is None:
-        return False, False
+        return False, False, False
     try:
         melody = abc_to_melody(tune.abc)
     except MusicgenError:
-        return False, False
-    return True, last_note_is_tonic(melody, tune.key)
+        return False, False, False
+    refused = any(abc2midi_refuses(warning) for warning in melody.warnings)
+    return True, last_note_is_tonic(melody, tune.key), not refused and not malformed_bars(tune.body)
 
 
 def parts_played(tune: Any) -> bool:
@@ -123,7 +126,8 @@ class EndingRanker:
     A draft reads as a tune (``readable``), converts to notes
     (``converts``) and defines every part its header ``P:`` plays
     (``parts defined``: abc2midi reports an error for a part it cannot
-    find); the model ended it, not ``max_length`` (``complete``);
+    find); no bar holds what the bar verifier redraws as an abc2midi error
+    (``bars sound``: a bar may stand once its redraws run out); the model ended it, not ``max_length`` (``complete``);
     it leaves no repeat or first ending waiting for its ``:|``
     (``repeats closed``); its last bar does not send the player back
     (``no jump back``: ``"^D.C."``, ``!D.S.!``, a segno: neither abc2midi nor
@@ -136,10 +140,11 @@ class EndingRanker:
     """
 
     #: (name, what it reads from a draft and its stream), best first.
-    CRITERIA: tuple[tuple[str, Callable[[Any, Stream, tuple[bool, bool]], Any]], ...] = (
+    CRITERIA: tuple[tuple[str, Callable[[Any, Stream, tuple[bool, bool, bool]], Any]], ...] = (
         ("readable", lambda draft, stream, play: draft.tune is not None),
         ("converts", lambda draft, stream, play: play[0]),
         ("parts defined", lambda draft, stream, play: parts_played(draft.tune)),
+        ("bars sound", lambda draft, stream, play: play[2]),
         ("complete", lambda draft, stream, play: draft.complete),
         ("repeats closed", lambda draft, stream, play: repeats_closed(stream.text)),
         ("no jump back", lambda draft, stream, play: not ends_on_jump(draft.text)),

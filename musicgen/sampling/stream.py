@@ -68,7 +68,8 @@ class Stream:
         self.weighs_hornpipes = any(isinstance(rule, HornpipeMeter) for rule in self.rules)
         self.line_start = len(prime) - len(prime.rsplit("\n", 1)[-1])  # where the line being written starts
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
-        self.fields = _fields(prime[: len(prime) - len(body)]) if body is not None else {}  # M, L, K: bar lengths
+        header = prime if body is None else prime[: len(prime) - len(body)]
+        self.fields = _fields(header)  # M, L, K, R: bar lengths (a prime's header lines too)
         body_start = None if body is None else len(prime) - len(body)
         if body is not None and body_start is not None and "|" in body:
             body_start += body.rindex("|") + 1  # the bar being written starts after the prime's last bar line
@@ -154,5 +155,5 @@ class Stream:
 
 
 def _fields(header: str) -> dict[str, str]:
-    """The M, L, K and N (form code) fields of a header, the last of each."""
-    return {m.group(1): m.group(2) for m in FIELD_LINE.finditer(header) if m.group(1) in "MLKN"}
+    """The M, L, K, R (tune type: a hornpipe's pairs) and N (form code) fields of a header, the last of each."""
+    return {m.group(1): m.group(2) for m in FIELD_LINE.finditer(header) if m.group(1) in "MLKNR"}

@@ -180,6 +180,20 @@ def test_end_drafts_prefer_a_tune_that_defines_the_parts_its_header_plays():
     assert best([lost, _draft("K:G\n|:GAB cBA|GAB A3:|")], [_ended(-0.1), _ended(-3.0)]) is not lost
 
 
+@pytest.mark.parametrize(
+    "faulty",
+    [
+        "K:G\n|:GAB T z2|GAB G3:|",  # a trill on nothing, left by a bar whose redraws ran out
+        "R:hornpipe\nM:2/4\nL:1/16\nK:G\n|:G2B.d AGFA|G4 G4:|",  # a hornpipe pair, staccato on one note
+        'K:G\n|:GAB "^x|y" cBA|GAB G3 "^open:|',  # a text left open
+    ],
+)
+def test_end_drafts_prefer_a_tune_whose_bars_are_sound(faulty):
+    sound = _draft("K:G\n|:GAB cBA|GAB G3:|")
+    assert best([_draft(faulty), sound], [_ended(-0.1), _ended(-3.0)]) is sound
+    assert best([_draft('K:G\n|:GAB "^x|y" cBA|GAB G3:|'), sound], [_ended(-0.1), _ended(-3.0)]) is not sound
+
+
 @needs_abc2midi
 @pytest.mark.parametrize(
     "order, body",

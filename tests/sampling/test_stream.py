@@ -142,6 +142,15 @@ def test_the_repeat_rule_stops_what_abc2midi_calls_a_repeat_error(body, tmp_path
     assert _breaks_a_rule(body) == bool(errors), errors
 
 
+@needs_abc2midi
+def test_no_second_ending_follows_the_repeat_of_a_second_ending(tmp_path):
+    errors = abc2midi_messages("X:1\nM:4/4\nL:1/8\nK:D\n|: AB |1 cd :|2 ef :|2 gf |\n", tmp_path)
+    assert any("close variant ending" in e for e in errors), errors
+    assert "2" in Repeats("|: AB |1 cd :|2 ef :|").banned()
+    assert "2" not in Repeats("|: AB |1 cd :|").banned()  # the second ending of a first
+    assert "2" not in Repeats("|: AB |1 cd :|2 ef || |: gf ed :|").banned()  # a part's own, after a first one
+
+
 def _written(prime: str, text: str) -> Stream:
     stream = Stream(prime, {})
     for char in text:
@@ -314,10 +323,24 @@ def test_a_malformed_pickup_is_drawn_again_from_the_body_start():
     assert fault(_written(NINE_EIGHT, "G|c2e d2c B2A [")) is None
 
 
-def test_a_malformed_bar_is_drawn_again():
+@pytest.mark.parametrize("text", ["[B2A", "B2T z", "B2A 2"])  # a chord left open, a loose trill, a stray length
+def test_a_malformed_bar_is_drawn_again(text):
     stream = _bar_stream()
-    stream.write("[B2A")
+    for char in text:
+        stream.write(char)
     assert stream.bars.rejects("|", stream)
+
+
+def test_a_hornpipe_bar_whose_swung_pair_abc2midi_cannot_apply_is_drawn_again():
+    stream = Stream("R:hornpipe\nM:2/4\nL:1/16\n", {}, bar_tries=8)
+    for char in "K:G\nG2B.dAG":
+        stream.write(char)
+    stream.bars.resume = "the sampler's"
+    assert stream.bars.rejects("|", stream)
+    stream.bars.go_back(stream)
+    for char in "G2BdAG":
+        stream.write(char)
+    assert not stream.bars.rejects("|", stream)
 
 
 def test_a_long_bar_is_drawn_again_until_the_tries_run_out():

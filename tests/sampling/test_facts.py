@@ -1,0 +1,125 @@
+"""The abc2midi facts the bar verifier and ending ranker keep tunes within, each checked against abc2midi."""
+
+import pytest
+
+from helpers import abc2midi_messages, needs_abc2midi
+from musicgen.abc.melody import read_bar
+from musicgen.sampling.facts import abc2midi_refuses, malformed_bar, malformed_bars
+
+HORNPIPE = {"R": "hornpipe", "M": "2/4", "L": "1/16", "K": "G"}
+
+
+def _tune(body: str, fields: dict[str, str]) -> str:
+    header = "".join(f"{letter}:{value}\n" for letter, value in fields.items() if letter != "K")
+    return f"X:1\nT:t\n{header}K:{fields.get('K', 'G')}\n{body}\n"
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "bar",
+    [
+        "d2 T z B2 B2 B",  # a decoration before a rest, a space between
+        "v{e}d B2 B2 B2 B",  # ... before grace notes
+        "d2 ~ d B2 B2 B",
+        'd2 T"C"d B2 B2 B',  # ... before a chord symbol
+        "d2 u(AB) B2 B2",  # ... before a slur
+        "d2 ~[dg] B2 B2 B",  # a roll on a chord
+        "d2 cB AT",  # ... and one at the end of the bar (T|)
+        "d2 2 B2 B2 B2",  # a length with no note
+        "G>3d B2 B2 B2",  # ... after a broken rhythm
+        "d2 B2 / B2 B2",  # a slash with no note
+        "d2 B2 ,B2 B2",  # an octave mark with no note
+        "d2 b,2 B2 B2",  # ... or one its note cannot take
+        "d2 B'2 B2 B2",
+        "d2 [B'd]2 B2 B2",
+        "d2 B2 \\ B2 B2",  # a line break mark inside a line
+        "d2 B2] B2 B2",  # a ] that closes no chord
+        "d2 (AB)2 B2 B2",  # a length after a slur
+        "d2 B2 B2 ' c2",  # an octave mark after a space
+        "d2 B2 {fg} {fg}c2",  # grace notes after grace notes
+        "d2 B2 {fg}z{fg}c2",  # sound: a rest between them
+        "d2 B/B/ [Bd]/ z/z/ B,/B B2",  # sound: lengths and octave marks on their notes
+        "d2 B2 B2 B2 ]",  # sound: ]| is a bar line
+        "d2 {/e}d B2 B2 B",  # sound: a slash in grace notes
+        "d2 c''2 C,,2 B2",
+        "d2 Td B2 B2 B",  # sound: a decoration on its note
+        "d2 ~d .z B2 B2",
+        "d2 u[dg] B2 B2 B",
+        "d2 T^d B2 B2 B",
+        "d2 M~d B2 B2 B",
+        "d2 !trill!d B2 B2 B",
+        'd2 "^T z" d B2 B2 B',  # letters in a text are no decorations
+        "d2 B2 B2 B2",
+    ],
+)
+def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):
+    errors = abc2midi_messages(_tune(bar + "|", {"M": "4/4", "L": "1/8"}), tmp_path)
+    assert malformed_bar(bar) == bool(errors), errors
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "fields, body",
+    [
+        (HORNPIPE, "v.DuD|G2 BdAG|"),  # the pickup's pair: a staccato on its first note only
+        (HORNPIPE, "G2 B.dAG|G4 BdAG|"),
+        (HORNPIPE, "G2 BdA.G|G4 BdAG|"),
+        (HORNPIPE, "Bd>BG F>dB>G|"),  # a written > after the second note of a pair
+        (HORNPIPE, "B>dBG F>dB>G|"),  # sound: the > begins a pair
+        (HORNPIPE, ".G2 BdAG|G4 BdAG|"),  # a staccato on a note no pair holds
+        (HORNPIPE, "G2 .B.d.A.G|G4 BdAG|"),  # both notes of each pair staccato
+        (HORNPIPE, "G2 {c}B.dAG|G4 BdAG|"),  # grace notes part the pair
+        ({**HORNPIPE, "M": "4/4", "L": "1/16"}, "G2 BdA.G G4 BdAG G4|"),  # 4/4 pairs eighths, not these
+        ({**HORNPIPE, "M": "4/4", "L": "1/8"}, "G2 .B2 .G2 B.d.A.G|"),
+        ({**HORNPIPE, "R": "reel"}, "G2 B.dAG|G4 BdAG|"),  # no hornpipe, no pairs
+        ({**HORNPIPE, "R": "reel"}, "G2 .B>dAG G2 BdAG|"),  # a written > over a staccato note and a plain one
+        ({**HORNPIPE, "R": "reel"}, "G2 B>.dAG G2 BdAG|"),
+        ({**HORNPIPE, "R": "reel"}, "G2 .B>.dAG G2 BdAG|"),
+        ({**HORNPIPE, "R": "reel"}, "G2 HB>dAG G2 BdAG|"),  # a fermata, as a staccato
+        ({**HORNPIPE, "R": "reel"}, "G2 !fermata!B>dAG G2 BdAG|"),
+        ({**HORNPIPE, "R": "reel"}, "G2 HB>HdAG G2 BdAG|"),
+        ({**HORNPIPE, "R": "reel"}, "G2 ~B>dAG G2 BdAG|"),  # a roll leaves the length alone
+        (HORNPIPE, "G2 Bd HAG|G4 BdAG|"),  # a fermata on a hornpipe pair's note
+    ],
+)
+def test_the_broken_rhythms_the_reader_refuses_are_those_abc2midi_cannot_apply(fields, body, tmp_path):
+    errors = abc2midi_messages(_tune(body, fields), tmp_path)
+    warnings = [w for w in read_bar(fields, body)[2] if abc2midi_refuses(w)]
+    assert bool(warnings) == bool(errors), (warnings, errors)
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "body",
+    [
+        "G2- A2 B2 c2|",  # a tie to another pitch
+        "G2- z2 G2 c2|",  # ... to a rest
+        "[GB]2- A2 B2 c2|",
+        "G2- |G2 B2 c2 c2|",  # sound: over a bar line
+        "[GB]2- [GB]2 B2 c2|",
+        "G2- [GB]2 B2 c2|",
+    ],
+)
+def test_a_tie_the_reader_refuses_is_one_abc2midi_finds_no_note_for(body, tmp_path):
+    fields = {"M": "4/4", "L": "1/8"}
+    errors = abc2midi_messages(_tune(body, fields), tmp_path)
+    warnings = [w for w in read_bar(fields, body)[2] if abc2midi_refuses(w)]
+    assert bool(warnings) == bool(errors), (warnings, errors)
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "body",
+    [
+        '|:GAB "^a|b" cBA|GAB G3:|',  # a | inside a text is no bar line
+        "|:GAB cBA|[1 GAB G3:|[2 GAB G2 z||",
+        "GAB cBA[|GAB G3|]",
+        '|:GAB cBA|GAB "^D.C." G3:|',
+        '|:GAB "^open cBA|GAB G3:|',
+        "|:GAB cBA|GAB G3 T:|",
+        "|:GAB cBA|GAB 3 G3:|",
+    ],
+)
+def test_a_whole_body_is_malformed_where_abc2midi_reports_an_error_in_a_bar(body, tmp_path):
+    errors = abc2midi_messages(_tune(body, {"M": "6/8", "L": "1/8"}), tmp_path)
+    assert malformed_bars(body) == bool(errors), errors
