@@ -17,14 +17,18 @@ them when asked (:func:`form_request`). Pure Python: no torch, no music21.
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from dataclasses import replace
 from itertools import groupby
+from typing import TYPE_CHECKING
 
-from musicgen.abc.form import Form, tune_form
 from musicgen.abc.tunebook import Tune
 from musicgen.errors import OptionError
+
+if TYPE_CHECKING:
+    from musicgen.abc.form import Form
 
 FORM_FIELD = "N"
 STYLE_FIELD = "O"
@@ -84,6 +88,8 @@ def form_code(form: Form) -> str:
 
 def with_codes(tune: Tune, style: str = "") -> Tune:
     """The tune with its form (``N:``) and style (``O:``) written into its header, as training learns them."""
+    from musicgen.abc.form import tune_form  # the reader behind it is not needed for --help's styles
+
     codes = {FORM_FIELD: form_code(tune_form(tune.body, tune.fields)), STYLE_FIELD: style}
     fields = {**{k: v for k, v in codes.items() if v}, **{k: v for k, v in tune.fields.items() if k not in codes}}
     return replace(tune, fields=fields)
@@ -150,8 +156,11 @@ def form_request(form: str | None, part_bars: int | None) -> str | None:
     return f"{pattern} {part_bars}"
 
 
+@functools.lru_cache(maxsize=256)
 def read_form_code(value: str) -> tuple[str, tuple[int, ...]] | None:
     """The parts pattern and the bars of each part that an ``N:`` value names; None if it is no form code.
+
+    Cached: the sampler's form rule asks for its tune's code at every step.
 
     >>> read_form_code("AABB 8")
     ('AABB', (8, 8))

@@ -6,11 +6,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from musicgen.abc.melody import Melody, Note, abc_to_melody
 from musicgen.errors import ConversionError, MusicgenError
 from musicgen.limits import MAX_SOUND_SECONDS, check_tempo
+
+if TYPE_CHECKING:
+    from musicgen.abc.melody import Melody, Note
 
 TICKS_PER_BEAT = 480
 #: General MIDI programs by common name (0-based program numbers).
@@ -285,6 +287,7 @@ def abc_to_midi(abc_text: str, midi_path: str | Path, sound: Sound | None = None
         ConversionError: the tune cannot be converted, or ``sound`` names an
             unknown instrument; nothing is written.
     """
+    from musicgen.abc.melody import abc_to_melody  # the reader is not needed for --help's options
     from musicgen.files import atomic_write
 
     midi = melody_to_midi_file(abc_to_melody(abc_text), sound or Sound(**options))
