@@ -241,6 +241,8 @@ class Reader:
         if p < 2 or p > 9:
             self.warnings.append(f"bar {len(self.measures)}: tuplet ({p} ignored")
             return
+        if self.tuplet is not None:  # abc2midi refuses it; the new one is read in its place
+            self.warnings.append(f"bar {len(self.measures)}: nested tuplet ({p} inside one under way")
         q = q or _DEFAULT_TUPLET_Q.get(p, 3 if is_compound(self.meter) else 2)
         self.tuplet = (Fraction(q, p), r or p)
 

@@ -51,13 +51,14 @@ LOOSE_DECORATION = re.compile(
 #: (``d2 2``, ``| 2``, ``G>3``, ``(AB)2``; ``|2`` and ``[2`` are endings), a ``/`` after none (``(AG) / g``), an
 #: octave mark after none (`` ,``, `` '``), a ``\\`` that does not end
 #: its line, and a ``]`` that closes no chord (``G3]``; one before the bar's ``|`` is the ``]|`` bar line,
-#: one first in the bar is the ``]`` of ``|]``).
+#: one first in the bar is the ``]`` of ``|]``); and a tuplet other than ``(2`` to ``(9`` (``(33efg``).
 STRAY_SIGN = re.compile(
     r"(?<=[\s<>)])\d"  # a length
     r"|(?<![A-Ga-gzxZX,'\d/\[])/"  # a slash
     r"|(?<![A-G,\d]),|(?<![a-g'])'"  # octave marks
     r"|\\(?!\n)"  # a line break mark
-    r"|(?<=.)\](?=.)",  # a chord's close
+    r"|(?<=.)\](?=.)"  # a chord's close
+    r"|\((?:1|\d\d)",  # a tuplet abc2midi has no rhythm for
     re.DOTALL,
 )
 
@@ -104,6 +105,7 @@ FACTS = {
         "a ] that closes no chord",
     ),
     "ties": (None, "a tie to a note or chord that does not go on with its pitch, or to a rest"),
+    "tuplets": (None, "a tuplet begun inside a tuplet, one other than (2 to (9"),
     "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
 }
 
@@ -123,12 +125,12 @@ def parts_defined(order: str, body: str) -> bool:
 
 
 #: What the ABC reader warns of (:func:`musicgen.abc.melody.read_bar`) that abc2midi reports as an error.
-REFUSED_WARNINGS = ("broken rhythm", "tie to a note")
+REFUSED_WARNINGS = ("broken rhythm", "tie to a note", "nested tuplet")
 
 
 def abc2midi_refuses(warning: str) -> bool:
     """Whether a reader's warning is one abc2midi reports as an error (a broken rhythm it cannot apply,
-    a tie to nothing)."""
+    a tie to nothing, a tuplet inside a tuplet)."""
     return any(refused in warning for refused in REFUSED_WARNINGS)
 
 

@@ -35,6 +35,9 @@ def _tune(body: str, fields: dict[str, str]) -> str:
         "d2 B2 \\ B2 B2",  # a line break mark inside a line
         "d2 B2] B2 B2",  # a ] that closes no chord
         "d2 (AB)2 B2 B2",  # a length after a slur
+        "d2 (33Bcd B2 B2",  # a tuplet of 33
+        "d2 (1B2 B2 B",
+        "d2 (3Bcd (3:2:3Bcd B2",  # sound: tuplets of 3
         "d2 B2 B2 ' c2",  # an octave mark after a space
         "d2 B2 {fg} {fg}c2",  # grace notes after grace notes
         "d2 B2 {fg}z{fg}c2",  # sound: a rest between them
@@ -98,9 +101,11 @@ def test_the_broken_rhythms_the_reader_refuses_are_those_abc2midi_cannot_apply(f
         "G2- |G2 B2 c2 c2|",  # sound: over a bar line
         "[GB]2- [GB]2 B2 c2|",
         "G2- [GB]2 B2 c2|",
+        "(3(A{f}(3edc) B2 G4|",  # a tuplet inside a tuplet
+        "(3A(Bc) (3edc B2 G2|",  # sound: one after the other
     ],
 )
-def test_a_tie_the_reader_refuses_is_one_abc2midi_finds_no_note_for(body, tmp_path):
+def test_a_tie_or_tuplet_the_reader_refuses_is_one_abc2midi_reports(body, tmp_path):
     fields = {"M": "4/4", "L": "1/8"}
     errors = abc2midi_messages(_tune(body, fields), tmp_path)
     warnings = [w for w in read_bar(fields, body)[2] if abc2midi_refuses(w)]
