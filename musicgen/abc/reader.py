@@ -139,6 +139,10 @@ class Reader:
             return tied[2], place
         return 60 + 12 * octave + LETTER_SEMITONES[letter.upper()] + shift, place
 
+    def _in_tuplet(self, length: Fraction) -> Fraction:
+        """A note's length inside the tuplet under way, without counting it off (see :meth:`_scale`)."""
+        return length * self.tuplet[0] if self.tuplet else length
+
     def _scale(self, length: Fraction) -> Fraction:
         """A note's length inside the tuplet under way (counting it off), or as it is outside one."""
         if self.tuplet is None:
@@ -185,7 +189,7 @@ class Reader:
         if self.pending_broken is not None:
             length = self._apply_broken(length, marked)
         elif self.hornpipe_length is not None:
-            self._hornpipe_pair(pitches, length * (self.tuplet[0] if self.tuplet else 1), marked)
+            self._hornpipe_pair(pitches, self._in_tuplet(length), marked)
         if pitches:
             self.last_marked = marked
         self._place(pitches, self._scale(length))
@@ -222,7 +226,7 @@ class Reader:
         marks, previous, previous_length = self.pending_broken
         self.pending_broken = None
         after_chord = len(previous) > 1
-        if not after_chord and previous_length != length * (self.tuplet[0] if self.tuplet else 1):
+        if not after_chord and previous_length != self._in_tuplet(length):
             self.warnings.append(f"bar {len(self.measures)}: broken rhythm over unequal notes ignored")
             return length
         if not after_chord and marked != self.last_marked:

@@ -7,6 +7,7 @@ from musicgen.abc.melody import read_bar
 from musicgen.sampling.facts import abc2midi_refuses, malformed_bar, malformed_bars
 
 HORNPIPE = {"R": "hornpipe", "M": "2/4", "L": "1/16", "K": "G"}
+PLAIN = {"M": "4/4", "L": "1/8"}
 
 
 def _tune(body: str, fields: dict[str, str]) -> str:
@@ -83,30 +84,18 @@ def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):
         ({**HORNPIPE, "R": "reel"}, "G2 HB>HdAG G2 BdAG|"),
         ({**HORNPIPE, "R": "reel"}, "G2 ~B>dAG G2 BdAG|"),  # a roll leaves the length alone
         (HORNPIPE, "G2 Bd HAG|G4 BdAG|"),  # a fermata on a hornpipe pair's note
+        (PLAIN, "G2- A2 B2 c2|"),  # a tie to another pitch
+        (PLAIN, "G2- z2 G2 c2|"),  # ... to a rest
+        (PLAIN, "[GB]2- A2 B2 c2|"),
+        (PLAIN, "G2- |G2 B2 c2 c2|"),  # sound: over a bar line
+        (PLAIN, "[GB]2- [GB]2 B2 c2|"),
+        (PLAIN, "G2- [GB]2 B2 c2|"),
+        (PLAIN, "(3(A{f}(3edc) B2 G4|"),  # a tuplet inside a tuplet
+        (PLAIN, "(3A(Bc) (3edc B2 G2|"),  # sound: one after the other
     ],
 )
-def test_the_broken_rhythms_the_reader_refuses_are_those_abc2midi_cannot_apply(fields, body, tmp_path):
-    errors = abc2midi_messages(_tune(body, fields), tmp_path)
-    warnings = [w for w in read_bar(fields, body)[2] if abc2midi_refuses(w)]
-    assert bool(warnings) == bool(errors), (warnings, errors)
-
-
-@needs_abc2midi
-@pytest.mark.parametrize(
-    "body",
-    [
-        "G2- A2 B2 c2|",  # a tie to another pitch
-        "G2- z2 G2 c2|",  # ... to a rest
-        "[GB]2- A2 B2 c2|",
-        "G2- |G2 B2 c2 c2|",  # sound: over a bar line
-        "[GB]2- [GB]2 B2 c2|",
-        "G2- [GB]2 B2 c2|",
-        "(3(A{f}(3edc) B2 G4|",  # a tuplet inside a tuplet
-        "(3A(Bc) (3edc B2 G2|",  # sound: one after the other
-    ],
-)
-def test_a_tie_or_tuplet_the_reader_refuses_is_one_abc2midi_reports(body, tmp_path):
-    fields = {"M": "4/4", "L": "1/8"}
+def test_what_the_reader_warns_abc2midi_refuses_is_what_abc2midi_reports(fields, body, tmp_path):
+    """Broken rhythms (written or a hornpipe's), ties and tuplets."""
     errors = abc2midi_messages(_tune(body, fields), tmp_path)
     warnings = [w for w in read_bar(fields, body)[2] if abc2midi_refuses(w)]
     assert bool(warnings) == bool(errors), (warnings, errors)
