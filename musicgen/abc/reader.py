@@ -387,6 +387,8 @@ def _read_sign(reader: Reader, line: str, i: int) -> int:
         return _skip_to(line, i, "}")
     if char in ".H":  # a staccato, a fermata
         reader.marked = True
+    if char == "~" and reader.ties:  # abc2midi plays a roll as grace notes, which a tie cannot reach across
+        reader.warnings.append(f"bar {len(reader.measures)}: tie to a note with a roll, which abc2midi cannot tie")
     if char == "&":
         next_bar = line.find("|", i)
         return len(line) if next_bar < 0 else next_bar  # overlaid voices are not played

@@ -68,6 +68,9 @@ BAD_OCTAVE = re.compile(r"[A-G]'|[a-g],")
 #: Two groups of grace notes with no note between them (``{fg} {fg}``).
 GRACE_AFTER_GRACE = re.compile(r"\}[^A-Ga-gzx{]*\{")
 
+#: A length's written denominator (``A3/6``, ``z/3``): abc2midi needs a power of two there.
+DENOMINATOR = re.compile(r"/(\d+)")
+
 #: What a bar's music is read without (each becomes a space): texts, ``!decorations!``, grace notes,
 #: inline fields, field lines, comments.
 NOT_MUSIC = re.compile(r'"[^"]*"|![^!\s|]*!|\{[^}]*\}|\[[A-Za-z]:[^\]\n]*\]|^[A-Za-z]:.*$|%.*$', re.MULTILINE)
@@ -104,6 +107,7 @@ FACTS = {
         "(B', b,), a \\ inside a line, "
         "a ] that closes no chord",
     ),
+    "length denominators": (DENOMINATOR.pattern, "a note length over a number not a power of two (A/3, d'/6)"),
     "ties": (None, "a tie to a note or chord that does not go on with its pitch, or to a rest"),
     "tuplets": (None, "a tuplet begun inside a tuplet, one other than (2 to (9"),
     "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
@@ -136,11 +140,13 @@ def abc2midi_refuses(warning: str) -> bool:
 
 def malformed_bar(text: str) -> bool:
     """Whether a bar's text leaves a chord, text or grace notes open, puts in a chord what abc2midi refuses
-    there, or has a decoration or length with no note."""
+    there, has a decoration or length with no note, or a length over a number not a power of two."""
     if text.count('"') % 2:
         return True
     music = NOT_MUSIC.sub(" ", text)
     if BAD_OCTAVE.search(music):
+        return True
+    if any(int(number) & (int(number) - 1) for number in DENOMINATOR.findall(music)):  # not a power of two
         return True
     music = CHORD.sub("[", music)
     if LOOSE_DECORATION.search(music) or STRAY_SIGN.search(music):

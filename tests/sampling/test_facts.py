@@ -54,6 +54,12 @@ def _tune(body: str, fields: dict[str, str]) -> str:
         "d2 !trill!d B2 B2 B",
         'd2 "^T z" d B2 B2 B',  # letters in a text are no decorations
         "d2 B2 B2 B2",
+        "d'/6 e/3 f3 B2",  # a length over a number not a power of two
+        "A/3 A/3 A/3 B3 B2",
+        "B3/6 c3/6 d3 B2",
+        "z/3 B/3 B/3 B3 B2",
+        "A2/4 B3 B2 B2",  # sound: over 4
+        "A3/2 B//c/4 B2 B2 B",
     ],
 )
 def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):
@@ -90,6 +96,12 @@ def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):
         (PLAIN, "G2- |G2 B2 c2 c2|"),  # sound: over a bar line
         (PLAIN, "[GB]2- [GB]2 B2 c2|"),
         (PLAIN, "G2- [GB]2 B2 c2|"),
+        (PLAIN, "G2-~G2 B2 c2|"),  # a tie to a rolled note: abc2midi plays the roll as grace notes
+        (PLAIN, "G2-(~G2{GA}G2) c2|"),
+        (PLAIN, "G2- ~A2 B2 c2|"),
+        (PLAIN, "G2-TG2 B2 c2|"),  # sound: a trill keeps the tie
+        (PLAIN, "G2-{GA}G2 B2 c2|"),  # sound: grace notes written out
+        (PLAIN, "~G2-G2 B2 c2|"),  # sound: the roll before the tie
         (PLAIN, "(3(A{f}(3edc) B2 G4|"),  # a tuplet inside a tuplet
         (PLAIN, "(3A(Bc) (3edc B2 G2|"),  # sound: one after the other
     ],
