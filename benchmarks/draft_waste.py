@@ -1,11 +1,12 @@
 """What drafting costs: characters the sampler writes against characters it keeps, at the CLI's defaults.
 
-Counts every character written by every batch row (whole-tune drafts,
-header drafts, bars drawn again) while ``--tunes`` tunes are sampled with
-the bundled model and the CLI's default settings, and the characters of
-the tunes kept::
+Counts every character written by every batch row (ending drafts, header
+drafts, bars drawn again) while ``--tunes`` tunes are sampled with the
+bundled model and the CLI's default settings (``N:AABB 8`` forced, as
+``musicgen generate`` does with no options; ``--form any`` forces none), and
+the characters of the tunes kept::
 
-    python benchmarks/draft_waste.py [--tunes 64] [--seed 1] [--end-drafts N]
+    python benchmarks/draft_waste.py [--tunes 64] [--seed 1] [--end-drafts N] [--form any]
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ import time
 
 import musicgen
 import musicgen.sampling.sampler as sampler
+from musicgen.abc.codes import form_option
 from musicgen.model.stepper import int8_available
+from musicgen.sampling.sampler import header_fields
 
 
 def main() -> None:
@@ -23,6 +26,7 @@ def main() -> None:
     parser.add_argument("--tunes", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--end-drafts", type=int, default=None)
+    parser.add_argument("--form", default=None, help="as generate's --form [default: the CLI's, AABB of 8 bars]")
     args = parser.parse_args()
     model = musicgen.load_model()
     rows: list[int] = []
@@ -40,7 +44,8 @@ def main() -> None:
     sampler.make_stepper = counting
     settings = {} if args.end_drafts is None else {"end_drafts": args.end_drafts}
     start = time.perf_counter()
-    tunes = musicgen.generate(model, n=args.tunes, seed=args.seed, int8=int8_available(), **settings)
+    header = header_fields(form=form_option(args.form, None, kind_given=False))
+    tunes = musicgen.generate(model, n=args.tunes, seed=args.seed, header=header, int8=int8_available(), **settings)
     seconds = time.perf_counter() - start
     written, kept = sum(rows), sum(len(tune.text) for tune in tunes)
     print(f"{args.tunes} tunes in {seconds:.2f} s: {len(rows)} steps, {written:,} characters written by all rows")

@@ -93,7 +93,7 @@ def main() -> None:
     parser.add_argument("--skip-held-out", action="store_true", help="do not score the real test tunes")
     parser.add_argument("--float32", action="store_true", help="sample with float32 weights, not the CLI's int8")
     parser.add_argument("--header-drafts", type=int, default=16, help="for the key/meter pairs (the CLI's default)")
-    parser.add_argument("--end-drafts", type=int, default=4, help="whole drafts per tune (the CLI's default)")
+    parser.add_argument("--end-drafts", type=int, default=4, help="ending drafts per tune (the CLI's default)")
     parser.add_argument(
         "--bar-tries",
         type=int,

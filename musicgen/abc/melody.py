@@ -11,6 +11,7 @@ are understood. Time is counted in whole notes as exact fractions.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -269,12 +270,32 @@ def read_bar(fields: dict[str, str], text: str) -> tuple[Fraction, Fraction | No
     Raises:
         ConversionError: the fields or text ask for something impossible.
     """
+    meter, unit, key, rhythm = (fields.get(letter, "") for letter in _BAR_FIELDS)
+    read = _read_bar_cached if len(text + meter + unit + key + rhythm) <= _CACHED_TEXT else _read_bar
+    length, bar_length, warnings = read(meter, unit, key, rhythm, text)
+    return length, bar_length, list(warnings)
+
+
+#: The fields a bar's reading depends on (see :class:`~musicgen.abc.reader.Reader`).
+_BAR_FIELDS = "MLKR"
+
+#: A bar whose text and fields are at most this long is read once and remembered (8,192 of them: a few MB
+#: at most): the sampler's bar verifier, its form count and its ending ranker read the same bars.
+_CACHED_TEXT = 256
+
+
+def _read_bar(meter: str, unit: str, key: str, rhythm: str, text: str) -> tuple[Fraction, Fraction | None, tuple]:
+    """:func:`read_bar` of the fields by letter (``"MLKR"``, empty where not given)."""
+    fields = {letter: value for letter, value in zip(_BAR_FIELDS, (meter, unit, key, rhythm)) if value}
     try:
         reader = Reader(fields)
         _read_text(reader, text)
     except _READ_ERRORS as error:
         raise ConversionError(f"cannot read the bar ({error})") from None
-    return reader.measure.length, reader.bar_length, reader.warnings
+    return reader.measure.length, reader.bar_length, tuple(reader.warnings)
+
+
+_read_bar_cached = functools.lru_cache(maxsize=8192)(_read_bar)
 
 
 def _part_order(reader: Reader, header_order: str) -> list[str]:

@@ -43,7 +43,9 @@ class Bars:
     (:meth:`~musicgen.sampling.stream.Stream.snapshot`); ``resume`` is the
     decoder's (logits, recurrent state) there, kept by the decoder when
     ``begun`` says a bar has just begun and put back when ``redrawn`` says
-    the tune went back to it.
+    the tune went back to it. ``body_mark`` and ``body_resume`` are those of
+    the body's first bar, kept for a tune whose ending drafts go back there
+    (:meth:`retake`, :meth:`~musicgen.sampling.stream.Stream.retake_due`).
     """
 
     def __init__(self, start: int | None, tries: int, pickup: bool):
@@ -57,6 +59,9 @@ class Bars:
         self.waiting = False  # the last character written is such a |
         self.most_tries = self.tries = tries
         self.tune_redraws = TUNE_REDRAWS  # redraws this tune has left
+        self.body_mark: tuple | None = None  # the mark and resume where the body's first bar began
+        self.body_resume: tuple[Any, tuple] | None = None
+        self.unsound = False  # a bar abc2midi reports an error in stood, its redraws spent
 
     def fault(self, stream: Stream) -> str | None:
         """What is wrong with the bar a ``|`` written now would end, or None.
@@ -88,7 +93,11 @@ class Bars:
 
     def rejects(self, char: str, stream: Stream) -> bool:
         """Whether writing ``char`` would keep a bar that does not fill its meter, and the bar can be drawn again."""
-        if self.mark is None or self.resume is None or not self.tries or not self.tune_redraws:
+        if self.mark is None or self.resume is None:
+            return False
+        if not self.tries or not self.tune_redraws:
+            if char == "|" and not self.waiting and self.fault(stream) == "malformed":
+                self.unsound = True
             return False
         if self.waiting:
             return char not in SHORT_BAR_ENDS
@@ -126,3 +135,14 @@ class Bars:
             return
         self.mark = stream.snapshot(self.pickup)
         self.begun, self.tries = True, self.most_tries
+        if self.body_mark is None:
+            self.body_mark = self.mark
+
+    def retake(self, stream: Stream) -> None:
+        """Put the stream back where its body's first bar began, with its redraws whole again, for a
+        draft written from there (the decoder resumes it from ``body_resume``)."""
+        assert self.body_mark is not None and self.body_resume is not None
+        length, self.pickup = stream.restore(self.body_mark)
+        self.start, self.mark, self.resume = length, self.body_mark, self.body_resume
+        self.short_pending = self.waiting = self.begun = self.redrawn = self.unsound = False
+        self.tries, self.tune_redraws = self.most_tries, TUNE_REDRAWS

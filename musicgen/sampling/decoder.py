@@ -140,6 +140,8 @@ def resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
         if bars.begun:
             bars.resume = (logits[row].clone(), tuple(part[:, row].clone() for part in parts))
             bars.begun = False
+            if bars.body_resume is None:
+                bars.body_resume = bars.resume
         elif bars.redrawn:
             bars.redrawn = False
             assert bars.resume is not None  # kept when the bar began
@@ -147,6 +149,51 @@ def resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
             logits[row] = saved_logits
             for part, saved in zip(parts, saved_state):
                 part[:, row] = saved
+
+
+def split_endings(streams: list[Stream], active: list[int], logits: torch.Tensor, state, start: tuple) -> tuple:
+    """Split each tune whose ending drafts are due (:meth:`~musicgen.sampling.stream.Stream.split_due`)
+    into its drafts: new streams at the end of ``streams`` and of the batch, each with a copy of its
+    tune's logits and state. A tune whose drafts would all share an abc2midi error
+    (:meth:`~musicgen.sampling.stream.Stream.retake_due`) goes back first, to its body's first bar or
+    to its start (``start``: the logits and state every tune begins from), so that its drafts are
+    each written from there. Returns the active streams, logits and state."""
+    rows: list[int] = []
+    resumes: dict[int, tuple] = {}  # new batch row -> the (logits, state parts) it goes on from
+    for row, index in enumerate(list(active)):
+        stream = streams[index]
+        if not stream.split_due():
+            continue
+        retake, resume = stream.retake_due(), None
+        if retake == "tune":
+            stream = streams[index] = stream.restarted()
+            resume = start
+        elif retake == "body":
+            stream.bars.retake(stream)
+            resume = stream.bars.body_resume
+        for n in range(stream.splits + 1):
+            if resume is not None:
+                resumes[row if n == 0 else len(active)] = resume
+            if n:
+                streams.append(stream.split())
+                active.append(len(streams) - 1)
+                rows.append(row)
+        stream.splits = 0
+    if not rows:
+        return active, logits, state
+    order = torch.tensor(list(range(len(active) - len(rows))) + rows, device=logits.device)
+    logits, state = logits[order], select_state(state, order)
+    parts = state if isinstance(state, tuple) else (state,)
+    for row, (saved_logits, saved_state) in resumes.items():
+        logits[row] = saved_logits
+        for part, saved in zip(parts, saved_state):
+            part[:, row] = saved
+    return active, logits, state
+
+
+def drafts_of(streams: list[Stream], indices: list[int]) -> int:
+    """How many ending drafts the streams ``indices`` stand for (one still to split stands for all of its)."""
+    return sum(1 + streams[index].splits for index in indices)
 
 
 def end_log_probs(logits: torch.Tensor, sampled: list[int], end_id: int) -> dict[int, float]:
@@ -175,11 +222,13 @@ def decode(
     device = batch.logits.device
     endings = config.end_drafts
     streams, active, logits, state = batch.streams, batch.active, batch.logits, batch.state
+    parts = state if isinstance(state, tuple) else (state,)
+    start = (logits[0].clone(), tuple(part[:, 0].clone() for part in parts))  # every tune begins alike
     for _ in range(steps):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)
             logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
-            finished(sum(stream.done for stream in streams))
+            finished(drafts_of(streams, [index for index, stream in enumerate(streams) if stream.done]))
             drafts = 1
             if not active:
                 break
@@ -189,7 +238,8 @@ def decode(
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
         ends = end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None
         next_ids, keep = write_step(streams, active, sampled, log_probs, vocab, ends, config.max_length)
-        finished(0 if drafts > 1 else len(active) - len(keep))
+        kept = set(keep)
+        finished(0 if drafts > 1 else drafts_of(streams, [i for row, i in enumerate(active) if row not in kept]))
         if not keep:
             break
         if len(keep) < len(active):
@@ -197,6 +247,8 @@ def decode(
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
         resume_bars([streams[index] for index in active], logits, state)
+        if drafts == 1:
+            active, logits, state = split_endings(streams, active, logits, state, start)
     if drafts > 1:  # cut at max_length while still writing the header
         streams = [streams[index] for index in draw_drafts(streams, drafts, generator)]
     return streams

@@ -15,7 +15,10 @@ named parts, each described once, in its own module:
 - :mod:`musicgen.sampling.bars`: the verifier that draws a bar again when it
   does not fill its meter or abc2midi would report an error in it.
 - :mod:`musicgen.sampling.selectors`: header drafts kept by importance weight,
-  whole-tune drafts kept by an ending ranker with named criteria.
+  ending drafts kept by an ending ranker with named criteria (a tune held to
+  its form code is written once and split into its drafts for its last bars,
+  see :meth:`~musicgen.sampling.stream.Stream.split_due`; any other tune is
+  drafted whole).
 - :mod:`musicgen.sampling.facts`: what abc2midi accepts, in one table.
 - :mod:`musicgen.sampling.decoder`: the one loop that touches tensors.
 
@@ -60,7 +63,7 @@ from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.decoder import MAX_STEPS_PER_CHAR, Batch, decode
 from musicgen.sampling.rules import RULES
 from musicgen.sampling.selectors import EndingRanker, written_before
-from musicgen.sampling.stream import KEY_LINE, Stream
+from musicgen.sampling.stream import KEY_LINE, Stream, holds_form
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +273,13 @@ def generate(
     step = make_stepper(model, fast=fast, int8=int8)
     endings = config.end_drafts
     rules = tuple(name for name in RULES if getattr(config, name))
-    streams = [Stream(prime, fixed, config.bar_tries, rules) for _ in range(n * endings * drafts)]
+    # A tune held to its form is written once and split into its ending drafts for its last bars;
+    # any other is drafted whole (see Stream.split_due).
+    whole = 1 if holds_form(prime, fixed, rules) else endings
+    streams = [
+        Stream(prime, fixed, config.bar_tries, rules, slot=row // (whole * drafts), splits=endings - whole)
+        for row in range(n * whole * drafts)
+    ]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
     logits, state = model(start)
     batch = Batch(streams, list(range(len(streams))), logits[:, -1], state)  # logits (B, V)
@@ -288,14 +297,13 @@ def generate(
     streams = decode(step, batch, config, vocab, generator, drafts, steps, bar.update)
     bar.close()
     draws = torch.rand(n, generator=generator).tolist()  # one tonic draw per tune, from the seed
-    finished = [
-        _finish(first_number + slot // endings, stream, tonics, tonic, draws[slot // endings])
-        for slot, stream in enumerate(streams)
-    ]
+    drafts_of_tune: list[list[Stream]] = [[] for _ in range(n)]
+    for stream in streams:
+        drafts_of_tune[stream.slot].append(stream)
     ranker = EndingRanker()
     return [
-        ranker.best(finished[tune * endings : (tune + 1) * endings], streams[tune * endings : (tune + 1) * endings])
-        for tune in range(n)
+        ranker.best([_finish(first_number + tune, s, tonics, tonic, draws[tune]) for s in group], group)
+        for tune, group in enumerate(drafts_of_tune)
     ]
 
 

@@ -6,9 +6,12 @@ times per tune, and one draft is kept, drawn in proportion to how likely
 the model finds the fixed lines after it (:func:`weigh`): ``--meter 9/8``
 then keeps a header that suits a slip jig, not a reel cut to 9/8.
 
-**Ending drafts.** Each tune is drafted whole ``end_drafts`` times and
+**Ending drafts.** Each tune has ``end_drafts`` drafts and
 :class:`EndingRanker` keeps one, by its named criteria in order, each
-deciding only where the drafts still level differ.
+deciding only where the drafts still level differ. A tune held to its
+``N:`` form code is written once and split into its drafts for its last
+bars (:meth:`~musicgen.sampling.stream.Stream.split_due`); any other tune
+is drafted whole.
 """
 
 from __future__ import annotations
@@ -104,14 +107,17 @@ def parts_played(tune: Any) -> bool:
     return tune is not None and parts_defined(tune.fields.get("P", ""), tune.body)
 
 
-def keeps_form(tune: Any) -> bool:
-    """Whether a draft's tune has the parts, repeats and bars its ``N:`` form code names (True without a code)."""
+def keeps_form(tune: Any, stream: Stream) -> bool:
+    """Whether a draft's tune has the parts, repeats and bars its ``N:`` form code names (True without a code).
+
+    Counted on the draft as its stream wrote it, before it moved key: the bars the sampler has read already.
+    """
     if tune is None:
         return False
     wanted = read_form_code(tune.fields.get(FORM_FIELD, ""))
     if wanted is None:
         return True
-    form = tune_form(tune.body, tune.fields)
+    form = tune_form(body_of(stream.text) or "", stream.fields)
     return (form.pattern, tuple(part.bars for part in form.parts)) == wanted
 
 
@@ -148,7 +154,7 @@ class EndingRanker:
         ("complete", lambda draft, stream, play: draft.complete),
         ("repeats closed", lambda draft, stream, play: repeats_closed(stream.text)),
         ("no jump back", lambda draft, stream, play: not ends_on_jump(draft.text)),
-        ("form kept", lambda draft, stream, play: keeps_form(draft.tune)),
+        ("form kept", lambda draft, stream, play: keeps_form(draft.tune, stream)),
         ("on tonic", lambda draft, stream, play: play[1]),
         ("surest end", lambda draft, stream, play: stream.end_log_prob),
     )

@@ -11,14 +11,27 @@ batch of them.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from collections import deque
 
+from musicgen.abc.codes import FORM_FIELD, read_form_code
+from musicgen.abc.melody import read_bar
 from musicgen.abc.tunebook import HEADER_ORDER
+from musicgen.errors import ConversionError
 from musicgen.sampling.bars import Bars
-from musicgen.sampling.facts import HORNPIPE_LINE, HORNPIPE_METERS
-from musicgen.sampling.rules import RULES, HornpipeMeter, Rule, make_rules
+from musicgen.sampling.facts import (
+    HORNPIPE_LINE,
+    HORNPIPE_METERS,
+    abc2midi_refuses,
+    malformed_bars,
+    parts_defined,
+)
+from musicgen.sampling.rules import RULES, FormEnd, HornpipeMeter, Rule, make_rules
+
+#: A header's ``P:`` line: the order its parts are played in.
+HEADER_PARTS = re.compile(r"^P:([^\n]*)$", re.MULTILINE)
 
 #: A whole K: line: where a header ends and the music begins.
 KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
@@ -29,6 +42,22 @@ FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
 #: hornpipe given a meter it is not played in): another draft is kept
 #: unless every draft is like it.
 UNPLAYABLE_WEIGHT = -1e4
+
+#: Bars at the end of a tune held to its ``N:`` form code that its ending drafts write each on
+#: their own: such a tune is written once up to its last ENDING_BARS bars, then split into its
+#: drafts, which go on from there (see :meth:`Stream.split_due`).
+ENDING_BARS = 4
+
+
+def asks_form(prime: str, fixed: dict[str, str]) -> bool:
+    """Whether a tune's form is asked for (by ``--form``, a prime's ``N:`` line, or an asked tune
+    type ``R:`` whose form is drawn), not only written by the model as it pleases."""
+    return "N" in fixed or "R" in fixed or bool(re.search(r"(?:^|\n)N:", prime))
+
+
+def holds_form(prime: str, fixed: dict[str, str], rules: tuple[str, ...]) -> bool:
+    """Whether the ``form_end`` rule holds such a tune to its form code."""
+    return FormEnd.name in rules and asks_form(prime, fixed)
 
 
 def body_of(text: str) -> str | None:
@@ -45,6 +74,8 @@ class Stream:
         fixed: header lines to force, by field letter.
         bar_tries: see :class:`~musicgen.model.config.SampleConfig`.
         rules: the names of the rules switched on (all by default).
+        slot: the tune this stream is a draft of, in its batch.
+        splits: ending drafts still to split off it (``end_drafts - 1``).
 
     ``log_weight`` sums, over the forced header lines, how likely the model
     found each one after what it had written itself (see
@@ -52,11 +83,22 @@ class Stream:
     for a hornpipe given a meter abc2midi does not play one in.
     """
 
-    def __init__(self, prime: str, fixed: dict[str, str], bar_tries: int = 0, rules: tuple[str, ...] = tuple(RULES)):
+    def __init__(
+        self,
+        prime: str,
+        fixed: dict[str, str],
+        bar_tries: int = 0,
+        rules: tuple[str, ...] = tuple(RULES),
+        slot: int = 0,
+        splits: int = 0,
+    ):
         self.chars: list[str] = list(prime)
+        self.begun_with = (prime, dict(fixed), bar_tries, rules)
+        self.slot, self.splits = slot, splits
+        self.bar_lines = 0  # bar lines written in the body (a run such as ``:|`` or ``||`` counts once)
         # The form was asked for (by --form or a prime's N: line), or drawn for an asked tune type (R:),
         # not only written by the model as it pleased: the form_end rule holds the tune to it.
-        self.form_asked = "N" in fixed or "R" in fixed or bool(re.search(r"(?:^|\n)N:", prime))
+        self.form_asked = asks_form(prime, fixed)
         # A value ending in a space (``N:AABB ``) is a prefix: the model writes the rest of its line.
         self.pending = sorted(
             (HEADER_ORDER.index(k), f"{k}:{v}" + "\n" * (not v.endswith(" "))) for k, v in fixed.items()
@@ -123,7 +165,56 @@ class Stream:
                 return allowed
         return None
 
+    def split_due(self) -> bool:
+        """Whether this tune's ending drafts split off it now: past its header, with
+        :data:`ENDING_BARS` bars or fewer left to write by its ``N:`` code (at once without one).
+
+        Only a tune the ``form_end`` rule holds to its code is given drafts to split off (see
+        :func:`~musicgen.sampling.sampler.generate`): a model left to itself often ends long before or
+        after its code's bars, so other tunes are drafted whole.
+        """
+        if not self.splits or self.in_header or self.done:
+            return False
+        code = read_form_code(self.fields.get(FORM_FIELD, ""))
+        return code is None or self.bar_lines >= sum(code[1]) - ENDING_BARS
+
+    def retake_due(self) -> str | None:
+        """Where this tune goes back to as it splits, when what its drafts split from here would all
+        share has what abc2midi reports as an error: ``"tune"``, its start, for a part the header's
+        ``P:`` plays that the body so far does not define; ``"body"``, its body's first bar, for a bar
+        abc2midi refuses (one that stood once its redraws ran out, or what the reader warns of across
+        bar lines: a tie to another pitch, a broken rhythm over a tuplet's last note). None: it splits
+        where it stands (also where bars are never drawn again, so no body's start was kept)."""
+        text = self.text
+        body = body_of(text) or ""
+        header = text[: len(text) - len(body)]
+        order = HEADER_PARTS.findall(header)
+        if not parts_defined(order[-1] if order else "", body):
+            return "tune"
+        if self.bars.body_resume is None:
+            return None
+        if self.bars.unsound or malformed_bars(body):
+            return "body"
+        try:
+            warnings = read_bar(_fields(header), body)[2]
+        except ConversionError:
+            return "body"
+        return "body" if any(abc2midi_refuses(warning) for warning in warnings) else None
+
+    def restarted(self) -> Stream:
+        """A new stream for this tune, as it was before it wrote anything."""
+        prime, fixed, bar_tries, rules = self.begun_with
+        return Stream(prime, fixed, bar_tries, rules, slot=self.slot, splits=self.splits)
+
+    def split(self) -> Stream:
+        """An ending draft: a copy that goes on from here on its own (it splits no further)."""
+        draft = copy.deepcopy(self)
+        draft.splits = 0
+        return draft
+
     def write(self, char: str) -> None:
+        if not self.in_header and char == "|" and self.chars[-1:] != ["|"]:
+            self.bar_lines += 1
         self.chars.append(char)
         if not self.in_header:
             for rule in self.rules:
@@ -141,12 +232,13 @@ class Stream:
             self.line_start = len(self.chars)
 
     def snapshot(self, pickup: bool) -> tuple:
-        """What to go back to: the length written, the line and fields, each rule's state, and ``pickup``."""
-        return len(self.chars), self.line_start, dict(self.fields), [rule.snapshot() for rule in self.rules], pickup
+        """What to go back to: the length written, the line, fields and bar lines, each rule's state, and ``pickup``."""
+        rules = [rule.snapshot() for rule in self.rules]
+        return len(self.chars), self.line_start, dict(self.fields), self.bar_lines, rules, pickup
 
     def restore(self, snapshot: tuple) -> tuple[int, bool]:
         """Go back to a :meth:`snapshot` (which stays usable); returns its length and ``pickup``."""
-        length, self.line_start, fields, states, pickup = snapshot
+        length, self.line_start, fields, self.bar_lines, states, pickup = snapshot
         self.fields = dict(fields)
         for rule, state in zip(self.rules, states):
             rule.restore(state)

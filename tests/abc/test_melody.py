@@ -5,7 +5,7 @@ from fractions import Fraction
 import pytest
 
 from helpers import needs_abc2midi
-from musicgen.abc.melody import abc_to_melody, expand_parts
+from musicgen.abc.melody import abc_to_melody, expand_parts, read_bar
 from musicgen.errors import ConversionError
 
 
@@ -153,3 +153,14 @@ def test_voices_are_read_apart_each_from_the_header():
     assert [n.pitch for n in melody.notes[:5]] == [62, 64, 66, 67, 69] and len(melody.notes) == 10
     assert [(v.name, [n.pitch for n in v.notes]) for v in melody.voices] == [("B", [54, 57, 54, 57])]
     assert abc_to_melody("X:1\nT:t\nK:D\nDEF|\n").voices == []
+
+
+def test_a_bar_read_again_reads_the_same_and_a_long_one_is_read_too():
+    fields = {"M": "6/8", "L": "1/8", "K": "G"}
+    first = read_bar(fields, "c2e d2>c")
+    first[2].append("changed by a caller")  # the warnings are the caller's own list
+    warned = ["bar 1: broken rhythm over unequal notes ignored"]
+    assert read_bar(fields, "c2e d2>c") == (Fraction(3, 4), Fraction(3, 4), warned)
+    assert read_bar({**fields, "L": "1/16"}, "c2e d2>c")[0] == Fraction(3, 8)  # the fields are part of the reading
+    long = "c2e d2c " * 100  # longer than what is remembered: read each time
+    assert read_bar(fields, long)[0] == read_bar(fields, long)[0] == Fraction(600, 8)

@@ -207,9 +207,9 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
     seen = set()
     real = sampler.Stream
 
-    def spy(prime, fixed, bar_tries, rules):
+    def spy(prime, fixed, bar_tries, rules, **kwargs):
         seen.add(rules)
-        return real(prime, fixed, bar_tries, rules)
+        return real(prime, fixed, bar_tries, rules, **kwargs)
 
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)

@@ -1,5 +1,6 @@
 """Sampling tunes: batches, header options, primes, determinism."""
 
+import os
 import re
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from musicgen.sampling.decoder import filter_logits
 from musicgen.sampling.facts import parts_defined
 from musicgen.sampling.sampler import GeneratedTune, generate, header_fields
 from musicgen.sampling.selectors import EndingRanker, ends_on_jump
-from musicgen.sampling.stream import Stream
+from musicgen.sampling.stream import ENDING_BARS, Stream
 
 best = EndingRanker().best
 
@@ -146,7 +147,7 @@ def test_bars_drawn_again_fill_the_meter_on_the_bundled_model():
     assert filled[0] < 0.8 and filled[8] >= 0.95, filled
 
 
-def test_with_header_options_a_tune_is_still_drafted_whole_4_times(model):
+def test_with_header_options_a_tune_still_has_4_ending_drafts(model):
     header = header_fields(key="Dmix", meter="6/8")
     drafted = [t.abc for t in generate(model, n=3, seed=4, header=header, max_length=200)]
     assert drafted == [t.abc for t in generate(model, n=3, seed=4, header=header, max_length=200, end_drafts=4)]
@@ -496,9 +497,9 @@ def test_the_form_alone_needs_no_header_drafts(tiny_run, monkeypatch):
     rows = []
     real = sampler.Stream
 
-    def spy(*args):
+    def spy(*args, **kwargs):
         rows.append(1)
-        return real(*args)
+        return real(*args, **kwargs)
 
     monkeypatch.setattr(sampler, "Stream", spy)
     generate(load_model(tiny_run), n=2, seed=1, header=header_fields(form="AABB 8"), end_drafts=1, max_length=50)
@@ -506,3 +507,38 @@ def test_the_form_alone_needs_no_header_drafts(tiny_run, monkeypatch):
     rows.clear()
     generate(load_model(tiny_run), n=2, seed=1, header=header_fields(style="irish"), end_drafts=1, max_length=50)
     assert len(rows) == 2 * SampleConfig().header_drafts  # the model writes N: before O:, so N: is drafted
+
+
+def _bar_lines(text: str) -> int:
+    return len(re.findall(r"\|+", text))
+
+
+@pytest.mark.parametrize("form", ["AABB 8", None])
+def test_a_tune_is_written_once_then_split_into_its_ending_drafts(form, monkeypatch):
+    import musicgen.sampling.sampler as sampler
+
+    rows, groups = [], []
+    make, rank = sampler.make_stepper, EndingRanker.best
+
+    def counted(*args, **kwargs):
+        step = make(*args, **kwargs)
+        return lambda ids, state: rows.append(len(ids)) or step(ids, state)
+
+    def ranked(self, drafts, streams):
+        groups.append([stream.text for stream in streams])
+        return rank(self, drafts, streams)
+
+    monkeypatch.setattr(sampler, "make_stepper", counted)
+    monkeypatch.setattr(EndingRanker, "best", ranked)
+    tunes = generate(load_model(), n=4, seed=2, header=header_fields(form=form) if form else None)
+    assert [len(texts) for texts in groups] == [4] * 4 and all(t.complete for t in tunes)
+    if not form:  # the model left to its own form: each tune drafted whole 4 times
+        assert rows[0] == 16 and all(len(set(texts)) == 4 for texts in groups)
+        assert all(not os.path.commonprefix(texts).endswith("\n") for texts in groups), groups
+        return
+    assert rows[0] == 4 and max(rows) <= 16  # one row per tune until its drafts split off
+    for texts in groups:
+        shared = os.path.commonprefix(texts)
+        assert len(set(texts)) > 1 and "\nK:" in shared  # the drafts share the header, and go their own ways
+        # held to N:AABB 8 (16 bars as written): all but the last bars are written once
+        assert _bar_lines(shared.split("\nK:")[1]) >= 16 - ENDING_BARS - 1, texts

@@ -7,11 +7,12 @@ import torch
 
 from helpers import abc2midi_messages, abc2midi_report, needs_abc2midi
 from musicgen.model.vocab import END, Vocabulary
-from musicgen.sampling.decoder import mask_banned
+from musicgen.sampling.bars import TUNE_REDRAWS
+from musicgen.sampling.decoder import mask_banned, split_endings
 from musicgen.sampling.facts import HORNPIPE_METERS, SHORT_BAR_ENDS, UNUSED_ENDINGS
-from musicgen.sampling.rules import REPEAT_SPAN_LIMIT, RepeatOrder, Repeats
+from musicgen.sampling.rules import REPEAT_SPAN_LIMIT, RULES, RepeatOrder, Repeats
 from musicgen.sampling.selectors import weigh
-from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream
+from musicgen.sampling.stream import ENDING_BARS, UNPLAYABLE_WEIGHT, Stream, holds_form
 
 
 def fault(stream: Stream) -> str | None:
@@ -354,3 +355,138 @@ def test_a_long_bar_is_drawn_again_until_the_tries_run_out():
     stream.write("B2A c")
     assert not stream.bars.rejects("|", stream)  # out of tries: the bar stands
     assert not rejects(_bar_stream(tries=0), "|")
+
+
+def _written_stream(prime: str, fixed: dict, text: str, splits: int = 3) -> Stream:
+    stream = Stream(prime, fixed, bar_tries=8, splits=splits)
+    for char in text:
+        stream.write(stream.choose(char))
+    return stream
+
+
+def test_a_tune_held_to_its_form_splits_into_its_ending_drafts_for_its_last_bars():
+    # N:AABB 8 is 16 bars as written: its drafts split off once 16 - ENDING_BARS bar lines are written
+    stream = _written_stream("", {"N": "AABB 8"}, "N:AABB 8\nM:6/8\nL:1/8\nK:C\n|:c2e d2c|c2e d2c||")
+    assert stream.form_asked and stream.bar_lines == 3  # |: and || count once each
+    while stream.bar_lines < 16 - ENDING_BARS - 1:
+        for char in "c2e d2c|":
+            stream.write(char)
+        assert not stream.split_due()
+    for char in "c2e d2c|":
+        stream.write(char)
+    assert stream.split_due()
+
+
+def test_a_tune_splits_only_past_its_header_and_only_while_it_has_drafts_to_split():
+    assert not _written_stream("", {"N": "AABB 8"}, "N:AABB 8\nM:6/8\n").split_due()
+    assert not _written_stream("", {}, "N:AABB 8\nK:C\n" + "c2e|" * 20, splits=0).split_due()
+    assert _written_stream("", {"N": "AABB 8"}, "N:AABB 8\nK:C\n" + "c2e|" * 12).split_due()
+    assert not holds_form("", {}, tuple(RULES))  # the model's own N: line is not asked for
+    assert holds_form("N:AABB 8\n", {}, tuple(RULES)) and holds_form("", {"R": "reel"}, tuple(RULES))
+    assert not holds_form("", {"N": "AABB 8"}, ("note_before_end",))  # form_end switched off
+
+
+def test_an_ending_draft_goes_on_alone():
+    stream = _written_stream("", {"N": "AABB 8"}, "N:AABB 8\nM:6/8\nL:1/8\nK:C\n|:c2e d2c|c2e")
+    draft = stream.split()
+    assert draft.splits == 0 and draft.slot == stream.slot and draft.text == stream.text
+    for char in " d2c|":
+        draft.write(char)
+    assert stream.text.endswith("c2e") and stream.bar_lines == draft.bar_lines - 1
+    assert repeats_of(draft) is not repeats_of(stream) and stream.bars.mark != draft.bars.mark
+
+
+def test_a_bar_drawn_again_takes_back_its_bar_line_count():
+    stream = _bar_stream()
+    counted = stream.bar_lines
+    assert not stream.bars.rejects("|", stream)  # a short bar: kept if what follows ends a section
+    stream.write("|")
+    assert stream.bar_lines == counted + 1 and stream.bars.rejects(" ", stream)  # it does not
+    stream.bars.go_back(stream)
+    assert stream.bar_lines == counted
+
+
+HELD_HEADER = "N:AABB 8\nM:6/8\nL:1/8\nK:C\n"
+
+
+def _held_stream(bars: list[str], sound_resume=("logits at the body", ("state at the body",))) -> Stream:
+    """A tune held to AABB 8, its body's resume set as the decoder sets it, then ``bars`` written,
+    each judged by the bar verifier with its redraws spent, as if every one were its last try."""
+    stream = Stream("", {"N": "AABB 8"}, bar_tries=8, splits=3)
+    for char in HELD_HEADER:
+        stream.write(stream.choose(char))
+    stream.bars.resume = stream.bars.body_resume = sound_resume
+    for bar in bars:
+        for char in bar:
+            stream.write(char)
+        stream.bars.tries = 0
+        assert not stream.bars.rejects("|", stream)  # no redraws left: the bar stands
+        stream.write("|")
+    return stream
+
+
+def test_a_tune_whose_bars_so_far_are_unsound_goes_back_to_its_body_start_as_it_splits():
+    sound = _held_stream(["c2e d2c"] * 12)
+    assert sound.split_due() and not sound.retake_due()
+    # "2 2": abc2midi's "Unrecognized character"
+    unsound = _held_stream(["c2e d2c"] * 5 + ["c2 2e d2c"] + ["c2e d2c"] * 6)
+    assert unsound.split_due() and unsound.bars.unsound and unsound.retake_due() == "body"
+    unsound.bars.retake(unsound)
+    assert unsound.text == HELD_HEADER and unsound.bar_lines == 0 and not unsound.bars.unsound
+    assert unsound.bars.resume == unsound.bars.body_resume and unsound.bars.tune_redraws == TUNE_REDRAWS
+    assert unsound.bars.tries == 8
+
+
+def test_a_tune_whose_header_plays_a_part_its_body_has_not_defined_goes_back_as_it_splits():
+    def written(parts: str, second: str) -> Stream:
+        stream = Stream("", {"N": "AABB 8"}, bar_tries=8, splits=3)
+        for char in HELD_HEADER.replace("K:", parts + "K:") + "P:A\n" + "c2e d2c|" * 8 + second + "c2e d2c|" * 4:
+            stream.write(stream.choose(char))
+        stream.bars.body_resume = ("logits", ("state",))
+        return stream
+
+    assert written("P:AB\n", "\nP:B\n").split_due() and written("P:AB\n", "\nP:B\n").retake_due() is None
+    assert written("P:AB\n", "\n").retake_due() == "tune"  # the B part began at bar 9 without its P:B
+    assert written("", "\n").retake_due() is None  # no header P:, no part to define
+    again = written("P:AB\n", "\n").restarted()
+    assert again.text == "" and again.splits == 3 and again.in_header and again.form_asked
+
+
+def test_a_tie_or_tuplet_over_a_bar_line_that_abc2midi_refuses_sends_a_tune_back_to_its_body_start():
+    # each bar alone is sound: what abc2midi refuses is read across the bar line
+    tie = _held_stream(["c2e d2c"] * 5 + ["c2e d2c-", "e2e d2c"] + ["c2e d2c"] * 5)
+    tuplet = _held_stream(["c2e d2c"] * 5 + ["c2e d (3cd", "e>dc d2c"] + ["c2e d2c"] * 5)
+    held = _held_stream(["c2e d2c"] * 5 + ["c2e d2c-", "c2e d2c"] + ["c2e d2c"] * 5)  # sound: a tie to its pitch
+    assert not tie.bars.unsound and not tuplet.bars.unsound
+    assert (tie.retake_due(), tuplet.retake_due(), held.retake_due()) == ("body", "body", None)
+
+
+def test_a_tune_with_nowhere_to_go_back_to_splits_where_it_stands():
+    unsound = _held_stream(["c2e d2c"] * 5 + ["c2 2e d2c"] + ["c2e d2c"] * 6, sound_resume=None)
+    assert unsound.split_due() and unsound.retake_due() is None  # bars are never drawn again: no resume kept
+
+
+@pytest.mark.parametrize("back_to", [None, "body", "tune"])
+def test_split_endings_gives_each_draft_its_tunes_state_or_where_it_goes_back_to(back_to):
+    at_start = (torch.full((5,), 3.0), (torch.full((2, 3), 3.0), torch.full((2, 3), 3.0)))
+    at_body = (torch.full((5,), 7.0), (torch.full((2, 3), 7.0), torch.full((2, 3), 7.0)))
+    bars = ["c2e d2c"] * 5 + ["c2 2e d2c" if back_to == "body" else "c2e d2c"] + ["c2e d2c"] * 6
+    due = _held_stream(bars, at_body)
+    if back_to == "tune":  # a header that plays a part B the body never defines
+        due = Stream("", {"N": "AABB 8"}, bar_tries=8, splits=3)
+        for char in HELD_HEADER.replace("K:", "P:AB\nK:") + "|".join(bars) + "|":
+            due.write(due.choose(char))
+        due.bars.body_resume = at_body
+    streams = [_held_stream(["c2e d2c"] * 3, at_body), due]  # the first is not due yet
+    written, due.slot = due.text, 1
+    logits = torch.stack([torch.zeros(5), torch.ones(5)])
+    state = (torch.ones(2, 2, 3), torch.ones(2, 2, 3))
+    active, logits, state = split_endings(streams, [0, 1], logits, state, at_start)
+    assert active == [0, 1, 2, 3, 4] and len(streams) == 5 and logits.shape == (5, 5)
+    assert [stream.slot for stream in streams] == [0, 1, 1, 1, 1] and streams[1].splits == 0
+    value = {None: 1.0, "body": 7.0, "tune": 3.0}[back_to]
+    assert torch.equal(logits[1:], torch.full((4, 5), value)) and torch.equal(logits[0], torch.zeros(5))
+    assert all(torch.equal(part[:, 1:], torch.full((2, 4, 3), value)) for part in state)
+    assert all(torch.equal(part[:, 0], torch.ones(2, 3)) for part in state)
+    texts = {None: written, "body": HELD_HEADER, "tune": ""}[back_to]
+    assert {stream.text for stream in streams[1:]} == {texts} and len({id(s) for s in streams}) == 5
