@@ -151,9 +151,10 @@ class SampleConfig(Settings):
         header_drafts: with header fields given (key, meter...), headers
             drafted per tune; one is kept, drawn by how likely the model finds
             the given fields after the lines it wrote itself (1: no drafts).
-        end_drafts: ending drafts per tune (a tune held to its N: form code is
-            written once and split into them for its last bars, any other is
-            drafted whole); the one kept converts, defines
+        end_drafts: ending drafts per tune (a tune held to a whole N: form
+            code given before sampling, as a plain ``musicgen generate`` gives
+            N:AABB 8, is written once and split into them for its last bars;
+            any other is drafted whole); the one kept converts, defines
             every part its P: line plays, has no bar abc2midi would report an
             error in, does not
             end on a jump back (D.C., D.S.), has the parts its N: form code

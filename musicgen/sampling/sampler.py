@@ -16,9 +16,9 @@ named parts, each described once, in its own module:
   does not fill its meter or abc2midi would report an error in it.
 - :mod:`musicgen.sampling.selectors`: header drafts kept by importance weight,
   ending drafts kept by an ending ranker with named criteria (a tune held to
-  its form code is written once and split into its drafts for its last bars,
-  see :meth:`~musicgen.sampling.stream.Stream.split_due`; any other tune is
-  drafted whole).
+  a form code given before sampling is written once and split into its
+  drafts for its last bars, see :func:`~musicgen.sampling.stream.splits_late`;
+  any other tune is drafted whole).
 - :mod:`musicgen.sampling.facts`: what abc2midi accepts, in one table.
 - :mod:`musicgen.sampling.decoder`: the one loop that touches tensors.
 
@@ -63,7 +63,7 @@ from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.decoder import MAX_STEPS_PER_CHAR, Batch, decode
 from musicgen.sampling.rules import RULES
 from musicgen.sampling.selectors import EndingRanker, written_before
-from musicgen.sampling.stream import KEY_LINE, Stream, holds_form
+from musicgen.sampling.stream import KEY_LINE, Stream, splits_late
 
 logger = logging.getLogger(__name__)
 
@@ -273,9 +273,9 @@ def generate(
     step = make_stepper(model, fast=fast, int8=int8)
     endings = config.end_drafts
     rules = tuple(name for name in RULES if getattr(config, name))
-    # A tune held to its form is written once and split into its ending drafts for its last bars;
-    # any other is drafted whole (see Stream.split_due).
-    whole = 1 if holds_form(prime, fixed, rules) else endings
+    # A tune held to a form code given before sampling is written once and split into its ending
+    # drafts for its last bars; any other is drafted whole (see splits_late).
+    whole = 1 if splits_late(prime, fixed, rules) else endings
     streams = [
         Stream(prime, fixed, config.bar_tries, rules, slot=row // (whole * drafts), splits=endings - whole)
         for row in range(n * whole * drafts)

@@ -8,10 +8,10 @@ then keeps a header that suits a slip jig, not a reel cut to 9/8.
 
 **Ending drafts.** Each tune has ``end_drafts`` drafts and
 :class:`EndingRanker` keeps one, by its named criteria in order, each
-deciding only where the drafts still level differ. A tune held to its
-``N:`` form code is written once and split into its drafts for its last
-bars (:meth:`~musicgen.sampling.stream.Stream.split_due`); any other tune
-is drafted whole.
+deciding only where the drafts still level differ. A tune held to an
+``N:`` form code given before sampling is written once and split into its
+drafts for its last bars (:func:`~musicgen.sampling.stream.splits_late`);
+any other tune is drafted whole.
 """
 
 from __future__ import annotations

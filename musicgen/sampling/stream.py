@@ -43,9 +43,9 @@ FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
 #: unless every draft is like it.
 UNPLAYABLE_WEIGHT = -1e4
 
-#: Bars at the end of a tune held to its ``N:`` form code that its ending drafts write each on
-#: their own: such a tune is written once up to its last ENDING_BARS bars, then split into its
-#: drafts, which go on from there (see :meth:`Stream.split_due`).
+#: Bars at the end of a tune held to a given ``N:`` form code (:func:`splits_late`) that its ending
+#: drafts write each on their own: such a tune is written once up to its last ENDING_BARS bars, then
+#: split into its drafts, which go on from there (see :meth:`Stream.split_due`).
 ENDING_BARS = 4
 
 
@@ -55,9 +55,16 @@ def asks_form(prime: str, fixed: dict[str, str]) -> bool:
     return "N" in fixed or "R" in fixed or bool(re.search(r"(?:^|\n)N:", prime))
 
 
-def holds_form(prime: str, fixed: dict[str, str], rules: tuple[str, ...]) -> bool:
-    """Whether the ``form_end`` rule holds such a tune to its form code."""
-    return FormEnd.name in rules and asks_form(prime, fixed)
+def splits_late(prime: str, fixed: dict[str, str], rules: tuple[str, ...]) -> bool:
+    """Whether a tune's ending drafts split off it for its last bars (:meth:`Stream.split_due`): the
+    ``form_end`` rule holds it to a whole form code given before sampling (``--form`` with its bars,
+    a prime's ``N:`` line). A code the model draws (for ``--type``, or ``--form`` without bars) is part
+    of what its drafts differ in: the ending ranker keeps a draft that holds to its code, so such a
+    tune is drafted whole (split after the code, ``--type reel`` kept two parts of 8 or 16 bars in
+    80% of 50 tunes, against 92% drafted whole)."""
+    given = fixed.get("N", "")
+    whole_code = bool(given) and not given.endswith(" ")
+    return FormEnd.name in rules and (whole_code or bool(re.search(r"(?:^|\n)N:[^\n]*\n", prime)))
 
 
 def body_of(text: str) -> str | None:
@@ -169,9 +176,9 @@ class Stream:
         """Whether this tune's ending drafts split off it now: past its header, with
         :data:`ENDING_BARS` bars or fewer left to write by its ``N:`` code (at once without one).
 
-        Only a tune the ``form_end`` rule holds to its code is given drafts to split off (see
-        :func:`~musicgen.sampling.sampler.generate`): a model left to itself often ends long before or
-        after its code's bars, so other tunes are drafted whole.
+        Only a tune held to a code given before sampling is given drafts to split off (see
+        :func:`splits_late`): a model left to itself often ends long before or after its code's bars,
+        and one that draws its code has drafts that differ in it, so other tunes are drafted whole.
         """
         if not self.splits or self.in_header or self.done:
             return False

@@ -12,7 +12,7 @@ from musicgen.sampling.decoder import mask_banned, split_endings
 from musicgen.sampling.facts import HORNPIPE_METERS, SHORT_BAR_ENDS, UNUSED_ENDINGS
 from musicgen.sampling.rules import REPEAT_SPAN_LIMIT, RULES, RepeatOrder, Repeats
 from musicgen.sampling.selectors import weigh
-from musicgen.sampling.stream import ENDING_BARS, UNPLAYABLE_WEIGHT, Stream, holds_form
+from musicgen.sampling.stream import ENDING_BARS, UNPLAYABLE_WEIGHT, Stream, splits_late
 
 
 def fault(stream: Stream) -> str | None:
@@ -381,9 +381,12 @@ def test_a_tune_splits_only_past_its_header_and_only_while_it_has_drafts_to_spli
     assert not _written_stream("", {"N": "AABB 8"}, "N:AABB 8\nM:6/8\n").split_due()
     assert not _written_stream("", {}, "N:AABB 8\nK:C\n" + "c2e|" * 20, splits=0).split_due()
     assert _written_stream("", {"N": "AABB 8"}, "N:AABB 8\nK:C\n" + "c2e|" * 12).split_due()
-    assert not holds_form("", {}, tuple(RULES))  # the model's own N: line is not asked for
-    assert holds_form("N:AABB 8\n", {}, tuple(RULES)) and holds_form("", {"R": "reel"}, tuple(RULES))
-    assert not holds_form("", {"N": "AABB 8"}, ("note_before_end",))  # form_end switched off
+    rules = tuple(RULES)
+    assert splits_late("", {"N": "AABB 8"}, rules) and splits_late("N:AABB 8\nM:6/8\n", {}, rules)
+    assert not splits_late("", {}, rules)  # the model's own N: line is not asked for
+    assert not splits_late("", {"R": "reel"}, rules)  # a code drawn for a type: its drafts differ in it
+    assert not splits_late("", {"N": "AABB "}, rules) and not splits_late("N:AABB", {}, rules)  # bars drawn
+    assert not splits_late("", {"N": "AABB 8"}, ("note_before_end",))  # form_end switched off
 
 
 def test_an_ending_draft_goes_on_alone():
