@@ -138,6 +138,15 @@ def abc2midi_refuses(warning: str) -> bool:
     return any(refused in warning for refused in REFUSED_WARNINGS)
 
 
+def _power_of_two(digits: str) -> bool:
+    """Whether a written denominator is one abc2midi takes (it ignores ``/0``); one of more digits than
+    any note length needs is not, and is not converted (Python refuses numbers of over 4,300 digits)."""
+    if len(digits) > 18:
+        return False
+    number = int(digits)
+    return not number & (number - 1)
+
+
 def malformed_bar(text: str) -> bool:
     """Whether a bar's text leaves a chord, text or grace notes open, puts in a chord what abc2midi refuses
     there, has a decoration or length with no note, or a length over a number not a power of two."""
@@ -146,7 +155,7 @@ def malformed_bar(text: str) -> bool:
     music = NOT_MUSIC.sub(" ", text)
     if BAD_OCTAVE.search(music):
         return True
-    if any(int(number) & (int(number) - 1) for number in DENOMINATOR.findall(music)):  # not a power of two
+    if not all(_power_of_two(digits) for digits in DENOMINATOR.findall(music)):
         return True
     music = CHORD.sub("[", music)
     if LOOSE_DECORATION.search(music) or STRAY_SIGN.search(music):

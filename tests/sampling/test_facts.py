@@ -129,3 +129,9 @@ def test_what_the_reader_warns_abc2midi_refuses_is_what_abc2midi_reports(fields,
 def test_a_whole_body_is_malformed_where_abc2midi_reports_an_error_in_a_bar(body, tmp_path):
     errors = abc2midi_messages(_tune(body, {"M": "6/8", "L": "1/8"}), tmp_path)
     assert malformed_bars(body) == bool(errors), errors
+
+
+def test_a_denominator_of_thousands_of_digits_is_malformed_not_a_crash():
+    assert malformed_bar("A/" + "9" * 5000 + " B2 B2 B2")
+    assert malformed_bar("A/" + "1" + "0" * 30 + " B2")  # more digits than any note length needs
+    assert not malformed_bar("A/0 B3 c4") and not malformed_bar("A/64 B c4")  # abc2midi takes both
