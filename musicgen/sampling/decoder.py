@@ -128,27 +128,38 @@ def write_step(
     return next_ids, keep
 
 
+def row_of(logits: torch.Tensor, state, row: int) -> tuple:
+    """A copy of one batch row's logits and state parts, to :func:`put_row` back later."""
+    parts = state if isinstance(state, tuple) else (state,)
+    return logits[row].clone(), tuple(part[:, row].clone() for part in parts)
+
+
+def put_row(logits: torch.Tensor, state, row: int, saved: tuple) -> None:
+    """Write a row kept by :func:`row_of` into batch row ``row`` of ``logits`` and ``state`` (in place)."""
+    parts = state if isinstance(state, tuple) else (state,)
+    saved_logits, saved_state = saved
+    logits[row] = saved_logits
+    for part, saved_part in zip(parts, saved_state):
+        part[:, row] = saved_part
+
+
 def resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
     """Keep, per tune, the logits and state where a bar has just begun; put them back where one is drawn again.
 
     ``streams``: the tune of each batch row; ``logits`` (B, V) and
     ``state`` are changed in place for tunes that went back to a bar's start.
     """
-    parts = state if isinstance(state, tuple) else (state,)
     for row, stream in enumerate(streams):
         bars = stream.bars
         if bars.begun:
-            bars.resume = (logits[row].clone(), tuple(part[:, row].clone() for part in parts))
+            bars.resume = row_of(logits, state, row)
             bars.begun = False
             if bars.body_resume is None:
                 bars.body_resume = bars.resume
         elif bars.redrawn:
             bars.redrawn = False
             assert bars.resume is not None  # kept when the bar began
-            saved_logits, saved_state = bars.resume
-            logits[row] = saved_logits
-            for part, saved in zip(parts, saved_state):
-                part[:, row] = saved
+            put_row(logits, state, row, bars.resume)
 
 
 def split_endings(streams: list[Stream], active: list[int], logits: torch.Tensor, state, start: tuple) -> tuple:
@@ -171,23 +182,20 @@ def split_endings(streams: list[Stream], active: list[int], logits: torch.Tensor
         elif retake == "body":
             stream.bars.retake(stream)
             resume = stream.bars.body_resume
-        for n in range(stream.splits + 1):
-            if resume is not None:
-                resumes[row if n == 0 else len(active)] = resume
-            if n:
-                streams.append(stream.split())
-                active.append(len(streams) - 1)
-                rows.append(row)
-        stream.splits = 0
+        splits, stream.splits = stream.splits, 0
+        if resume is not None:  # the tune's row, and the rows its drafts are about to take
+            for new_row in (row, *range(len(active), len(active) + splits)):
+                resumes[new_row] = resume
+        for _ in range(splits):
+            streams.append(stream.split())
+            active.append(len(streams) - 1)
+            rows.append(row)
     if not rows:
         return active, logits, state
     order = torch.tensor(list(range(len(active) - len(rows))) + rows, device=logits.device)
     logits, state = logits[order], select_state(state, order)
-    parts = state if isinstance(state, tuple) else (state,)
-    for row, (saved_logits, saved_state) in resumes.items():
-        logits[row] = saved_logits
-        for part, saved in zip(parts, saved_state):
-            part[:, row] = saved
+    for row, resume in resumes.items():
+        put_row(logits, state, row, resume)
     return active, logits, state
 
 
@@ -222,8 +230,7 @@ def decode(
     device = batch.logits.device
     endings = config.end_drafts
     streams, active, logits, state = batch.streams, batch.active, batch.logits, batch.state
-    parts = state if isinstance(state, tuple) else (state,)
-    start = (logits[0].clone(), tuple(part[:, 0].clone() for part in parts))  # every tune begins alike
+    start = row_of(logits, state, 0)  # every tune begins alike
     for _ in range(steps):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)
