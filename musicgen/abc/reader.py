@@ -207,6 +207,8 @@ class Reader:
             self.warnings.append(f"bar {len(self.measures)}: hornpipe broken rhythm over a marked note and a plain one")
 
     def tie(self) -> None:
+        if not self.last:  # abc2midi: "Cannot find note before tie"
+            self.warnings.append(f"bar {len(self.measures)}: tie after a rest or nothing, with no note to tie")
         for event in self.last:
             self.ties[event[3]] = event
 

@@ -174,6 +174,8 @@ class SampleConfig(Settings):
         form_end: a tune asked for a form (``--form AABB``: the code ``N:AABB 8``),
             or for a tune type (the code drawn for it), keeps its parts, bars and
             repeats, and ends once they are written.
+        spacing: no run of more than two spaces or backquotes in a tune's body
+            (a run spaces notes no differently than one).
     """
 
     temperature: float = 0.85
@@ -188,6 +190,7 @@ class SampleConfig(Settings):
     repeat_order: bool = True
     hornpipe_meters: bool = True
     form_end: bool = True
+    spacing: bool = True
 
     def __post_init__(self) -> None:
         check_positive("temperature", self.temperature)

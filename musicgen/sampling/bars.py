@@ -9,7 +9,10 @@ unequal notes), nor one that runs :data:`BAR_SPAN_LIMIT` characters without
 a bar line. Any other bar is drawn again from its first character, up
 to ``bar_tries`` times (then it stands as it is; 0 never draws one again)
 and :data:`TUNE_REDRAWS` times per tune, the model resuming from its own
-state where the bar began. Not judged for its length: the pickup (before
+state where the bar began. A tune that has thrown away more than
+:data:`LOST_AFTER` characters so is taken as lost (:attr:`Bars.lost`) and
+starts again from its beginning, header and all, at most :data:`RESTARTS`
+times (the decoder restarts it). Not judged for its length: the pickup (before
 the body's first bar line), a free meter; a bar ended by ``:|``, ``::`` or
 ``[|`` may be short (a first ending or a section's last bar), and long only
 where no form is asked for. A bar's
@@ -29,6 +32,14 @@ if TYPE_CHECKING:
 
 #: Bars a tune may draw again in all, which bounds what redrawing costs.
 TUNE_REDRAWS = 64
+
+#: Characters a tune may throw away drawing bars again before it is taken as lost and starts again
+#: (:attr:`Bars.lost`). The tunes that threw away the most, in 64 at the CLI's defaults, were written
+#: in another meter than their header's (bars of 4/4 under ``M:2/4``, every one drawn again); a tune
+#: that fills its bars throws away a few dozen.
+LOST_AFTER = 400
+#: Times a lost tune starts again; after that its bars are drawn again where they are, as before.
+RESTARTS = 2
 
 #: Characters a bar may run to without a bar line before it is drawn again: about twice the
 #: training corpus's 99.9th percentile (53 characters; the median bar has 9), so a model that has
@@ -62,6 +73,8 @@ class Bars:
         self.body_mark: tuple | None = None  # the mark and resume where the body's first bar began
         self.body_resume: tuple[Any, tuple] | None = None
         self.unsound = False  # a bar abc2midi reports an error in stood, its redraws spent
+        self.thrown = 0  # characters thrown away drawing bars again since the body began
+        self.restarts = RESTARTS  # times the tune may still start again once lost
 
     def fault(self, stream: Stream) -> str | None:
         """What is wrong with the bar a ``|`` written now would end, or None.
@@ -107,9 +120,16 @@ class Bars:
         self.short_pending = fault == "short"
         return fault in ("long", "malformed")
 
+    @property
+    def lost(self) -> bool:
+        """The tune has thrown away more than :data:`LOST_AFTER` characters drawing bars again, and may
+        still start again (the decoder puts a new stream in its place: :meth:`Stream.restarted`)."""
+        return self.thrown > LOST_AFTER and self.restarts > 0
+
     def go_back(self, stream: Stream) -> None:
         """Put the stream back where the bar being written began (the decoder resumes from ``resume``)."""
         assert self.mark is not None  # only redrawn where fault found a marked bar
+        self.thrown += len(stream.chars) - self.mark[0]
         length, pickup = stream.restore(self.mark)
         self.start, self.pickup, self.short_pending, self.waiting = length, pickup, False, False
         self.tries -= 1
@@ -145,4 +165,4 @@ class Bars:
         length, self.pickup = stream.restore(self.body_mark)
         self.start, self.mark, self.resume = length, self.body_mark, self.body_resume
         self.short_pending = self.waiting = self.begun = self.redrawn = self.unsound = False
-        self.tries, self.tune_redraws = self.most_tries, TUNE_REDRAWS
+        self.tries, self.tune_redraws, self.thrown = self.most_tries, TUNE_REDRAWS, 0

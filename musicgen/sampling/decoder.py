@@ -95,6 +95,7 @@ def write_step(
     vocab: Vocabulary,
     end_log_probs: dict[int, float] | None = None,
     max_length: int = 10**9,
+    may_restart: bool = True,
 ) -> tuple[list[int], list[int]]:
     """Write each active tune's next character: the ids to feed on and the batch rows still writing.
 
@@ -102,8 +103,10 @@ def write_step(
     ``end_log_probs``: for batch rows that sampled the end marker, its
     log-probability at temperature 1, kept by the stream as it ends. A
     tune whose bar verifier sends it back stays in the batch; the loop
-    resumes it from ``stream.bars.resume``. A tune of ``max_length``
-    characters stops, cut.
+    resumes it from ``stream.bars.resume``; one that is lost
+    (:attr:`~musicgen.sampling.bars.Bars.lost`) is put back as it began
+    (:meth:`~musicgen.sampling.stream.Stream.restarted`) while
+    ``may_restart``. A tune of ``max_length`` characters stops, cut.
     """
     next_ids, keep = [], []
     for row, index in enumerate(active):
@@ -113,6 +116,8 @@ def write_step(
             weigh(stream, char, log_probs[row], vocab)
         if stream.bars.rejects(char, stream):
             stream.bars.go_back(stream)
+            if stream.bars.lost and may_restart:
+                streams[index] = stream.restarted(lost=True)
             next_ids.append(vocab.index[stream.chars[-1]])  # any character: the loop resumes at the bar's start
             keep.append(row)
             continue
@@ -143,15 +148,19 @@ def put_row(logits: torch.Tensor, state, row: int, saved: tuple) -> None:
         part[:, row] = saved_part
 
 
-def resume_bars(streams: list[Stream], logits: torch.Tensor, state) -> None:
+def resume_bars(streams: list[Stream], logits: torch.Tensor, state, start: tuple) -> None:
     """Keep, per tune, the logits and state where a bar has just begun; put them back where one is drawn again.
 
     ``streams``: the tune of each batch row; ``logits`` (B, V) and
-    ``state`` are changed in place for tunes that went back to a bar's start.
+    ``state`` are changed in place for tunes that went back to a bar's start,
+    or to ``start`` (where every tune begins) for tunes that started again.
     """
     for row, stream in enumerate(streams):
         bars = stream.bars
-        if bars.begun:
+        if stream.restarting:
+            stream.restarting = False
+            put_row(logits, state, row, start)
+        elif bars.begun:
             bars.resume = row_of(logits, state, row)
             bars.begun = False
             if bars.body_resume is None:
@@ -231,7 +240,7 @@ def decode(
     endings = config.end_drafts
     streams, active, logits, state = batch.streams, batch.active, batch.logits, batch.state
     start = row_of(logits, state, 0)  # every tune begins alike
-    for _ in range(steps):
+    for taken in range(steps):
         if drafts > 1 and all(streams[index].settled for index in active):
             streams, active, rows = keep_drafts(streams, active, drafts, generator)
             logits, state = logits[rows.to(device)], select_state(state, rows.to(device))
@@ -244,7 +253,9 @@ def decode(
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None
         ends = end_log_probs(logits, sampled, vocab.end_id) if endings > 1 else None
-        next_ids, keep = write_step(streams, active, sampled, log_probs, vocab, ends, config.max_length)
+        # a lost tune starts again only while the steps left could write it twice over
+        may_restart = steps - taken >= 2 * config.max_length
+        next_ids, keep = write_step(streams, active, sampled, log_probs, vocab, ends, config.max_length, may_restart)
         kept = set(keep)
         finished(0 if drafts > 1 else drafts_of(streams, [i for row, i in enumerate(active) if row not in kept]))
         if not keep:
@@ -253,7 +264,7 @@ def decode(
             state = select_state(state, torch.tensor(keep, device=device))
             active = [active[row] for row in keep]
         logits, state = step(torch.tensor(next_ids, device=device), state)
-        resume_bars([streams[index] for index in active], logits, state)
+        resume_bars([streams[index] for index in active], logits, state, start)
         if drafts == 1:
             active, logits, state = split_endings(streams, active, logits, state, start)
     if drafts > 1:  # cut at max_length while still writing the header

@@ -108,7 +108,10 @@ FACTS = {
         "a ] that closes no chord",
     ),
     "length denominators": (DENOMINATOR.pattern, "a note length over a number not a power of two (A/3, d'/6)"),
-    "ties": (None, "a tie to a note or chord that does not go on with its pitch, or to a rest"),
+    "ties": (
+        None,
+        "a tie to a note or chord that does not go on with its pitch, or to a rest; a tie after a rest or nothing",
+    ),
     "tuplets": (None, "a tuplet begun inside a tuplet, one other than (2 to (9"),
     "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
 }
@@ -129,7 +132,7 @@ def parts_defined(order: str, body: str) -> bool:
 
 
 #: What the ABC reader warns of (:func:`musicgen.abc.melody.read_bar`) that abc2midi reports as an error.
-REFUSED_WARNINGS = ("broken rhythm", "tie to a note", "nested tuplet")
+REFUSED_WARNINGS = ("broken rhythm", "tie to a note", "tie after a rest", "nested tuplet")
 
 
 def abc2midi_refuses(warning: str) -> bool:

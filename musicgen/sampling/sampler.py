@@ -10,10 +10,11 @@ named parts, each described once, in its own module:
   ``--key Dmix`` alone still lets the model choose a title and meter.
 - :mod:`musicgen.sampling.rules`: what a tune may write next (no end before
   a note, repeat marks in abc2midi's order, hornpipe meters, no end before
-  the parts its form code asks for), each switched by a
+  the parts its form code asks for, no long runs of spaces), each switched by a
   :class:`~musicgen.model.config.SampleConfig` field.
 - :mod:`musicgen.sampling.bars`: the verifier that draws a bar again when it
-  does not fill its meter or abc2midi would report an error in it.
+  does not fill its meter or abc2midi would report an error in it, and
+  starts a tune again that has thrown away too much so.
 - :mod:`musicgen.sampling.selectors`: header drafts kept by importance weight,
   ending drafts kept by an ending ranker with named criteria (a tune held to
   a form code given before sampling is written once and split into its

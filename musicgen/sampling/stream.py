@@ -124,6 +124,7 @@ class Stream:
             body_start += body.rindex("|") + 1  # the bar being written starts after the prime's last bar line
         self.bars = Bars(body_start, bar_tries, "|" not in (body or ""))
         self.done = False
+        self.restarting = False  # started again, lost: the decoder resumes it from where every tune begins
         self.log_weight = 0.0
         self.last_forced = False
         self.started_rank: int | None = None  # rank of the forced line begun on the last step
@@ -188,7 +189,8 @@ class Stream:
     def retake_due(self) -> str | None:
         """Where this tune goes back to as it splits, when what its drafts split from here would all
         share has what abc2midi reports as an error: ``"tune"``, its start, for a part the header's
-        ``P:`` plays that the body so far does not define; ``"body"``, its body's first bar, for a bar
+        ``P:`` plays that the body so far does not define, or a header whose key, meter or note length
+        does not read (``K:G Nixolydian``); ``"body"``, its body's first bar, for a bar
         abc2midi refuses (one that stood once its redraws ran out, or what the reader warns of across
         bar lines: a tie to another pitch, a broken rhythm over a tuplet's last note). None: it splits
         where it stands (also where bars are never drawn again, so no body's start was kept)."""
@@ -198,20 +200,29 @@ class Stream:
         order = HEADER_PARTS.findall(header)
         if not parts_defined(order[-1] if order else "", body):
             return "tune"
+        fields = _fields(header)
+        try:
+            read_bar(fields, "")
+        except ConversionError:
+            return "tune"
         if self.bars.body_resume is None:
             return None
         if self.bars.unsound or malformed_bars(body):
             return "body"
         try:
-            warnings = read_bar(_fields(header), body)[2]
+            warnings = read_bar(fields, body)[2]
         except ConversionError:
             return "body"
         return "body" if any(abc2midi_refuses(warning) for warning in warnings) else None
 
-    def restarted(self) -> Stream:
-        """A new stream for this tune, as it was before it wrote anything."""
+    def restarted(self, lost: bool = False) -> Stream:
+        """A new stream for this tune, as it was before it wrote anything; ``lost``: it starts again
+        because it was lost (one restart fewer left, and ``restarting`` tells the decoder)."""
         prime, fixed, bar_tries, rules = self.begun_with
-        return Stream(prime, fixed, bar_tries, rules, slot=self.slot, splits=self.splits)
+        again = Stream(prime, fixed, bar_tries, rules, slot=self.slot, splits=self.splits)
+        again.bars.restarts = self.bars.restarts - lost
+        again.restarting = lost
+        return again
 
     def split(self) -> Stream:
         """An ending draft: a copy that goes on from here on its own (it splits no further)."""

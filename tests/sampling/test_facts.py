@@ -102,6 +102,11 @@ def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):
         (PLAIN, "G2-TG2 B2 c2|"),  # sound: a trill keeps the tie
         (PLAIN, "G2-{GA}G2 B2 c2|"),  # sound: grace notes written out
         (PLAIN, "~G2-G2 B2 c2|"),  # sound: the roll before the tie
+        (PLAIN, "-G2 G2 B2 c2|"),  # a tie after nothing
+        (PLAIN, "z2- G2 B2 c2|"),  # ... after a rest
+        (PLAIN, "G2 B2 c2 z2|-G2 B2 c2 c2|"),  # ... over a bar line
+        (PLAIN, "G2 B2 c2 c2|-c2 B2 c2 c2|"),  # sound: to the last bar's note
+        (PLAIN, "G2 (3-GGG B2 c2|"),  # sound: into a tuplet
         (PLAIN, "(3(A{f}(3edc) B2 G4|"),  # a tuplet inside a tuplet
         (PLAIN, "(3A(Bc) (3edc B2 G2|"),  # sound: one after the other
     ],

@@ -8,7 +8,7 @@ import pytest
 from musicgen.model.config import SampleConfig
 from musicgen.model.vocab import END
 from musicgen.sampling.bars import BAR_SPAN_LIMIT
-from musicgen.sampling.rules import RULES, FormEnd, HornpipeMeter, NoteBeforeEnd, RepeatOrder
+from musicgen.sampling.rules import RULES, SPACER_RUN, FormEnd, HornpipeMeter, NoteBeforeEnd, RepeatOrder
 from musicgen.sampling.stream import Stream
 
 HEAD = "M:4/4\nL:1/8\nK:C\n"
@@ -35,7 +35,7 @@ model = FakeModel()
 
 
 def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
-    assert set(RULES) == {"note_before_end", "repeat_order", "hornpipe_meters", "form_end"}
+    assert set(RULES) == {"note_before_end", "repeat_order", "hornpipe_meters", "form_end", "spacing"}
     assert all(getattr(SampleConfig(), name) is True for name in RULES)
     assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
 
@@ -59,6 +59,27 @@ def test_repeat_order_closes_an_open_repeat_before_the_end_and_numbers_endings_1
     assert model.play(stream, "|1") == "|A"  # a first ending after :| needs a new |:
     off = Stream(HEAD + "|:AB", {}, rules=())
     assert off.banned() == "" and model.offer(off, END) == END
+
+
+@pytest.mark.parametrize("rules", [("spacing",), ()])
+def test_spacing_keeps_runs_of_spaces_and_backquotes_short_in_the_body_only(rules):
+    stream = Stream("T:a" + " " * 6 + "title\n" + HEAD, {}, rules=rules)  # the header is not the body's
+    written = model.play(stream, "A" + " " * 6 + "B`` `C  |")
+    if rules:
+        assert written == "A  A  AB``A`C  |"  # where a third spacer would come, the model's next choice
+        assert " " * (SPACER_RUN + 1) not in written and "`" * (SPACER_RUN + 1) not in written
+    else:
+        assert written == "A" + " " * 6 + "B`` `C  |"
+
+
+def test_spacing_goes_back_with_a_bar_drawn_again():
+    stream = Stream(HEAD + "AB  ", {}, rules=("spacing",))
+    assert stream.banned() == " `"  # a prime's run counts
+    state = stream.rules[0].snapshot()
+    model.play(stream, "c")
+    assert stream.banned() == ""
+    stream.rules[0].restore(state)
+    assert stream.banned() == " `"
 
 
 def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
@@ -213,4 +234,4 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
 
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)
-    assert seen == {("note_before_end", "hornpipe_meters", "form_end")}
+    assert seen == {("note_before_end", "hornpipe_meters", "form_end", "spacing")}

@@ -7,8 +7,8 @@ import torch
 
 from helpers import abc2midi_messages, abc2midi_report, needs_abc2midi
 from musicgen.model.vocab import END, Vocabulary
-from musicgen.sampling.bars import TUNE_REDRAWS
-from musicgen.sampling.decoder import mask_banned, split_endings
+from musicgen.sampling.bars import LOST_AFTER, RESTARTS, TUNE_REDRAWS
+from musicgen.sampling.decoder import mask_banned, resume_bars, split_endings
 from musicgen.sampling.facts import HORNPIPE_METERS, SHORT_BAR_ENDS, UNUSED_ENDINGS
 from musicgen.sampling.rules import REPEAT_SPAN_LIMIT, RULES, RepeatOrder, Repeats
 from musicgen.sampling.selectors import weigh
@@ -61,6 +61,8 @@ def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
         ("|: AB |1 cd :|2 ef || |: gf ed :|", "closed", "1"),  # ...but not for :|2, as abc2midi reads it
         ("|: AB |:|", "open", "2:"),  # |: and a bar line, not a :|
         ("AB ::|", "open", "2:"),
+        ("|: AB |1 cd |", "open", "1:"),  # no first ending while one waits for its :|
+        ("AB [1 cd ef [", "start", "1"),
     ],
 )
 def test_repeat_marks_are_followed_as_abc2midi_reads_them(body, state, banned):
@@ -132,13 +134,15 @@ def _breaks_a_rule(body: str) -> bool:
         "AB |1 cd :| ef |]",
         "|: AB |1 cd :|2 ef || gh |1 ab :|2 cd ||",
         "|: AB |1 cd :|2 ef || gh :: ab :|",
+        "|: AB |1 cd | ef |1 gf :|2 ab ||",
+        "AB [1 cd | ef [1 gf :|2 ab ||",
     ],
 )
 def test_the_repeat_rule_stops_what_abc2midi_calls_a_repeat_error(body, tmp_path):
     errors = [
         e
         for e in abc2midi_messages(f"X:1\nM:4/4\nL:1/8\nK:D\n{body}\n", tmp_path)
-        if re.search(r"Missing :\||before \|:|another \|:", e)
+        if re.search(r"Missing :\||before \|:|another \|:|end of variant ending", e)
     ]
     assert _breaks_a_rule(body) == bool(errors), errors
 
@@ -440,19 +444,56 @@ def test_a_tune_whose_bars_so_far_are_unsound_goes_back_to_its_body_start_as_it_
     assert unsound.bars.tries == 8
 
 
-def test_a_tune_whose_header_plays_a_part_its_body_has_not_defined_goes_back_as_it_splits():
-    def written(parts: str, second: str) -> Stream:
-        stream = Stream("", {"N": "AABB 8"}, bar_tries=8, splits=3)
-        for char in HELD_HEADER.replace("K:", parts + "K:") + "P:A\n" + "c2e d2c|" * 8 + second + "c2e d2c|" * 4:
-            stream.write(stream.choose(char))
-        stream.bars.body_resume = ("logits", ("state",))
-        return stream
+def _lost_bars(stream: Stream, long_bar: str = "c2e d2c e2") -> int:
+    """Write ``long_bar`` (8/8 in 6/8) and draw it again until the tune is lost or its redraws run out;
+    the characters thrown away."""
+    thrown = 0
+    while not stream.bars.lost:
+        for char in long_bar:
+            stream.write(char)
+        if not stream.bars.rejects("|", stream):
+            break  # no redraws left: the bar stands
+        stream.bars.go_back(stream)
+        thrown += len(long_bar)
+        assert stream.text.endswith("c2e d2c|")  # back at the bar's start
+    return thrown
 
-    assert written("P:AB\n", "\nP:B\n").split_due() and written("P:AB\n", "\nP:B\n").retake_due() is None
-    assert written("P:AB\n", "\n").retake_due() == "tune"  # the B part began at bar 9 without its P:B
-    assert written("", "\n").retake_due() is None  # no header P:, no part to define
-    again = written("P:AB\n", "\n").restarted()
-    assert again.text == "" and again.splits == 3 and again.in_header and again.form_asked
+
+def test_a_tune_that_throws_away_too_much_redrawing_bars_starts_again_at_most_twice():
+    stream = Stream("", {"N": "AABB 8"}, bar_tries=100)
+    for restarts_left in range(RESTARTS, 0, -1):
+        for char in HELD_HEADER + "c2e d2c|":
+            stream.write(stream.choose(char))
+        stream.bars.resume = ("logits at bar 2", ("state at bar 2",))
+        thrown = _lost_bars(stream)
+        assert stream.bars.lost and LOST_AFTER < thrown <= LOST_AFTER + 10
+        stream = stream.restarted(lost=True)
+        assert stream.text == "" and stream.in_header and stream.restarting
+        assert stream.bars.restarts == restarts_left - 1 and stream.bars.thrown == 0
+    for char in HELD_HEADER + "c2e d2c|":
+        stream.write(stream.choose(char))
+    stream.bars.resume = ("logits at bar 2", ("state at bar 2",))
+    assert _lost_bars(stream) == TUNE_REDRAWS * 10 and not stream.bars.lost  # no restart left
+
+
+def test_the_decoder_resumes_a_lost_tune_from_where_every_tune_begins():
+    stream = Stream("", {"N": "AABB 8"}, bar_tries=100).restarted(lost=True)
+    other = Stream("", {})
+    logits, state = torch.zeros(2, 3), (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4))
+    start = (torch.ones(3), (torch.ones(1, 4), torch.full((1, 4), 2.0)))
+    resume_bars([other, stream], logits, state, start)
+    assert logits[1].tolist() == [1.0] * 3 and state[1][0, 1].tolist() == [2.0] * 4
+    assert logits[0].tolist() == [0.0] * 3 and not stream.restarting
+
+
+@pytest.mark.parametrize("line, back", [("K:G Mixolydian", None), ("K:G Nixolydian", "tune"), ("L:1/0", "tune")])
+def test_a_tune_whose_header_does_not_read_goes_back_to_its_start_as_it_splits(line, back):
+    header = HELD_HEADER.replace("K:C" if line.startswith("K:") else "L:1/8", line)
+    stream = Stream("", {"N": "AABB 8"}, bar_tries=8, splits=3)
+    for char in header + "c2e d2c|" * 12:
+        stream.write(stream.choose(char))
+    stream.bars.body_resume = ("logits", ("state",))
+    assert stream.split_due() and stream.retake_due() == back
 
 
 def test_a_tie_or_tuplet_over_a_bar_line_that_abc2midi_refuses_sends_a_tune_back_to_its_body_start():
