@@ -45,7 +45,9 @@ def train(ctx, paths, run_dir, resume, quiet, force, **options) -> None:
     continues from it with the run's own corpus and settings, changed only by
     the paths and training options given (model options are ignored). An
     --out folder that already holds a run is refused without --resume or
-    --force. Validation runs at every multiple of --eval-interval steps.
+    --force. Validation runs at every multiple of --eval-interval steps. At
+    the end the echo's weights (how far sampling follows a tune's own earlier
+    bars) are fitted on the valid split and saved in model.pt.
     """
     from musicgen.render.output import new_run_dir
     from musicgen.training.loop import train as train_model
@@ -69,6 +71,8 @@ def train(ctx, paths, run_dir, resume, quiet, force, **options) -> None:
         f"{result.stopped} at step {result.step}: best validation "
         f"{result.best_valid_bpc:.4f} bits/char; model in {result.run_dir / 'model.pt'}"
     )
+    if result.echo:
+        click.echo(result.echo)
 
 
 def _resumed_settings(resume: Path) -> dict:
@@ -116,9 +120,15 @@ def plot(log: Path, out: Path | None, force: bool) -> None:
     default=None,
     help="A Markdown model card, saved as the folder's README.md.",
 )
+@click.option(
+    "--fit-echo",
+    is_flag=True,
+    help="Fit the echo's weights (how far the model follows the tune's own earlier bars) again, "
+    "on the default corpus's valid split; a model trained by 'musicgen train' has them already.",
+)
 @click.option("--force", is_flag=True, help="Replace TARGET if it exists (a folder only if it is a saved model).")
 @_user_errors
-def export(source, target, half, card, force) -> None:
+def export(source, target, half, card, fit_echo, force) -> None:
     """Write a compact copy of a model (no optimizer state) for sharing.
 
     SOURCE is a saved model folder, a training run folder (its model.pt) or a
@@ -133,6 +143,15 @@ def export(source, target, half, card, force) -> None:
     if target.exists() and not force:
         raise MusicgenError(f"{target}: already exists (use --force to overwrite)")
     text = read_bounded(card, 1024 * 1024, "model card").decode("utf-8", errors="replace") if card else None
-    written = export_model(source, target, half=half, card=text)
+    if fit_echo:
+        from musicgen.abc.corpus import load_corpus
+        from musicgen.model.lm import load_model
+        from musicgen.training.echo import echo_texts, fit_model_echo
+
+        model = load_model(source)
+        click.echo(str(fit_model_echo(model, echo_texts(model, load_corpus()), progress=True)), err=True)
+        written = model.save(target, half, text)
+    else:
+        written = export_model(source, target, half=half, card=text)
     files = [written] if written.is_file() else list(written.iterdir())
     click.echo(f"wrote {written} ({sum(f.stat().st_size for f in files) / 1e6:.1f} MB)")

@@ -103,6 +103,7 @@ _PARTS = {
     "step": (int,),
     "tonics": (dict, type(None)),
     "sampling": (dict, type(None)),
+    "echo": (list, type(None)),
     "header_counts": (dict, type(None)),
     "metrics": (dict, type(None)),
     "optimizer": (dict, type(None)),

@@ -176,6 +176,11 @@ class SampleConfig(Settings):
             repeats, and ends once they are written.
         spacing: no run of more than two spaces or backquotes in a tune's body
             (a run spaces notes no differently than one).
+        echo: mix the model's guess at each character with what the tune's
+            own earlier bars that begin alike say comes next, by weights fitted
+            to real tunes and saved with the model, so bars come back as they
+            do in real tunes (see :mod:`musicgen.sampling.echo`; a model saved
+            without weights has no echo).
     """
 
     temperature: float = 0.85
@@ -191,6 +196,7 @@ class SampleConfig(Settings):
     hornpipe_meters: bool = True
     form_end: bool = True
     spacing: bool = True
+    echo: bool = True
 
     def __post_init__(self) -> None:
         check_positive("temperature", self.temperature)

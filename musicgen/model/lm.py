@@ -16,6 +16,7 @@ from musicgen.model.config import ModelConfig, SampleConfig
 from musicgen.model.core import RecurrentCore, State
 from musicgen.model.persistence import Saves, float_weights, load_model_data
 from musicgen.model.vocab import Vocabulary
+from musicgen.sampling.echo import check_weights
 
 #: The bundled music model: a saved folder inside the package.
 BUNDLED_MUSIC_MODEL = "music"
@@ -31,6 +32,8 @@ class CharLM(Saves, nn.Module):
         vocab: the characters it reads and writes.
         tonics: for a model trained on tunes moved to one tonic, that tonic and
             the tonics to move new tunes to (None: keys as written).
+        echo: the echo's weights, fitted to real tunes (:mod:`musicgen.sampling.echo`;
+            None: no echo).
         sampling: the sampling settings recommended for this model, by
             :class:`~musicgen.model.config.SampleConfig` field (saved with it;
             empty: the config's defaults).
@@ -46,6 +49,7 @@ class CharLM(Saves, nn.Module):
         self.vocab = vocab
         self.tonics: TonicTable | None = None
         self.sampling: dict = {}
+        self.echo: tuple[float, ...] | None = None  # fitted echo weights (musicgen.sampling.echo)
         self.header_counts: dict = {}  # training tunes per type and meter (musicgen.sampling.familiar)
         self.provenance: dict = {}  # how it was trained: train_config, step, metrics (kept when saved again)
         self.core = RecurrentCore(config)
@@ -73,6 +77,7 @@ class CharLM(Saves, nn.Module):
             "vocab": self.vocab.chars,
             "tonics": self.tonics.to_dict() if self.tonics else None,
             "sampling": dict(self.sampling),
+            "echo": list(self.echo) if self.echo else None,
             "header_counts": self.header_counts or None,
             "model": float_weights(self.state_dict(), half),
         }
@@ -114,10 +119,12 @@ def load_model(path: str | Path | None = None, device: str = "cpu") -> CharLM:
     try:
         vocab = Vocabulary(data["vocab"])
         tonics = TonicTable.from_dict(data["tonics"]) if data.get("tonics") else None
+        echo = check_weights(data["echo"]) if data.get("echo") is not None else None
     except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise CheckpointError(f"{path}: its vocabulary or tonics are not valid ({str(error)[:160]})") from None
+        reason = str(error)[:160]
+        raise CheckpointError(f"{path}: its vocabulary, tonics or echo weights are not valid ({reason})") from None
     model = build_from_checkpoint(path, data, lambda: CharLM(ModelConfig.from_dict(data["model_config"]), vocab))
-    model.tonics = tonics
+    model.tonics, model.echo = tonics, echo
     model.sampling = data.get("sampling") or {}
     model.header_counts = _checked_counts(path, data.get("header_counts"))
     model.provenance = {key: data[key] for key in _PROVENANCE if data.get(key) is not None}
@@ -143,8 +150,10 @@ def export_model(source: str | Path, target: str | Path, half: bool = True, card
     """Write a compact copy of a model for sharing or bundling: a saved folder, or a ``.pt`` file.
 
     Keeps the weights (in float16 when ``half``), configuration, vocabulary,
-    tonics, recommended sampling settings, step and training settings; drops
+    tonics, echo weights, recommended sampling settings, step and training settings; drops
     the optimizer and resume state. ``card``: the model card (a folder's README.md).
+    To fit the echo again first, load the model, call
+    :func:`musicgen.training.echo.fit_model_echo` and ``model.save`` it.
 
     Raises:
         CheckpointError: the source is not a readable music model, or the target cannot be written.

@@ -1,7 +1,8 @@
 """The one decoder loop: the only code that touches tensors, batch rows and saved states while tunes are written.
 
 Every step it turns the batch's logits into probabilities (temperature,
-top-k, top-p), takes away what each tune's rules ban
+top-k, top-p), mixes in each tune's echo of its earlier bars
+(:func:`mix_echo`), takes away what each tune's rules ban
 (:func:`mask_banned`), samples one character per row, lets each
 :class:`~musicgen.sampling.stream.Stream` write it (:func:`write_step`:
 forced header text, the bar verifier's redraws, the end), drops finished
@@ -77,6 +78,37 @@ def mask_banned(probs: torch.Tensor, streams: list[Stream], active: list[int], v
     probs[rows, ids] = 0.0
     nothing_left = probs[rows].sum(dim=-1) == 0
     probs[rows[nothing_left], ids[nothing_left]] = kept[nothing_left]
+
+
+def mix_echo(probs: torch.Tensor, streams: list[Stream], active: list[int], vocab: Vocabulary) -> None:
+    """Mix (in place) each row's probabilities with its tune's echo, where it has a guess
+    (:meth:`~musicgen.sampling.stream.Stream.echo_guess`): ``(1 - w) * p + w * echo``."""
+    rows: list[int] = []
+    keeps: list[float] = []
+    put_rows: list[int] = []
+    put_ids: list[int] = []
+    put_values: list[float] = []
+    for row, index in enumerate(active):
+        guess = streams[index].echo_guess()
+        if guess is None:
+            continue
+        weight, counts = guess
+        total = sum(counts.values())
+        rows.append(row)
+        keeps.append(1.0 - weight)
+        for char, count in counts.items():
+            if char in vocab.index:
+                put_rows.append(row)
+                put_ids.append(vocab.index[char])
+                put_values.append(weight * count / total)
+    if not rows:
+        return
+    probs[rows] *= torch.tensor(keeps, dtype=probs.dtype)[:, None]
+    probs.index_put_(
+        (torch.tensor(put_rows, dtype=torch.long), torch.tensor(put_ids, dtype=torch.long)),
+        torch.tensor(put_values, dtype=probs.dtype),
+        accumulate=True,
+    )
 
 
 def banned_in(stream: Stream, vocab: Vocabulary) -> str:
@@ -249,6 +281,7 @@ def decode(
             if not active:
                 break
         probs = torch.softmax(filter_logits(logits.float(), config), dim=-1).cpu()
+        mix_echo(probs, streams, active, vocab)
         mask_banned(probs, streams, active, vocab)
         sampled = torch.multinomial(probs, 1, generator=generator).squeeze(1).tolist()
         log_probs = torch.log_softmax(logits.float() / config.temperature, dim=-1).cpu() if drafts > 1 else None

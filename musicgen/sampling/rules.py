@@ -244,7 +244,8 @@ class FormEnd(Rule):
 
     def __init__(self, body: str | None = None):
         self.body = list(body or "")
-        self.state: tuple[str, str] = ("", "")  # (banned, allowed or "") for the body so far
+        self.state: tuple[str, str, bool] = ("", "", False)  # (banned, allowed or "", closes_tune) for the body so far
+        self.closing = False  # set by _count: the bar under way is the tune's last
         self.dirty = True
         self.new_bar = True  # no note yet since the last bar line
         self.memo = WalkMemo()  # what form_so_far read of the body last time
@@ -269,6 +270,7 @@ class FormEnd(Rule):
         self.new_bar = char in self.MARKS or (self.new_bar and char not in NOTE_LETTERS)
 
     def _count(self, stream: Stream) -> tuple[str, str]:
+        self.closing = False
         wanted = read_form_code(stream.fields.get(FORM_FIELD, "")) if stream.form_asked else None
         if wanted is None or len(self.body) > FORM_SPAN_LIMIT:
             return "", ""
@@ -285,6 +287,7 @@ class FormEnd(Rule):
         repeated = pattern.count(string.ascii_uppercase[done]) == 2
         last, before = (self.body[-1:] or [""])[0], "".join(self.body[-2:-1])
         colon_ok = have == 0 or (last.isalpha() and before == "[")  # a |: that starts the part; an [M: field
+        self.closing = done == len(bars) - 1 and have >= need  # the tune's last bar is under way
         # The last part, played once, may end with the tune at any bar line once it has its bars.
         ends_here = done == len(bars) - 1 and not repeated and have >= need and last in "|]"
         banned = "" if ends_here else END
@@ -310,9 +313,9 @@ class FormEnd(Rule):
             return banned + " \\"
         return banned + (self.SPACES if last in self.SPACES else "")
 
-    def _state(self, stream: Stream) -> tuple[str, str]:
+    def _state(self, stream: Stream) -> tuple[str, str, bool]:
         if self.dirty:
-            self.state, self.dirty, self.recount = self._count(stream), False, False
+            self.state, self.dirty, self.recount = (*self._count(stream), self.closing), False, False
         return self.state
 
     def banned(self, stream: Stream) -> str:
@@ -320,6 +323,10 @@ class FormEnd(Rule):
 
     def allowed(self, stream: Stream) -> str | None:
         return self._state(stream)[1] or None
+
+    def closes_tune(self, stream: Stream) -> bool:
+        """Whether the bar under way is the tune's last by its form code (the last part's last bar)."""
+        return self._state(stream)[2]
 
     def snapshot(self) -> tuple:
         return (

@@ -20,6 +20,10 @@ named parts, each described once, in its own module:
   a form code given before sampling is written once and split into its
   drafts for its last bars, see :func:`~musicgen.sampling.stream.splits_late`;
   any other tune is drafted whole).
+- :mod:`musicgen.sampling.echo`: the tune's own earlier bars that begin as
+  the bar being written has so far, as a second guess at the next character,
+  mixed with the model's by weights fitted to real tunes and saved with the
+  model (``echo``), so bars come back as they do in real tunes.
 - :mod:`musicgen.sampling.facts`: what abc2midi accepts, in one table.
 - :mod:`musicgen.sampling.decoder`: the one loop that touches tensors.
 
@@ -274,11 +278,12 @@ def generate(
     step = make_stepper(model, fast=fast, int8=int8)
     endings = config.end_drafts
     rules = tuple(name for name in RULES if getattr(config, name))
+    echo = model.echo if config.echo else None
     # A tune held to a form code given before sampling is written once and split into its ending
     # drafts for its last bars; any other is drafted whole (see splits_late).
     whole = 1 if splits_late(prime, fixed, rules) else endings
     streams = [
-        Stream(prime, fixed, config.bar_tries, rules, slot=row // (whole * drafts), splits=endings - whole)
+        Stream(prime, fixed, config.bar_tries, rules, slot=row // (whole * drafts), splits=endings - whole, echo=echo)
         for row in range(n * whole * drafts)
     ]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections import deque
+from collections import Counter, deque
 
 from musicgen.abc.codes import FORM_FIELD, read_form_code
 from musicgen.abc.melody import read_bar
 from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.errors import ConversionError
 from musicgen.sampling.bars import Bars
+from musicgen.sampling.echo import Echo
 from musicgen.sampling.facts import (
     HORNPIPE_LINE,
     HORNPIPE_METERS,
@@ -83,6 +84,7 @@ class Stream:
         rules: the names of the rules switched on (all by default).
         slot: the tune this stream is a draft of, in its batch.
         splits: ending drafts still to split off it (``end_drafts - 1``).
+        echo: the model's echo weights (:mod:`musicgen.sampling.echo`), or None for no echo.
 
     ``log_weight`` sums, over the forced header lines, how likely the model
     found each one after what it had written itself (see
@@ -98,9 +100,11 @@ class Stream:
         rules: tuple[str, ...] = tuple(RULES),
         slot: int = 0,
         splits: int = 0,
+        echo: tuple[float, ...] | None = None,
     ):
         self.chars: list[str] = list(prime)
-        self.begun_with = (prime, dict(fixed), bar_tries, rules)
+        self.begun_with = (prime, dict(fixed), bar_tries, rules, echo)
+        self.echo = Echo(echo) if echo else None
         self.slot, self.splits = slot, splits
         self.bar_lines = 0  # bar lines written in the body (a run such as ``:|`` or ``||`` counts once)
         # The form was asked for (by --form or a prime's N: line), or drawn for an asked tune type (R:),
@@ -119,7 +123,7 @@ class Stream:
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
         header = prime if body is None else prime[: len(prime) - len(body)]
         self.fields = _fields(header)  # M, L, K, R: bar lengths (a prime's header lines too)
-        body_start = None if body is None else len(prime) - len(body)
+        body_start = self.body_start = None if body is None else len(prime) - len(body)
         if body is not None and body_start is not None and "|" in body:
             body_start += body.rindex("|") + 1  # the bar being written starts after the prime's last bar line
         self.bars = Bars(body_start, bar_tries, "|" not in (body or ""))
@@ -173,6 +177,16 @@ class Stream:
                 return allowed
         return None
 
+    def echo_guess(self) -> tuple[float, Counter] | None:
+        """The echo's weight and counts for the next character (:meth:`Echo.guess`), or None. In the
+        tune's last bar by its form code (the ``form_end`` rule's) only bars that closed a part are
+        echoed: echoing any bar there, the echo copied bars that did not close the tune (83.5-91.5%
+        of 200 tunes ended on the tonic, against 95.5-97.0% without the echo)."""
+        if self.echo is None or self.in_header:
+            return None
+        closing = any(isinstance(rule, FormEnd) and rule.closes_tune(self) for rule in self.rules)
+        return self.echo.guess(self.chars, self.body_start, self.bars.start, closing)
+
     def split_due(self) -> bool:
         """Whether this tune's ending drafts split off it now: past its header, with
         :data:`ENDING_BARS` bars or fewer left to write by its ``N:`` code (at once without one).
@@ -218,8 +232,8 @@ class Stream:
     def restarted(self, lost: bool = False) -> Stream:
         """A new stream for this tune, as it was before it wrote anything; ``lost``: it starts again
         because it was lost (one restart fewer left, and ``restarting`` tells the decoder)."""
-        prime, fixed, bar_tries, rules = self.begun_with
-        again = Stream(prime, fixed, bar_tries, rules, slot=self.slot, splits=self.splits)
+        prime, fixed, bar_tries, rules, echo = self.begun_with
+        again = Stream(prime, fixed, bar_tries, rules, slot=self.slot, splits=self.splits, echo=echo)
         again.bars.restarts = self.bars.restarts - lost
         again.restarting = lost
         return again
@@ -245,7 +259,7 @@ class Stream:
                 self.in_header = not line.startswith("K:")
                 self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
                 if not self.in_header:  # the body begins: its pickup may be drawn again
-                    self.bars.start = len(self.chars)
+                    self.bars.start = self.body_start = len(self.chars)
                     self.bars.begin(self)
             self.line_start = len(self.chars)
 

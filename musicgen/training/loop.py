@@ -60,6 +60,7 @@ class TrainResult:
     step: int
     best_valid_bpc: float
     stopped: str  # "finished", "early stopping" or "interrupted"
+    echo: str = ""  # the echo's fitted weights and what they buy (musicgen.training.echo)
 
 
 class Trainer:
@@ -104,6 +105,7 @@ class Trainer:
             model_config = ModelConfig.from_dict({**base.to_dict(), "vocab_size": len(vocab)})
         self.train_tunes = encode_tunes([tune.text for tune in train_split], vocab)
         self.valid_tunes = encode_tunes([tune.text for tune in valid_split], vocab)
+        self.valid_texts = [tune.text for tune in valid_split]  # the echo is fitted on them at the end
         if not self.train_tunes or not self.valid_tunes:
             raise CorpusError(
                 f"the corpus needs tunes in both splits (train {len(self.train_tunes)}, "
@@ -401,4 +403,10 @@ def train(
     corpus = load_corpus(corpus_paths)
     kept = [str(Path(p).resolve()) for p in corpus_paths] if corpus_paths else None
     trainer = Trainer(corpus, run_dir, model_config, train_config or TrainConfig(), resume=state, corpus_paths=kept)
-    return trainer.run(progress=progress)
+    result = trainer.run(progress=progress)
+    best = Path(run_dir) / "model.pt"
+    if trainer.place.leader and best.exists():
+        from musicgen.training.echo import add_echo
+
+        result.echo = str(add_echo(best, trainer.valid_texts, progress))
+    return result
