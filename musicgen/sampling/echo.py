@@ -92,6 +92,7 @@ class Echo:
         self.weights = weights
         self.bars: list[str] = []
         self.closing: list[str] = []  # those that closed a part
+        self.matched: tuple[bool, str, list[str]] | None = None  # (closing, prefix, the bars it matched)
         self.upto = -1  # where the bar being written begins (in the tune's text) when bars were gathered
 
     def guess(
@@ -105,10 +106,15 @@ class Echo:
         if bar_start != self.upto:
             body = "".join(chars[body_start:bar_start])
             self.bars, self.closing, self.upto = earlier_bars(body), closing_bars(body), bar_start
+            self.matched = None
         bars = self.closing if closing else self.bars
         if not bars:
             return None
         prefix = "".join(chars[bar_start:]).lstrip(LEADING)
-        counts = echo_counts(bars, prefix)
+        earlier = self.matched
+        if earlier is not None and earlier[0] == closing and prefix.startswith(earlier[1]):
+            bars = earlier[2]  # the bar has gone on from where it was matched last: those bars are left
+        matching = [bar for bar in bars if bar.startswith(prefix)]
+        self.matched = (closing, prefix, matching)
         weight = self.weights[weight_index(prefix)]
-        return (weight, counts) if counts and weight > 0 else None
+        return (weight, echo_counts(matching, prefix)) if matching and weight > 0 else None
