@@ -67,6 +67,11 @@ BAD_OCTAVE = re.compile(r"[A-G]'|[a-g],")
 
 #: Two groups of grace notes with no note between them (``{fg} {fg}``).
 GRACE_AFTER_GRACE = re.compile(r"\}[^A-Ga-gzx{]*\{")
+#: A length in grace notes before any note (``{2e}``: "Unrecognized character").
+GRACE_LENGTH_FIRST = re.compile(r"\{[^}A-Ga-g]*\d")
+
+#: A body that ends on a tie (``A4- :|`` last): abc2midi finds no note to tie it to.
+TIE_AT_END = re.compile(r"-[\s:|\]]*$")
 
 #: A length's written denominator (``A3/6``, ``z/3``): abc2midi needs a power of two there.
 DENOMINATOR = re.compile(r"/(\d+)")
@@ -113,6 +118,9 @@ FACTS = {
         "a tie to a note or chord that does not go on with its pitch, or to a rest; a tie after a rest or nothing",
     ),
     "tuplets": (None, "a tuplet begun inside a tuplet, one other than (2 to (9"),
+    "grace lengths": (GRACE_LENGTH_FIRST.pattern, "a length in grace notes before their first note ({2e})"),
+    "open plus": (None, "a + that opens no +decoration+ (abc2midi ignores it, with an error)"),
+    "tie at the end": (TIE_AT_END.pattern, "a tune that ends on a tie (A4- :| last)"),
     "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
 }
 
@@ -151,8 +159,9 @@ def _power_of_two(digits: str) -> bool:
 
 
 def malformed_bar(text: str) -> bool:
-    """Whether a bar's text leaves a chord, text or grace notes open, puts in a chord what abc2midi refuses
-    there, has a decoration or length with no note, or a length over a number not a power of two."""
+    """Whether a bar's text leaves a chord, text, grace notes or a ``!``/``+`` decoration open, puts in a chord
+    what abc2midi refuses there, has a decoration or length with no note (in grace notes too), or a length
+    over a number not a power of two."""
     if text.count('"') % 2:
         return True
     music = NOT_MUSIC.sub(" ", text)
@@ -164,9 +173,11 @@ def malformed_bar(text: str) -> bool:
     if LOOSE_DECORATION.search(music) or STRAY_SIGN.search(music):
         return True
     text = re.sub(r'"[^"]*"', "", text)
-    if text.count("{") != text.count("}") or GRACE_AFTER_GRACE.search(text):
+    if text.count("{") != text.count("}") or GRACE_AFTER_GRACE.search(text) or GRACE_LENGTH_FIRST.search(text):
         return True
     if re.search(r"!(?!\n)", re.sub(r"![^!\s|]*!", "", text)):  # a ! left open (a lone ! ends a line)
+        return True
+    if "+" in re.sub(r"\+[^+\s|]*\+", "", text):  # a + left open
         return True
     for chord in CHORD_START.finditer(text):
         end = text.find("]", chord.end())
@@ -186,3 +197,8 @@ def malformed_bars(body: str) -> bool:
         return True
     body = re.sub(r'"[^"]*"', lambda text: text.group().replace("|", "/"), body)  # a | in a text is no bar line
     return any(malformed_bar(bar) for bar in _BAR_LINE.split(body))
+
+
+def ends_on_tie(body: str) -> bool:
+    """Whether a finished tune's body ends on a tie (``A4- :|`` last), which abc2midi finds no note for."""
+    return bool(TIE_AT_END.search(re.sub(r'"[^"]*"', "", body)))

@@ -30,7 +30,7 @@ from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.errors import MusicgenError
 from musicgen.evaluation.evaluate import last_note_is_tonic
 from musicgen.model.vocab import Vocabulary
-from musicgen.sampling.facts import abc2midi_refuses, malformed_bars, parts_defined
+from musicgen.sampling.facts import abc2midi_refuses, ends_on_tie, malformed_bars, parts_defined
 from musicgen.sampling.rules import Repeats
 from musicgen.sampling.stream import Stream, body_of
 
@@ -99,7 +99,8 @@ def plays(tune: Any) -> tuple[bool, bool, bool]:
     except MusicgenError:
         return False, False, False
     refused = any(abc2midi_refuses(warning) for warning in melody.warnings)
-    return True, last_note_is_tonic(melody, tune.key), not refused and not malformed_bars(tune.body)
+    sound = not refused and not malformed_bars(tune.body) and not ends_on_tie(tune.body)
+    return True, last_note_is_tonic(melody, tune.key), sound
 
 
 def parts_played(tune: Any) -> bool:
@@ -133,7 +134,8 @@ class EndingRanker:
     (``converts``) and defines every part its header ``P:`` plays
     (``parts defined``: abc2midi reports an error for a part it cannot
     find); no bar holds what the bar verifier redraws as an abc2midi error
-    (``bars sound``: a bar may stand once its redraws run out); the model ended it, not ``max_length`` (``complete``);
+    (``bars sound``: a bar may stand once its redraws run out), nor does it end
+    on a tie abc2midi finds no note for; the model ended it, not ``max_length`` (``complete``);
     it leaves no repeat or first ending waiting for its ``:|``
     (``repeats closed``); its last bar does not send the player back
     (``no jump back``: ``"^D.C."``, ``!D.S.!``, a segno: neither abc2midi nor

@@ -4,7 +4,7 @@ import pytest
 
 from helpers import abc2midi_messages, needs_abc2midi
 from musicgen.abc.melody import read_bar
-from musicgen.sampling.facts import abc2midi_refuses, malformed_bar, malformed_bars
+from musicgen.sampling.facts import abc2midi_refuses, ends_on_tie, malformed_bar, malformed_bars
 
 HORNPIPE = {"R": "hornpipe", "M": "2/4", "L": "1/16", "K": "G"}
 PLAIN = {"M": "4/4", "L": "1/8"}
@@ -60,6 +60,10 @@ def _tune(body: str, fields: dict[str, str]) -> str:
         "z/3 B/3 B/3 B3 B2",
         "A2/4 B3 B2 B2",  # sound: over 4
         "A3/2 B//c/4 B2 B2 B",
+        "d2 B2 {2e}dB B2",  # a length in grace notes before their note
+        "d2 B2 {e2}dB B2",  # sound: after it
+        "d2 B2 +edcd B2",  # a + that opens no decoration
+        "d2 B2 +trill+d B2 B2",  # sound: +trill+
     ],
 )
 def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):
@@ -140,3 +144,19 @@ def test_a_denominator_of_thousands_of_digits_is_malformed_not_a_crash():
     assert malformed_bar("A/" + "9" * 5000 + " B2 B2 B2")
     assert malformed_bar("A/" + "1" + "0" * 30 + " B2")  # more digits than any note length needs
     assert not malformed_bar("A/0 B3 c4") and not malformed_bar("A/64 B c4")  # abc2midi takes both
+
+
+@needs_abc2midi
+@pytest.mark.parametrize(
+    "body",
+    [
+        "|:GAB cBA|GAB G3-:|",  # the tune ends on a tie
+        "GAB cBA|GAB G3-|]",
+        '|:GAB cBA|GAB G3- "^fine":|',
+        "|:GAB cBA|GAB G3-:|G3 cBA|]",  # sound: a note to tie to after the repeat
+        "|:GAB cBA|GAB G3:|",
+    ],
+)
+def test_a_finished_tune_ending_on_a_tie_is_one_abc2midi_reports_an_error_in(body, tmp_path):
+    errors = abc2midi_messages(_tune(body, {"M": "6/8", "L": "1/8"}), tmp_path)
+    assert ends_on_tie(body) == bool(errors), errors
