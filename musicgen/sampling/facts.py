@@ -67,6 +67,10 @@ BAD_OCTAVE = re.compile(r"[A-G]'|[a-g],")
 
 #: Two groups of grace notes with no note between them (``{fg} {fg}``).
 GRACE_AFTER_GRACE = re.compile(r"\}[^A-Ga-gzx{]*\{")
+#: Signs abc2midi does not read in music, outside texts and fields ("Unrecognized character", "*'s in
+#: middle of line ignored"); the model has them from titles.
+UNREAD_SIGNS = re.compile(r"[?@#*;]")
+
 #: A length in grace notes before any note (``{2e}``: "Unrecognized character").
 GRACE_LENGTH_FIRST = re.compile(r"\{[^}A-Ga-g]*\d")
 
@@ -121,6 +125,7 @@ FACTS = {
     "grace lengths": (GRACE_LENGTH_FIRST.pattern, "a length in grace notes before their first note ({2e})"),
     "open plus": (None, "a + that opens no +decoration+ (abc2midi ignores it, with an error)"),
     "tie at the end": (TIE_AT_END.pattern, "a tune that ends on a tie (A4- :| last)"),
+    "unread signs": (UNREAD_SIGNS.pattern, "a ? @ # * or ; in the music (outside texts and fields)"),
     "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
 }
 
@@ -160,12 +165,12 @@ def _power_of_two(digits: str) -> bool:
 
 def malformed_bar(text: str) -> bool:
     """Whether a bar's text leaves a chord, text, grace notes or a ``!``/``+`` decoration open, puts in a chord
-    what abc2midi refuses there, has a decoration or length with no note (in grace notes too), or a length
-    over a number not a power of two."""
+    what abc2midi refuses there, has a decoration or length with no note (in grace notes too), a length
+    over a number not a power of two, or a sign abc2midi does not read (:data:`UNREAD_SIGNS`)."""
     if text.count('"') % 2:
         return True
     music = NOT_MUSIC.sub(" ", text)
-    if BAD_OCTAVE.search(music):
+    if BAD_OCTAVE.search(music) or UNREAD_SIGNS.search(music):
         return True
     if not all(_power_of_two(digits) for digits in DENOMINATOR.findall(music)):
         return True

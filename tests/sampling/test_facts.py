@@ -64,6 +64,12 @@ def _tune(body: str, fields: dict[str, str]) -> str:
         "d2 B2 {e2}dB B2",  # sound: after it
         "d2 B2 +edcd B2",  # a + that opens no decoration
         "d2 B2 +trill+d B2 B2",  # sound: +trill+
+        "Bdz?e dBGB B2",  # a sign abc2midi does not read
+        "d2 B2 @B2 B2",
+        "d2 B2 #B2 B2",
+        "d2 B2 *B2 B2",
+        "d2 B2 ;B2 B2",
+        'd2 B2 "^why?"B2 B2',  # sound: in a text
     ],
 )
 def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):
