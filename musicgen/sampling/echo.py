@@ -95,6 +95,10 @@ class Echo:
         self.matched: tuple[bool, str, list[str]] | None = None  # (closing, prefix, the bars it matched)
         self.upto = -1  # where the bar being written begins (in the tune's text) when bars were gathered
 
+    def forget(self) -> None:
+        """Gather the bars again at the next guess: the tune went back (:meth:`Stream.restore`)."""
+        self.upto, self.matched = -1, None
+
     def guess(
         self, chars: list[str], body_start: int | None, bar_start: int | None, closing: bool = False
     ) -> tuple[float, Counter] | None:
@@ -107,6 +111,8 @@ class Echo:
             body = "".join(chars[body_start:bar_start])
             self.bars, self.closing, self.upto = earlier_bars(body), closing_bars(body), bar_start
             self.matched = None
+        elif self.matched is not None and self.matched[0] == closing and not self.matched[2]:
+            return None  # no bar matched a character ago (nothing was taken back since: forget)
         bars = self.closing if closing else self.bars
         if not bars:
             return None

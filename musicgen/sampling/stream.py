@@ -274,6 +274,8 @@ class Stream:
         self.fields = dict(fields)
         for rule, state in zip(self.rules, states):
             rule.restore(state)
+        if self.echo is not None:
+            self.echo.forget()
         del self.chars[length:]
         return length, pickup
 
