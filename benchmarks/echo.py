@@ -24,7 +24,7 @@ from musicgen.abc.corpus import load_corpus
 from musicgen.abc.transpose import move_tunes
 from musicgen.model.lm import load_model
 from musicgen.sampling.stream import body_of
-from musicgen.training.echo import body_bits, fit_echo, tune_columns
+from musicgen.training.echo import fit_echo, tune_columns
 
 
 def repeated_and_new(model, texts: list[str]) -> dict[str, tuple[float, int]]:
@@ -72,12 +72,12 @@ def main() -> None:
     fit = fit_echo(model, texts("valid"))
     print(f"fitted on the valid split: {fit}")
     columns = [tune_columns(model, text) for text in test if not model.vocab.unknown(text)]
-    index = np.array([i for column in columns for i in column[0]], dtype=np.int64)
-    ours = np.array([p for column in columns for p in column[1]])
-    echoed = np.array([q for column in columns for q in column[2]])
+    index = np.array([i for column in columns for i in column.indices], dtype=np.int64)
+    ours = np.array([p for column in columns for p in column.ours])
+    echoed = np.array([q for column in columns for q in column.echoed])
     weights = np.array(fit.weights)[index]
     gained = (np.log((1 - weights) * ours + weights * echoed).sum() - np.log(ours).sum()) / math.log(2)
-    bits, count = body_bits(model, test)
+    bits, count = sum(column.bits for column in columns), sum(column.characters for column in columns)
     print(
         f"test split ({len(test)} tunes, {count:,} body characters): {bits / count:.4f} bits/char alone, "
         f"{(bits - gained) / count:.4f} with the echo"

@@ -10,7 +10,6 @@ on them (moved to its tonic, codes written in).
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,8 +23,6 @@ from musicgen.abc.transpose import move_tunes
 from musicgen.model.lm import CharLM
 from musicgen.sampling.echo import BAR_LINE, ECHO_LENGTHS, bar_prefix, earlier_bars, echo_counts, weight_index
 from musicgen.sampling.stream import body_of
-
-logger = logging.getLogger(__name__)
 
 #: Candidate weights tried for each length.
 GRID = np.linspace(0.0, 0.995, 200)
@@ -49,55 +46,47 @@ class EchoFit:
         )
 
 
-def tune_columns(model: CharLM, text: str) -> tuple[list[int], list[float], list[float]]:
-    """For each body character of ``text`` that the echo has a guess for (as the sampler would make
-    it, :class:`~musicgen.sampling.echo.Echo`): its weight index, the model's probability of it, and
-    the echo's. Three lists of equal length."""
+@dataclass
+class TuneColumns:
+    """What one tune's body says of the echo: for each character the echo has a guess for (as the
+    sampler would make it, :class:`~musicgen.sampling.echo.Echo`), its weight index, the model's
+    probability of it and the echo's; and the bits the model spends on the whole body."""
+
+    indices: list[int]
+    ours: list[float]
+    echoed: list[float]
+    bits: float = 0.0
+    characters: int = 0
+
+
+def tune_columns(model: CharLM, text: str) -> TuneColumns:
+    """The :class:`TuneColumns` of one tune (whole, as the model reads it), from one pass of the model."""
     vocab = model.vocab
     ids = torch.tensor([vocab.start_id, *vocab.encode(text)])[None]
     with torch.no_grad():
         logits, _ = model(ids)
-    probs = torch.softmax(logits[0].float(), dim=-1)  # (T, V): row i predicts text[i]
-    targets = torch.tensor(vocab.encode(text))
-    model_probs = probs[torch.arange(len(text)), targets].tolist()
+    log_probs = torch.log_softmax(logits[0].float(), dim=-1)  # (T, V): row i predicts text[i]
+    target_log_probs = log_probs[torch.arange(len(text)), torch.tensor(vocab.encode(text))]
+    columns = TuneColumns([], [], [])
     body = body_of(text)
-    indices: list[int] = []
-    ours: list[float] = []
-    echoed: list[float] = []
-    if body is None:
-        return indices, ours, echoed
+    if not body:
+        return columns
     body_start = bar_start = len(text) - len(body)
+    columns.bits = -target_log_probs[body_start:].sum().item() / math.log(2)
+    columns.characters = len(body)
+    model_probs = target_log_probs.exp().tolist()
     bars: list[str] = []
     for position in range(body_start, len(text)):
         prefix = bar_prefix(text[:position]) if position > bar_start else ""
         counts = echo_counts(bars, prefix) if bars else None
         if counts:
-            indices.append(weight_index(prefix))
-            ours.append(model_probs[position])
-            echoed.append(counts[text[position]] / sum(counts.values()))
+            columns.indices.append(weight_index(prefix))
+            columns.ours.append(model_probs[position])
+            columns.echoed.append(counts[text[position]] / sum(counts.values()))
         if text[position] == BAR_LINE:
             bar_start = position + 1
             bars = earlier_bars(text[body_start:bar_start])
-    return indices, ours, echoed
-
-
-def body_bits(model: CharLM, texts: list[str]) -> tuple[float, int]:
-    """Bits the model spends on the body characters of ``texts`` (summed) and how many there are."""
-    bits, count = 0.0, 0
-    vocab = model.vocab
-    for text in texts:
-        body = body_of(text)
-        if not body:
-            continue
-        ids = torch.tensor([vocab.start_id, *vocab.encode(text)])[None]
-        with torch.no_grad():
-            logits, _ = model(ids)
-        log_probs = torch.log_softmax(logits[0].float(), dim=-1)
-        start = len(text) - len(body)
-        targets = torch.tensor(vocab.encode(body))
-        bits -= log_probs[torch.arange(start, len(text)), targets].sum().item() / math.log(2)
-        count += len(body)
-    return bits, count
+    return columns
 
 
 def fit_echo(model: CharLM, texts: list[str], progress: Callable[[int], None] | None = None) -> EchoFit:
@@ -107,14 +96,14 @@ def fit_echo(model: CharLM, texts: list[str], progress: Callable[[int], None] | 
     """
     model.eval()
     texts = [text for text in texts if not model.vocab.unknown(text)]  # a tune it cannot read tells it nothing
-    columns: list[tuple[list[int], list[float], list[float]]] = []
+    columns: list[TuneColumns] = []
     for text in texts:
         columns.append(tune_columns(model, text))
         if progress:
             progress(1)
-    indices = np.array([i for column in columns for i in column[0]], dtype=np.int64)
-    ours = np.array([p for column in columns for p in column[1]])
-    echoed = np.array([q for column in columns for q in column[2]])
+    indices = np.array([i for column in columns for i in column.indices], dtype=np.int64)
+    ours = np.array([p for column in columns for p in column.ours])
+    echoed = np.array([q for column in columns for q in column.echoed])
     weights, gained = [], 0.0
     for length in range(ECHO_LENGTHS):
         chosen = indices == length
@@ -126,7 +115,7 @@ def fit_echo(model: CharLM, texts: list[str], progress: Callable[[int], None] | 
         best = int(likelihood.argmax())
         weights.append(round(float(GRID[best]), 4))
         gained += (likelihood[best] - likelihood[0]) / math.log(2)
-    bits, count = body_bits(model, texts)
+    bits, count = sum(column.bits for column in columns), sum(column.characters for column in columns)
     counts = tuple(int((indices == length).sum()) for length in range(ECHO_LENGTHS))
     return EchoFit(tuple(weights), bits / max(count, 1), (bits - gained) / max(count, 1), count, counts)
 
