@@ -38,24 +38,31 @@ def bar_prefix(text: str) -> str:
     return text[text.rfind(BAR_LINE) + 1 :].lstrip(LEADING)
 
 
-def earlier_bars(body: str) -> list[str]:
-    """The bars a body has finished (split at bar lines), each without what it begins with of :data:`LEADING`.
+def finished_bars(body: str) -> list[tuple[str, bool]]:
+    """The bars a body has finished (split at bar lines), each without what it begins with of
+    :data:`LEADING`, and whether it closed a part (followed by ``:|``, ``||`` or ``|]``).
 
-    ``body``: the tune's text after its ``K:`` line, up to where the bar being written begins.
+    ``body``: the tune's text after its ``K:`` line, up to where the bar being written begins (the bar
+    just finished has not been seen closing anything yet).
     """
-    cut = body.rfind(BAR_LINE)
-    return [bar for bar in (piece.lstrip(LEADING) for piece in body[:cut].split(BAR_LINE)) if bar] if cut >= 0 else []
+    pieces = body[: body.rfind(BAR_LINE)].split(BAR_LINE) if BAR_LINE in body else []
+    bars = []
+    for index, piece in enumerate(pieces):
+        bar = piece.lstrip(LEADING)
+        if bar:
+            after = pieces[index + 1] if index + 1 < len(pieces) else None
+            bars.append((bar, piece.rstrip().endswith(":") or after == "" or (after or "").startswith("]")))
+    return bars
+
+
+def earlier_bars(body: str) -> list[str]:
+    """The bars of :func:`finished_bars`."""
+    return [bar for bar, _ in finished_bars(body)]
 
 
 def closing_bars(body: str) -> list[str]:
-    """The bars of :func:`earlier_bars` that closed a part (followed by ``:|``, ``||`` or ``|]``)."""
-    pieces = body[: body.rfind(BAR_LINE)].split(BAR_LINE) if BAR_LINE in body else []
-    closing = []
-    for index, piece in enumerate(pieces):
-        after = pieces[index + 1] if index + 1 < len(pieces) else None
-        if piece.rstrip().endswith(":") or after == "" or (after or "").startswith("]"):
-            closing.append(piece.lstrip(LEADING))
-    return [bar for bar in closing if bar.strip(": ")]
+    """The bars of :func:`finished_bars` that closed a part."""
+    return [bar for bar, closes in finished_bars(body) if closes]
 
 
 def echo_counts(bars: list[str], prefix: str) -> Counter:
@@ -108,8 +115,10 @@ class Echo:
         if body_start is None or bar_start is None or bar_start <= body_start:
             return None
         if bar_start != self.upto:
-            body = "".join(chars[body_start:bar_start])
-            self.bars, self.closing, self.upto = earlier_bars(body), closing_bars(body), bar_start
+            finished = finished_bars("".join(chars[body_start:bar_start]))
+            self.bars = [bar for bar, _ in finished]
+            self.closing = [bar for bar, closes in finished if closes]
+            self.upto = bar_start
             self.matched = None
         elif self.matched is not None and self.matched[0] == closing and not self.matched[2]:
             return None  # no bar matched a character ago (nothing was taken back since: forget)
