@@ -50,6 +50,15 @@ STYLE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 STYLES = tuple(style for style, _ in STYLE_WORDS)
 #: Most parts a form code names; longer forms (a medley written as one tune) get no code.
 MAX_PARTS = 8
+#: Tune types (``R:`` words) danced to: of the 1,640 reels, jigs, hornpipes, slip jigs and strathspeys
+#: in the training split, one has under :data:`DANCE_BARS` bars in all (songs often do: 1 in 8 lieder).
+DANCE_TYPES = frozenset(
+    ("reel", "jig", "slipjig", "hornpipe", "strathspey", "polka", "slide", "fling", "clog", "barndance", "march")
+)
+#: Fewest bars (each part once) a dance tune's form code names.
+DANCE_BARS = 8
+#: Most digits in a part's bar count: no training tune has a part of 100 bars or more.
+MAX_BAR_DIGITS = 2
 
 
 def is_pattern(pattern: str) -> bool:
@@ -176,3 +185,51 @@ def read_form_code(value: str) -> tuple[str, tuple[int, ...]] | None:
     if len(bars) == 1:
         bars *= parts
     return (pattern, bars) if len(bars) == parts else None
+
+
+def form_code_next(value: str) -> str:
+    """The characters that may follow a part-written ``N:`` value and keep it a form code
+    :func:`read_form_code` reads, with a line break once it is one; empty where it can no longer be one.
+
+    The model writes its own code for ``--type reel`` (or with no request at all); a code it wrote
+    that named bars for more parts than its pattern has (``AABBCC 4+8+4+8``) or a part of 0 bars held
+    its tune to nothing, and the tune ended after 4 bars.
+
+    >>> form_code_next("AAB")
+    'BC '
+    >>> form_code_next("AB 8+")
+    '123456789'
+    >>> form_code_next("AB 8+12")
+    '\\n'
+    """
+    pattern, space, counts = value.partition(" ")
+    if not space:
+        if pattern and not is_pattern(pattern):
+            return ""
+        if not pattern:
+            return "A"
+        run = len(pattern) - len(pattern.rstrip(pattern[-1]))
+        again = pattern[-1] if run < 2 else ""
+        parts = len(set(pattern))
+        following = string.ascii_uppercase[parts] if parts < MAX_PARTS else ""
+        return again + following + " "
+    if not is_pattern(pattern) or not re.fullmatch(r"(?:[1-9]\d*\+)*(?:[1-9]\d*)?", counts):
+        return ""
+    numbers = counts.split("+")
+    last, written = numbers[-1], len(numbers)
+    if not last:
+        return "123456789"
+    parts = len(set(pattern))
+    more = ("0123456789" if len(last) < MAX_BAR_DIGITS else "") + ("+" if written < parts else "")
+    return more + ("\n" if written in (1, parts) else "")
+
+
+def too_short_for(tune_type: str, value: str) -> bool:
+    """Whether an ``N:`` value names fewer than :data:`DANCE_BARS` bars for a dance (:data:`DANCE_TYPES`).
+
+    >>> too_short_for("reel", "A 6"), too_short_for("reel", "AABB 8"), too_short_for("lied", "A 6")
+    (True, False, False)
+    """
+    code = read_form_code(value)
+    dance = any(word in DANCE_TYPES for word in re.split(r"[^a-z]+", tune_type.lower()))
+    return dance and code is not None and sum(code[1]) < DANCE_BARS

@@ -173,7 +173,9 @@ class SampleConfig(Settings):
         hornpipe_meters: a hornpipe's meter is one abc2midi plays a hornpipe in.
         form_end: a tune asked for a form (``--form AABB``: the code ``N:AABB 8``),
             or for a tune type (the code drawn for it), keeps its parts, bars and
-            repeats, and ends once they are written.
+            repeats, and ends once they are written; an ``N:`` line the model
+            writes is a form code, and for a dance (``--type reel``) one of 8 bars
+            or more.
         spacing: no run of more than two spaces or backquotes in a tune's body
             (a run spaces notes no differently than one).
         echo: mix the model's guess at each character with what the tune's

@@ -11,7 +11,7 @@ what they say into masked probabilities. Each is switched on or off by a
 - ``note_before_end`` (:class:`NoteBeforeEnd`): no end before the body has a note.
 - ``repeat_order`` (:class:`RepeatOrder`): repeat marks in the order abc2midi reads them.
 - ``hornpipe_meters`` (:class:`HornpipeMeter`): a hornpipe's meter one abc2midi plays it in.
-- ``form_end`` (:class:`FormEnd`): the parts, bars and repeats an asked-for ``N:`` form code names.
+- ``form_end`` (:class:`FormEnd`): a readable ``N:`` form code, and the parts, bars and repeats an asked-for one names.
 - ``spacing`` (:class:`Spacing`): no run of more than :data:`SPACER_RUN` spaces or backquotes.
 """
 
@@ -21,7 +21,7 @@ import copy
 import string
 from typing import TYPE_CHECKING, Any
 
-from musicgen.abc.codes import FORM_FIELD, read_form_code
+from musicgen.abc.codes import FORM_FIELD, form_code_next, read_form_code
 from musicgen.abc.form import FormSoFar, WalkMemo, form_so_far
 from musicgen.model.vocab import END
 from musicgen.sampling.facts import ENDING_STARTS, HORNPIPE_METERS, UNUSED_ENDINGS
@@ -215,11 +215,14 @@ FORM_SPAN_LIMIT = 1000
 
 
 class FormEnd(Rule):
-    """A tune keeps the parts its ``N:`` form code names (``N:AABB 8``: two parts of 8 bars, each
-    repeated) when the form was asked for (``--form``, or an ``N:`` line in the prime) or drawn for an
-    asked tune type (``--type reel``: the code the model wrote under ``R:reel`` is held; a code it wrote
-    with no type asked is left to it: held to it, A-dorian slip jigs ended on the tonic less often), for up to
-    :data:`FORM_SPAN_LIMIT` characters of body. Parts are counted as :func:`musicgen.abc.form.tune_form` counts them:
+    """An ``N:`` line the model writes is a form code (:func:`~musicgen.abc.codes.form_code_next`; for
+    an asked dance, a header draft whose code is too short for one is weighed down, see
+    :data:`~musicgen.sampling.stream.UNPLAYABLE_WEIGHT`), and a tune keeps the parts its code names
+    (``N:AABB 8``: two parts of 8 bars, each repeated) when the form was asked for (``--form``, or an
+    ``N:`` line in the prime) or drawn for an asked tune type (``--type reel``: the code the model wrote
+    under ``R:reel`` is held; a code it wrote with no type asked is left to it: held to it, A-dorian slip
+    jigs ended on the tonic less often), for up to :data:`FORM_SPAN_LIMIT` characters of body. Parts
+    are counted as :func:`musicgen.abc.form.tune_form` counts them:
 
     - no end before the last part is closed (a last part played once may end at any bar line once
       it has its bars), and nothing but the end (or a second ending) once it is;
@@ -322,7 +325,17 @@ class FormEnd(Rule):
         return self._state(stream)[0]
 
     def allowed(self, stream: Stream) -> str | None:
+        if stream.in_header:
+            return self._code_next(stream)
         return self._state(stream)[1] or None
+
+    @staticmethod
+    def _code_next(stream: Stream) -> str | None:
+        """On an ``N:`` line the model writes, what keeps it a form code this rule can hold a tune to."""
+        line = "".join(stream.chars[stream.line_start :])
+        if stream.forced or not line.startswith(f"{FORM_FIELD}:"):
+            return None
+        return form_code_next(line[2:]) or None
 
     def closes_tune(self, stream: Stream) -> bool:
         """Whether the bar under way is the tune's last by its form code (the last part's last bar)."""

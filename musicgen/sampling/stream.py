@@ -16,7 +16,7 @@ import math
 import re
 from collections import Counter, deque
 
-from musicgen.abc.codes import FORM_FIELD, read_form_code
+from musicgen.abc.codes import FORM_FIELD, read_form_code, too_short_for
 from musicgen.abc.melody import read_bar
 from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.errors import ConversionError
@@ -40,8 +40,9 @@ KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
 FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
 
 #: Added to a header draft's log-weight when abc2midi would refuse it (a
-#: hornpipe given a meter it is not played in): another draft is kept
-#: unless every draft is like it.
+#: hornpipe given a meter it is not played in), or when the form code the model drew for an asked
+#: dance type is too short for one (``N:A 6`` for ``--type reel``): another draft is kept unless
+#: every draft is like it.
 UNPLAYABLE_WEIGHT = -1e4
 
 #: Bars at the end of a tune held to a given ``N:`` form code (:func:`splits_late`) that its ending
@@ -89,7 +90,8 @@ class Stream:
     ``log_weight`` sums, over the forced header lines, how likely the model
     found each one after what it had written itself (see
     :func:`musicgen.sampling.selectors.weigh`), plus :data:`UNPLAYABLE_WEIGHT`
-    for a hornpipe given a meter abc2midi does not play one in.
+    for a hornpipe given a meter abc2midi does not play one in, and for a form code
+    too short for the dance asked (with the ``form_end`` rule).
     """
 
     def __init__(
@@ -257,12 +259,21 @@ class Stream:
             line = "".join(self.chars[self.line_start : -1])
             self.fields.update(_fields(line))
             if self.in_header:
+                self._weigh_code(line)
                 self.in_header = not line.startswith("K:")
                 self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
                 if not self.in_header:  # the body begins: its pickup may be drawn again
                     self.bars.start = self.body_start = len(self.chars)
                     self.bars.begin(self)
             self.line_start = len(self.chars)
+
+    def _weigh_code(self, line: str) -> None:
+        """Weigh a header draft down whose ``N:`` line, the model's own, is too short for the dance asked."""
+        fixed = self.begun_with[1]
+        if self.form_end is None or FORM_FIELD in fixed or not line.startswith(f"{FORM_FIELD}:"):
+            return
+        if too_short_for(fixed.get("R", ""), line[2:]):
+            self.log_weight += UNPLAYABLE_WEIGHT
 
     def snapshot(self, pickup: bool) -> tuple:
         """What to go back to: the length written, the line, fields and bar lines, each rule's state, and ``pickup``."""

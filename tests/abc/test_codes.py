@@ -5,6 +5,7 @@ import pytest
 from musicgen.abc.codes import (
     STYLES,
     form_code,
+    form_code_next,
     form_option,
     form_request,
     read_codes,
@@ -68,6 +69,38 @@ def test_form_codes_name_each_parts_bars_when_they_differ_and_none_past_eight_pa
     assert read_form_code("AABB 8") == ("AABB", (8, 8))
     for bad in ("ABAB 8", "AB 8+8+8", "AABB", "aabb 8", "AABB eight"):
         assert read_form_code(bad) is None, bad
+
+
+def walk_form_code(choose) -> str:
+    """An N: value written one character at a time, each chosen by ``choose`` from what may come next."""
+    value = ""
+    while (following := form_code_next(value)) and (char := choose(value, following)) != "\n":
+        value += char
+    return value
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_every_value_the_form_code_grammar_lets_through_reads_as_a_form_code(seed):
+    import random
+
+    draw = random.Random(seed)
+    value = walk_form_code(lambda value, following: draw.choice(following))
+    assert read_form_code(value) is not None, value
+
+
+def test_the_form_code_grammar_stops_codes_that_name_bars_for_parts_it_does_not_have():
+    assert form_code_next("") == "A"
+    assert form_code_next("AABB") == "C "  # a third B is not a part pattern
+    assert form_code_next("AAB") == "BC "
+    assert form_code_next("AABBCC 4+8+4") == "0123456789\n"  # a fourth count has no part
+    assert "+" not in form_code_next("AB 8+8") and "\n" not in form_code_next("ABC 8+8")
+    assert form_code_next("AB 8+") == "123456789"  # no part of 0 bars
+    assert form_code_next("AB 64") == "+\n"  # two digits at most, as in every training tune
+    for unreadable in ("ABA", "aa", "AB 0", "AB x"):
+        assert form_code_next(unreadable) == "", unreadable
+    real = ("AABB 8", "AB 8+12", "A 9", "AABBCC 8", "ABC 16+8+8")
+    for code in real:
+        assert walk_form_code(lambda value, _, code=code: (code + "\n")[len(value)]) == code
 
 
 def test_form_requests_force_the_whole_code_or_its_pattern_for_the_model_to_give_the_bars():

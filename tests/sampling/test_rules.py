@@ -9,7 +9,7 @@ from musicgen.model.config import SampleConfig
 from musicgen.model.vocab import END
 from musicgen.sampling.bars import BAR_SPAN_LIMIT
 from musicgen.sampling.rules import RULES, SPACER_RUN, FormEnd, HornpipeMeter, NoteBeforeEnd, RepeatOrder
-from musicgen.sampling.stream import Stream
+from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream
 
 HEAD = "M:4/4\nL:1/8\nK:C\n"
 
@@ -169,6 +169,40 @@ def test_a_form_code_the_model_draws_for_an_asked_tune_type_is_held():
     assert untyped.text.startswith("N:AB 1\nT:x\nM:2/4") and END not in untyped.banned()
 
 
+def test_form_end_keeps_an_n_line_the_model_writes_to_a_form_code_it_can_hold_a_tune_to():
+    def write_code(stream: Stream, code: str) -> str:
+        """Offer the code's characters, each before a line break, a plus and an 8; then end the line."""
+        for char in code:
+            model.offer(stream, char, "\n", "+", "8")
+        while stream.chars[-1] != "\n":
+            model.offer(stream, "\n", "+", "8")
+        return stream.text.split("\n")[0]
+
+    # codes the bundled model drew for --type reel, which held its tunes to nothing
+    assert write_code(Stream("", {"R": "reel"}, rules=("form_end",)), "N:AABCCD 8+8+0") == "N:AABCCD 8+8+8+8"
+    assert write_code(Stream("", {"R": "reel"}, rules=("form_end",)), "N:AABBCC 4+8+4+8") == "N:AABBCC 4+8+4"
+    assert write_code(Stream("", {}, rules=("form_end",)), "N:AABB 8") == "N:AABB 8"
+    assert write_code(Stream("", {}, rules=()), "N:AABCCD 8+8+0") == "N:AABCCD 8+8+0"
+    assert Stream("T:AB", {}, rules=("form_end",)).allowed() is None  # only an N: line
+
+
+@pytest.mark.parametrize(
+    ("fixed", "code", "rules", "refused"),
+    [
+        ({"R": "reel"}, "A 6", ("form_end",), True),
+        ({"R": "slip jig"}, "AB 2+4", ("form_end",), True),
+        ({"R": "reel"}, "AABB 8", ("form_end",), False),
+        ({"R": "lied"}, "A 6", ("form_end",), False),  # songs are often short
+        ({"M": "2/4"}, "A 6", ("form_end",), False),
+        ({"R": "reel"}, "A 6", (), False),
+    ],
+)
+def test_a_header_draft_whose_drawn_code_is_too_short_for_the_dance_asked_is_weighed_down(fixed, code, rules, refused):
+    stream = Stream("", fixed, rules=rules)
+    model.play(stream, f"N:{code}\nT:x\n")
+    assert (stream.log_weight <= UNPLAYABLE_WEIGHT) == refused
+
+
 def test_a_form_prefix_is_forced_and_the_model_writes_the_bars():
     stream = Stream("", {"N": "AABB "}, rules=())
     while stream.forced or not stream.chars:
@@ -213,7 +247,7 @@ def test_the_bar_verifier_sends_back_a_bar_that_runs_on_without_a_bar_line():
 def test_the_rules_and_stream_need_no_torch():
     code = (
         "import sys\n"
-        "from musicgen.sampling.stream import Stream\n"
+        "from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream\n"
         "s = Stream('M:4/4\\nK:C\\n', {'T': 'x'}, bar_tries=8)\n"
         "s.write('A'); print(s.banned() == '', s.allowed(), 'torch' in sys.modules)\n"
     )
