@@ -65,6 +65,21 @@ def closing_bars(body: str) -> list[str]:
     return [bar for bar, closes in finished_bars(body) if closes]
 
 
+def ends_on_tonic(bar: str, fields: dict[str, str]) -> bool:
+    """Whether a bar's last note is its key's tonic, read in the tune's ``M:``, ``L:`` and ``K:``."""
+    from musicgen.abc.melody import abc_to_melody
+    from musicgen.errors import ConversionError
+    from musicgen.evaluation.evaluate import last_note_is_tonic
+
+    key = fields.get("K", "")
+    header = "".join(f"{letter}:{fields[letter]}\n" for letter in "ML" if letter in fields)
+    try:
+        melody = abc_to_melody(f"X:1\n{header}K:{key}\n{bar}|\n")
+    except ConversionError:
+        return False
+    return last_note_is_tonic(melody, key)
+
+
 def echo_counts(bars: list[str], prefix: str) -> Counter:
     """What followed ``prefix`` in each earlier bar that begins with it (a bar line where one ended there)."""
     size = len(prefix)
@@ -99,30 +114,46 @@ class Echo:
         self.weights = weights
         self.bars: list[str] = []
         self.closing: list[str] = []  # those that closed a part
+        self.tonic_closing: list[str] | None = None  # those of them that end on the tonic, once asked for
         self.matched: tuple[bool, str, list[str]] | None = None  # (closing, prefix, the bars it matched)
         self.upto = -1  # where the bar being written begins (in the tune's text) when bars were gathered
+
+    def _closing(self, fields: dict[str, str] | None) -> list[str]:
+        """The bars that closed a part, only those that end on the tonic where ``fields`` are given."""
+        if fields is None:
+            return self.closing
+        if self.tonic_closing is None:
+            self.tonic_closing = [bar for bar in self.closing if ends_on_tonic(bar, fields)]
+        return self.tonic_closing
 
     def forget(self) -> None:
         """Gather the bars again at the next guess: the tune went back (:meth:`Stream.restore`)."""
         self.upto, self.matched = -1, None
 
     def guess(
-        self, chars: list[str], body_start: int | None, bar_start: int | None, closing: bool = False
+        self,
+        chars: list[str],
+        body_start: int | None,
+        bar_start: int | None,
+        closing: bool = False,
+        fields: dict[str, str] | None = None,
     ) -> tuple[float, Counter] | None:
         """The weight and the counts of what earlier bars say comes next, or None (in the header,
         before any bar has ended, or with no earlier bar that begins as this one has so far).
-        ``closing``: the bar closes the tune, and echoes only the bars that closed a part."""
+        ``closing``: the bar closes the tune, and echoes only the bars that closed a part, and with
+        the tune's ``fields`` (M, L, K), only those of them that end on the key's tonic."""
         if body_start is None or bar_start is None or bar_start <= body_start:
             return None
         if bar_start != self.upto:
             finished = finished_bars("".join(chars[body_start:bar_start]))
             self.bars = [bar for bar, _ in finished]
             self.closing = [bar for bar, closes in finished if closes]
+            self.tonic_closing = None
             self.upto = bar_start
             self.matched = None
         elif self.matched is not None and self.matched[0] == closing and not self.matched[2]:
             return None  # no bar matched a character ago (nothing was taken back since: forget)
-        bars = self.closing if closing else self.bars
+        bars = self._closing(fields) if closing else self.bars
         if not bars:
             return None
         prefix = "".join(chars[bar_start:]).lstrip(LEADING)

@@ -182,13 +182,13 @@ class Stream:
 
     def echo_guess(self) -> tuple[float, Counter] | None:
         """The echo's weight and counts for the next character (:meth:`Echo.guess`), or None. In the
-        tune's last bar by its form code (the ``form_end`` rule's) only bars that closed a part are
-        echoed: echoing any bar there, the echo copied bars that did not close the tune (83.5-91.5%
-        of 200 tunes ended on the tonic, against 95.5-97.0% without the echo)."""
+        tune's last bar by its form code (the ``form_end`` rule's) only bars that closed a part and end
+        on the key's tonic are echoed: echoing every bar that closed a part, 554 of 600 tunes ended on
+        the tonic, against 572 with the tonic ones only and 579 without the echo (seeds 1-3)."""
         if self.echo is None or self.in_header:
             return None
         closing = self.form_end is not None and self.form_end.closes_tune(self)
-        return self.echo.guess(self.chars, self.body_start, self.bars.start, closing)
+        return self.echo.guess(self.chars, self.body_start, self.bars.start, closing, self.fields)
 
     def split_due(self) -> bool:
         """Whether this tune's ending drafts split off it now: past its header, with

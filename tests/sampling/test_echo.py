@@ -15,6 +15,7 @@ from musicgen.sampling.echo import (
     closing_bars,
     earlier_bars,
     echo_counts,
+    ends_on_tonic,
 )
 from musicgen.sampling.stream import Stream, body_of
 
@@ -35,12 +36,22 @@ def test_closing_bars_are_those_a_part_ends_on():
 
 def test_the_tunes_last_bar_by_its_form_code_echoes_only_bars_that_closed_a_part():
     stream = Stream("N:AABB 2\nM:4/4\nL:1/8\nK:C\n", {}, echo=(0.5,) * ECHO_LENGTHS)
-    for char in "|:dfed cBAG|d2c2 B2A2:|\n|:d":
+    for char in "|:dfed cBAG|d2c2 B2c2:|\n|:d":
         stream.write(char)
     assert stream.echo_guess() == (0.5, Counter({"f": 1, "2": 1}))  # the last part's first bar: every bar
     for char in "fed cBAG|d":
         stream.write(char)
     assert stream.echo_guess() == (0.5, Counter({"2": 1}))  # its last bar: only the bar that closed a part
+
+
+def test_the_tunes_last_bar_echoes_only_closing_bars_that_end_on_the_tonic():
+    stream = Stream("N:ABC 2\nM:4/4\nL:1/8\nK:G\n", {}, echo=(0.5,) * ECHO_LENGTHS)
+    for char in "GABc dBGB|dfed cBAD||GABc dBGB|dfed cBAG||GABc dBGB|d":  # parts close on D, then on G
+        stream.write(char)
+    assert stream.echo_guess() == (0.5, Counter({"f": 1}))  # the closing bar on G alone
+    assert ends_on_tonic("B2G2", {"K": "G"}) and not ends_on_tonic("B2G2", {"K": "D"})
+    assert ends_on_tonic("[B,DG]2 z2", {"K": "Gmix"})  # the last note played, as the ending ranker reads it
+    assert ends_on_tonic("x|||", {"K": "G"}) is False  # nothing the reader can read
 
 
 def test_the_echo_says_what_followed_in_each_earlier_bar_that_begins_alike():
