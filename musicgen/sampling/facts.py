@@ -74,6 +74,12 @@ UNREAD_SIGNS = re.compile(r"[?@#*;]")
 #: A length in grace notes before any note (``{2e}``: "Unrecognized character").
 GRACE_LENGTH_FIRST = re.compile(r"\{[^}A-Ga-g]*\d")
 
+#: A number right after a repeat's colon (``|:1``, ``::2``; endings follow ``|``, ``:|`` or ``[``):
+#: "Unrecognized character". Read with tuplets' ``(p:q:r`` taken out (:data:`TUPLET_SPEC`).
+COLON_NUMBER = re.compile(r":\d")
+#: A tuplet's numbers (``(3``, ``(3:2:3``, ``(5::``), whose colons are not a repeat's.
+TUPLET_SPEC = re.compile(r"\(\d+(?::\d*){0,2}")
+
 #: A body that ends on a tie (``A4- :|`` last): abc2midi finds no note to tie it to.
 TIE_AT_END = re.compile(r"-[\s:|\]]*$")
 
@@ -125,6 +131,7 @@ FACTS = {
     "grace lengths": (GRACE_LENGTH_FIRST.pattern, "a length in grace notes before their first note ({2e})"),
     "open plus": (None, "a + that opens no +decoration+ (abc2midi ignores it, with an error)"),
     "tie at the end": (TIE_AT_END.pattern, "a tune that ends on a tie (A4- :| last)"),
+    "repeat numbers": (COLON_NUMBER.pattern, "a number after a repeat's colon (|:1, ::2; endings follow | or :|)"),
     "unread signs": (UNREAD_SIGNS.pattern, "a ? @ # * or ; in the music (outside texts and fields)"),
     "parts defined": (None, "a header P: naming a part that no P: line of the body defines, or P: with none defined"),
 }
@@ -166,7 +173,8 @@ def _power_of_two(digits: str) -> bool:
 def malformed_bar(text: str) -> bool:
     """Whether a bar's text leaves a chord, text, grace notes or a ``!``/``+`` decoration open, puts in a chord
     what abc2midi refuses there, has a decoration or length with no note (in grace notes too), a length
-    over a number not a power of two, or a sign abc2midi does not read (:data:`UNREAD_SIGNS`)."""
+    over a number not a power of two, a number after a repeat's colon, or a sign abc2midi does not read
+    (:data:`UNREAD_SIGNS`)."""
     if text.count('"') % 2:
         return True
     music = NOT_MUSIC.sub(" ", text)
@@ -175,7 +183,7 @@ def malformed_bar(text: str) -> bool:
     if not all(_power_of_two(digits) for digits in DENOMINATOR.findall(music)):
         return True
     music = CHORD.sub("[", music)
-    if LOOSE_DECORATION.search(music) or STRAY_SIGN.search(music):
+    if LOOSE_DECORATION.search(music) or STRAY_SIGN.search(music) or COLON_NUMBER.search(TUPLET_SPEC.sub("(", music)):
         return True
     text = re.sub(r'"[^"]*"', "", text)
     if text.count("{") != text.count("}") or GRACE_AFTER_GRACE.search(text) or GRACE_LENGTH_FIRST.search(text):

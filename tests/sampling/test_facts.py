@@ -139,6 +139,9 @@ def test_what_the_reader_warns_abc2midi_refuses_is_what_abc2midi_reports(fields,
         '|:GAB "^open cBA|GAB G3:|',
         "|:GAB cBA|GAB G3 T:|",
         "|:GAB cBA|GAB 3 G3:|",
+        "|:GAB cBA|GAB G3:|\n|:1 vc {BA}G2 G,|DB,G, G3:|",  # a number after |: (the bundled model wrote it)
+        "|:GAB cBA|GAB G3::1GAB cBA|GAB G3:|",
+        "|:GAB cBA|1 GAB G3:|2 GAB G3|]",  # sound: endings after | and :|
     ],
 )
 def test_a_whole_body_is_malformed_where_abc2midi_reports_an_error_in_a_bar(body, tmp_path):
