@@ -1,7 +1,8 @@
 """Issue 22's figures: form and style of generated tunes, asked for as the CLI asks.
 
-1. ``--type reel`` and ``--type jig`` (50 each, CLI defaults, seed 5): the share with two or more parts of
-   8 or 16 bars, with one part only, under 8 bars in all, and their median bars.
+1. ``--type reel`` and ``--type jig`` (50 each, CLI defaults, seed 5, or each of ``--type-seeds``): the
+   share with two or more parts of 8 or 16 bars, with one part only, under 8 bars in all, and their
+   median bars.
 2. ``--form AABB --part-bars 8`` for reel, jig, hornpipe and slip jig (100 each): the share honoured
    (parts ``AABB``, each of 8 bars, as :func:`musicgen.abc.form.tune_form` counts them).
 3. ``--style S`` for each style (50 each): the share a style classifier calls S. The classifier
@@ -9,7 +10,7 @@
    fitted on the train split's styles; its accuracy on the test split's real tunes is printed beside.
 4. A plain ``musicgen generate`` (64 tunes, no options): its forms.
 
-    python benchmarks/whole_tunes.py [--model PATH] [--tunes 50] [--only types,forms,styles,plain]
+    python benchmarks/whole_tunes.py [--model PATH] [--tunes 50] [--only types,forms,styles,plain] [--type-seeds 5,6]
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--tunes", type=int, default=50)
     parser.add_argument("--only", default="types,forms,styles,plain")
+    parser.add_argument("--type-seeds", default="5", help="seeds for the --type rows, one row each (e.g. 5,6,7,8)")
     args = parser.parse_args()
     model = load_model(args.model)
     parts = args.only.split(",")
@@ -106,7 +108,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     if "types" in parts:
         for kind in ("reel", "jig"):
-            print(forms_row(f"--type {kind} (seed 5)", sample(model, args.tunes, 5, tune_type=kind)), flush=True)
+            for seed in (int(s) for s in args.type_seeds.split(",")):
+                tunes = sample(model, args.tunes, seed, tune_type=kind)
+                print(forms_row(f"--type {kind} (seed {seed})", tunes), flush=True)
     if "plain" in parts:
         print(forms_row("no options (64, seed 1)", sample(model, 64, 1)), flush=True)
     if "forms" in parts:
