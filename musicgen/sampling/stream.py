@@ -184,7 +184,7 @@ class Stream:
         """The echo's weight and counts for the next character (:meth:`Echo.guess`), or None. In the
         tune's last bar by its form code (the ``form_end`` rule's) only bars that closed a part and end
         on the key's tonic are echoed: echoing every bar that closed a part, 554 of 600 tunes ended on
-        the tonic, against 572 with the tonic ones only and 579 without the echo (seeds 1-3)."""
+        the tonic, against 566 with the tonic ones only and 579 without the echo (seeds 1-3)."""
         if self.echo is None or self.in_header:
             return None
         closing = self.form_end is not None and self.form_end.closes_tune(self)
