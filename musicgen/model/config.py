@@ -178,6 +178,8 @@ class SampleConfig(Settings):
             or more.
         spacing: no run of more than two spaces or backquotes in a tune's body
             (a run spaces notes no differently than one).
+        open_marks: chords, texts, decorations and inline fields are closed on
+            the line they open, and a chord holds only what abc2midi takes in one.
         echo: mix the model's guess at each character with what the tune's
             own earlier bars that begin alike say comes next, by weights fitted
             to real tunes and saved with the model, so bars come back as they
@@ -198,6 +200,7 @@ class SampleConfig(Settings):
     hornpipe_meters: bool = True
     form_end: bool = True
     spacing: bool = True
+    open_marks: bool = True
     echo: bool = True
 
     def __post_init__(self) -> None:

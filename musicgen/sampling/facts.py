@@ -35,7 +35,8 @@ CHORD_START = re.compile(r"\[(?![|\d]|[A-Za-z]:)")
 
 #: What abc2midi will not read inside a chord: another chord, a bar line, a
 #: broken rhythm, grace notes, a text.
-NOT_IN_CHORD = re.compile(r"[\[|<>{}\"]")
+NOT_IN_CHORD_CHARS = '[|<>{}"'
+NOT_IN_CHORD = re.compile(f"[{re.escape(NOT_IN_CHORD_CHARS)}]")
 
 #: abc2midi's one-character decorations (``~`` roll, ``.`` staccato, ``T`` trill, ``u``/``v`` bowings...).
 DECORATION_SIGNS = "~.HLMOPSTuvJR"

@@ -13,6 +13,8 @@ what they say into masked probabilities. Each is switched on or off by a
 - ``hornpipe_meters`` (:class:`HornpipeMeter`): a hornpipe's meter one abc2midi plays it in.
 - ``form_end`` (:class:`FormEnd`): a readable ``N:`` form code, and the parts, bars and repeats an asked-for one names.
 - ``spacing`` (:class:`Spacing`): no run of more than :data:`SPACER_RUN` spaces or backquotes.
+- ``open_marks`` (:class:`OpenMarks`): chords, texts, decorations and inline fields closed on their line,
+  chords holding only what abc2midi takes in one.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from musicgen.abc.codes import FORM_FIELD, form_code_next, read_form_code
 from musicgen.abc.form import FormSoFar, WalkMemo, form_so_far
 from musicgen.model.vocab import END
-from musicgen.sampling.facts import ENDING_STARTS, HORNPIPE_METERS, UNUSED_ENDINGS
+from musicgen.sampling.facts import ENDING_STARTS, HORNPIPE_METERS, NOT_IN_CHORD_CHARS, UNUSED_ENDINGS
 
 if TYPE_CHECKING:
     from musicgen.sampling.stream import Stream
@@ -393,9 +395,101 @@ class Spacing(Rule):
         self.run = snapshot
 
 
+#: Characters a chord's, a text's or an inline field's insides may run to before only its close may come.
+OPEN_SPAN_LIMIT = {"chord": 12, "text": 40, "field": 20, "!": 15, "+": 15}
+#: What may not come inside each: where a chord holds what abc2midi refuses there
+#: (:data:`~musicgen.sampling.facts.NOT_IN_CHORD`), and where any of them would be left open
+#: (a line break, the end) or its close would be taken for its own (a ``]`` in a text is kept).
+NOT_INSIDE = {
+    "chord": NOT_IN_CHORD_CHARS + "\n\\!:" + END,
+    "text": "\n" + END,
+    "field": "\n|[" + END,
+    "!": ' \n|[]"' + END,  # a decoration's name (!trill!, +trill+) is one word
+    "+": ' \n|[]"' + END,
+}
+
+
+#: What a text begins with for abc2midi: a chord's letter, or an annotation's place (``^`` above, ``_``
+#: below, ``<`` left, ``>`` right, ``@`` anywhere); else "Guitar chord does not start with A-G or a-g".
+TEXT_STARTS = "ABCDEFGabcdefg^_<>@"
+
+
+class OpenMarks(Rule):
+    """A chord (``[ceg]``), a text (``"Am"``, ``"^D.C."``), a decoration (``!trill!``, ``+trill+``) or an
+    inline field (``[K:D]``) is closed on the line it opens, within :data:`OPEN_SPAN_LIMIT` characters;
+    a chord holds nothing abc2midi refuses in one (:data:`NOT_INSIDE`), and a text begins as abc2midi
+    reads one (:data:`TEXT_STARTS`); no ``]`` closes what was not opened (one after ``|`` is the ``|]``
+    bar line).
+
+    The bar verifier sends such bars back (the ``open marks``, ``chord contents`` and ``stray signs``
+    facts); without it (``--bar-tries 0``) they were the commonest abc2midi errors: a chord left open
+    runs over its bar lines ("Too many notes in chord") in 11 of the 34 faulty tunes of 200 (seed 1).
+    """
+
+    name = "open_marks"
+
+    def __init__(self, body: str | None = None):
+        # "chord", "text", "field" (inline), "!" or "+" (a decoration), "[" (a [ whose meaning its next
+        # character tells), "line" (a field line or a comment, left alone to its end), or "" (music)
+        self.mode = ""
+        self.inside = 0  # characters inside the chord, text or field so far
+        self.last, self.line_start = "\n", False
+        for char in body or "":
+            self.advance(char)
+
+    def advance(self, char: str) -> None:
+        mode = self.mode
+        if mode == "line":
+            self.mode = "" if char == "\n" else "line"
+        elif mode == "[":
+            self.mode = "chord" if char in NOTE_LETTERS or char in "^=_" else "field" if char.isalpha() else ""
+            self.inside = 0
+        elif mode in ("chord", "field") and char == "]" or mode == "text" and char == '"' or char == mode:
+            self.mode = ""
+        elif mode:
+            self.inside += 1
+        elif char == "%" or char == ":" and self.last in self.FIELD_LETTERS and self.line_start:
+            self.mode = "line"
+        elif char == '"':
+            self.mode, self.inside = "text", 0
+        elif char in "!+":
+            self.mode, self.inside = char, 0
+        elif char == "[":
+            self.mode = "["
+        self.line_start = self.last == "\n"  # whether this character began its line
+        self.last = char
+
+    #: Letters that begin a field line in the body (``P:B``, ``W:...``): none that is a note or a rest.
+    FIELD_LETTERS = frozenset(string.ascii_letters) - NOTE_LETTERS - frozenset("zxZX")
+
+    def banned(self, stream: Stream) -> str:
+        if stream.in_header:
+            return ""
+        if self.mode in NOT_INSIDE:
+            return NOT_INSIDE[self.mode]
+        if self.mode == "[":
+            return "]\n" + END
+        return "]" if self.mode == "" and self.last != "|" else ""
+
+    def allowed(self, stream: Stream) -> str | None:
+        if stream.in_header:
+            return None
+        if self.mode in OPEN_SPAN_LIMIT and self.inside >= OPEN_SPAN_LIMIT[self.mode]:
+            return {"text": '"', "!": "!", "+": "+"}.get(self.mode, "]")
+        if self.mode == "text" and self.inside == 0 and self.last == '"':
+            return TEXT_STARTS
+        return None
+
+    def snapshot(self) -> tuple[str, int, str, bool]:
+        return self.mode, self.inside, self.last, self.line_start
+
+    def restore(self, snapshot: tuple[str, int, str, bool]) -> None:
+        self.mode, self.inside, self.last, self.line_start = snapshot
+
+
 #: Every rule, by the SampleConfig field that switches it.
 RULES: dict[str, type[Rule]] = {
-    rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter, FormEnd, Spacing)
+    rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter, FormEnd, Spacing, OpenMarks)
 }
 
 

@@ -8,7 +8,15 @@ import pytest
 from musicgen.model.config import SampleConfig
 from musicgen.model.vocab import END
 from musicgen.sampling.bars import BAR_SPAN_LIMIT
-from musicgen.sampling.rules import RULES, SPACER_RUN, FormEnd, HornpipeMeter, NoteBeforeEnd, RepeatOrder
+from musicgen.sampling.rules import (
+    OPEN_SPAN_LIMIT,
+    RULES,
+    SPACER_RUN,
+    FormEnd,
+    HornpipeMeter,
+    NoteBeforeEnd,
+    RepeatOrder,
+)
 from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream
 
 HEAD = "M:4/4\nL:1/8\nK:C\n"
@@ -35,7 +43,14 @@ model = FakeModel()
 
 
 def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
-    assert set(RULES) == {"note_before_end", "repeat_order", "hornpipe_meters", "form_end", "spacing"}
+    assert set(RULES) == {
+        "note_before_end",
+        "repeat_order",
+        "hornpipe_meters",
+        "form_end",
+        "spacing",
+        "open_marks",
+    }
     assert all(getattr(SampleConfig(), name) is True for name in RULES)
     assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
 
@@ -80,6 +95,33 @@ def test_spacing_goes_back_with_a_bar_drawn_again():
     assert stream.banned() == ""
     stream.rules[0].restore(state)
     assert stream.banned() == " `"
+
+
+def test_open_marks_closes_a_chord_before_its_bar_line_and_keeps_out_what_abc2midi_refuses_in_one():
+    stream = Stream(HEAD, {}, rules=("open_marks",))
+    assert model.play(stream, "A2 [ce") == "A2 [ce"
+    assert model.offer(stream, "|", "\n", END, "{", ">", "g") == "g"  # no bar line, line break, end or grace
+    assert model.offer(stream, "|", "]") == "]"
+    assert model.offer(stream, "]", "|") == "|"  # no ] that closes nothing
+    assert model.offer(stream, "]", "A") == "]"  # |] is a bar line
+    model.play(stream, "[c" + "e" * OPEN_SPAN_LIMIT["chord"])
+    assert stream.allowed() == "]"  # a chord the model does not close is closed
+    off = Stream(HEAD + "A2 [ce", {}, rules=())
+    assert model.offer(off, "|") == "|"
+
+
+def test_open_marks_closes_texts_and_inline_fields_on_their_line_and_leaves_field_lines_alone():
+    stream = Stream(HEAD, {}, rules=("open_marks",))
+    model.play(stream, 'A2 "')
+    assert model.offer(stream, "s", "^") == "^"  # a text begins with a chord's letter or an annotation's place
+    assert model.offer(stream, "\n", END, "|") == "|"  # a | in a text is kept; no line break or end
+    model.play(stream, 'x" [K:D')
+    assert model.offer(stream, "\n", "|", "]") == "]"
+    model.play(stream, " !trill")
+    assert model.offer(stream, " ", "|", "\n", "!") == "!"  # a decoration's name is one word on its line
+    model.play(stream, '\nW:a "quote\n')
+    assert stream.rules[0].mode == ""  # a field line in the body is no music
+    assert model.offer(stream, "A") == "A" and model.play(stream, "A:|") == "A:|"  # a note before :| is no field
 
 
 def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
@@ -249,7 +291,7 @@ def test_the_rules_and_stream_need_no_torch():
         "import sys\n"
         "from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream\n"
         "s = Stream('M:4/4\\nK:C\\n', {'T': 'x'}, bar_tries=8)\n"
-        "s.write('A'); print(s.banned() == '', s.allowed(), 'torch' in sys.modules)\n"
+        "s.write('A'); print(s.banned() == ']', s.allowed(), 'torch' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "None", "False"]
@@ -268,4 +310,4 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
 
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)
-    assert seen == {("note_before_end", "hornpipe_meters", "form_end", "spacing")}
+    assert seen == {("note_before_end", "hornpipe_meters", "form_end", "spacing", "open_marks")}
