@@ -204,7 +204,7 @@ class HornpipeMeter(Rule):
     def allowed(self, stream: Stream) -> str | None:
         if not (stream.hornpipe and stream.in_header) or stream.forced:
             return None
-        line = "".join(stream.chars[stream.line_start :])
+        line = stream.line
         if not line.startswith("M:"):
             return None
         ways_on = [f"M:{meter}\n"[len(line)] for meter in HORNPIPE_METERS if f"M:{meter}\n".startswith(line)]
@@ -334,7 +334,7 @@ class FormEnd(Rule):
     @staticmethod
     def _code_next(stream: Stream) -> str | None:
         """On an ``N:`` line the model writes, what keeps it a form code this rule can hold a tune to."""
-        line = "".join(stream.chars[stream.line_start :])
+        line = stream.line
         if stream.forced or not line.startswith(f"{FORM_FIELD}:"):
             return None
         return form_code_next(line[2:]) or None

@@ -142,6 +142,11 @@ class Stream:
         return "".join(self.chars)
 
     @property
+    def line(self) -> str:
+        """The line being written, so far."""
+        return "".join(self.chars[self.line_start :])
+
+    @property
     def settled(self) -> bool:
         """No forced header line is still to come."""
         return self.done or (not self.forced and (not self.pending or not self.in_header))
