@@ -60,11 +60,6 @@ def earlier_bars(body: str) -> list[str]:
     return [bar for bar, _ in finished_bars(body)]
 
 
-def closing_bars(body: str) -> list[str]:
-    """The bars of :func:`finished_bars` that closed a part."""
-    return [bar for bar, closes in finished_bars(body) if closes]
-
-
 def ends_on_tonic(bar: str, fields: dict[str, str]) -> bool:
     """Whether a bar's last note is its key's tonic, read in the tune's ``M:``, ``L:`` and ``K:``."""
     from musicgen.abc.melody import abc_to_melody

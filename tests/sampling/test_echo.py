@@ -12,10 +12,10 @@ from musicgen.sampling.echo import (
     ECHO_LENGTHS,
     bar_prefix,
     check_weights,
-    closing_bars,
     earlier_bars,
     echo_counts,
     ends_on_tonic,
+    finished_bars,
 )
 from musicgen.sampling.stream import Stream, body_of
 
@@ -26,6 +26,10 @@ def test_earlier_bars_are_the_finished_bars_without_leading_spaces_and_line_brea
     assert earlier_bars("|: CDEF GABc | d2 c2 B2 A2 |\n CDEF GABc |") == ["CDEF GABc ", "d2 c2 B2 A2 ", "CDEF GABc "]
     assert earlier_bars("CDEF GABc") == []  # the first bar is not finished
     assert bar_prefix("CDEF|] \n  GA") == "GA"
+
+
+def closing_bars(body: str) -> list[str]:
+    return [bar for bar, closes in finished_bars(body) if closes]
 
 
 def test_closing_bars_are_those_a_part_ends_on():
