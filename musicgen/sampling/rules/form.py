@@ -1,91 +1,23 @@
-"""Rules on what a tune may write next: each takes characters away, and the model chooses among the rest.
-
-A rule follows the body of its tune (:meth:`Rule.advance`, one character at
-a time), says what may not come next (:meth:`Rule.banned`) or what alone may
-(:meth:`Rule.allowed`), and can be put back to an earlier point
-(:meth:`Rule.snapshot`, :meth:`Rule.restore`) when a bar is drawn again.
-Rules are pure Python: the decoder (:mod:`musicgen.sampling.decoder`) turns
-what they say into masked probabilities. Each is switched on or off by a
-:class:`~musicgen.model.config.SampleConfig` field of the same name:
-
-- ``note_before_end`` (:class:`NoteBeforeEnd`): no end before the body has a note.
-- ``repeat_order`` (:class:`RepeatOrder`): repeat marks in the order abc2midi reads them.
-- ``hornpipe_meters`` (:class:`HornpipeMeter`): a hornpipe's meter one abc2midi plays it in.
-- ``form_end`` (:class:`FormEnd`): a readable ``N:`` form code, and the parts, bars and repeats an asked-for one names.
-- ``spacing`` (:class:`Spacing`): no run of more than :data:`SPACER_RUN` spaces or backquotes.
-- ``open_marks`` (:class:`OpenMarks`): chords, texts, decorations and inline fields closed on their line,
-  chords holding only what abc2midi takes in one.
-"""
+"""Rules that keep a tune's repeats in abc2midi's order and hold it to its form code."""
 
 from __future__ import annotations
 
 import copy
 import string
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from musicgen.abc.codes import FORM_FIELD, form_code_next, read_form_code
 from musicgen.abc.form import FormSoFar, WalkMemo, form_so_far
 from musicgen.model.vocab import END
-from musicgen.sampling.facts import ENDING_STARTS, HORNPIPE_METERS, NOT_IN_CHORD_CHARS, UNUSED_ENDINGS
+from musicgen.sampling.facts import ENDING_STARTS, UNUSED_ENDINGS
+from musicgen.sampling.rules.base import NOTE_LETTERS, Rule
 
 if TYPE_CHECKING:
     from musicgen.sampling.stream import Stream
 
-NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
-
 #: Characters a repeat may stay open and still keep its tune from ending:
 #: longer than 99.5% of the ``|: ... :|`` spans in the training corpus.
 REPEAT_SPAN_LIMIT = 350
-
-
-class Rule:
-    """What a tune may write next. The base class bans nothing and keeps no state."""
-
-    #: The :class:`~musicgen.model.config.SampleConfig` field that switches the rule.
-    name = ""
-
-    def __init__(self, body: str | None = None):
-        """Start on the prime's body (None: the prime has not reached ``K:``)."""
-
-    def advance(self, char: str) -> None:
-        """Follow one character written in the tune's body."""
-
-    def banned(self, stream: Stream) -> str:
-        """Characters the tune may not write next (``END`` for the end marker)."""
-        return ""
-
-    def allowed(self, stream: Stream) -> str | None:
-        """The only characters the tune may write next, or None for no limit."""
-        return None
-
-    def snapshot(self) -> Any:
-        """The rule's state, for :meth:`restore`."""
-        return None
-
-    def restore(self, snapshot: Any) -> None:
-        """Go back to a state :meth:`snapshot` returned (it stays usable for another restore)."""
-
-
-class NoteBeforeEnd(Rule):
-    """A tune cannot end before its body has a note (conditioned on a rare key and meter,
-    a model may otherwise stop right after ``K:``)."""
-
-    name = "note_before_end"
-
-    def __init__(self, body: str | None = None):
-        self.has_notes = body is not None and not NOTE_LETTERS.isdisjoint(body)
-
-    def advance(self, char: str) -> None:
-        self.has_notes = self.has_notes or char in NOTE_LETTERS
-
-    def banned(self, stream: Stream) -> str:
-        return "" if self.has_notes else END
-
-    def snapshot(self) -> bool:
-        return self.has_notes
-
-    def restore(self, snapshot: bool) -> None:
-        self.has_notes = snapshot
 
 
 class Repeats:
@@ -192,23 +124,6 @@ class RepeatOrder(Rule):
 
     def restore(self, snapshot: Repeats) -> None:
         self.repeats = copy.copy(snapshot)
-
-
-class HornpipeMeter(Rule):
-    """A hornpipe's own ``M:`` line keeps to the meters abc2midi plays one in
-    (:data:`~musicgen.sampling.facts.HORNPIPE_METERS`); under a forced meter it is not played
-    in, a hornpipe header draft weighs :data:`~musicgen.sampling.stream.UNPLAYABLE_WEIGHT` less."""
-
-    name = "hornpipe_meters"
-
-    def allowed(self, stream: Stream) -> str | None:
-        if not (stream.hornpipe and stream.in_header) or stream.forced:
-            return None
-        line = stream.line
-        if not line.startswith("M:"):
-            return None
-        ways_on = [f"M:{meter}\n"[len(line)] for meter in HORNPIPE_METERS if f"M:{meter}\n".startswith(line)]
-        return "".join(ways_on) or None
 
 
 #: Body characters past which a tune may end whatever its form code asks: four times the 99th
@@ -358,141 +273,3 @@ class FormEnd(Rule):
     def restore(self, snapshot: tuple) -> None:
         length, self.state, self.dirty, self.new_bar, self.so_far, self.recount, self.bar_notes, self.in_mark = snapshot
         del self.body[length:]
-
-
-#: Spaces and backquotes a tune's body may write in a row.
-SPACER_RUN = 2
-
-
-class Spacing(Rule):
-    """No run of more than :data:`SPACER_RUN` spacers (spaces and backquotes) in the body.
-
-    A run of spacers sets notes apart no differently than one does (abc2midi
-    and abcm2ps read it as one), but some training tunes align their bars in
-    columns with runs of 6 to 40, and a model that starts doing so loses its
-    bars: in 64 tunes at the CLI's defaults (seed 1) the tunes that took the
-    longest to finish had bars of 100 characters and more, mostly spaces,
-    drawn again and again.
-    """
-
-    name = "spacing"
-
-    def __init__(self, body: str | None = None):
-        self.run = 0
-        for char in body or "":
-            self.advance(char)
-
-    def advance(self, char: str) -> None:
-        self.run = self.run + 1 if char in " `" else 0
-
-    def banned(self, stream: Stream) -> str:
-        return " `" if self.run >= SPACER_RUN else ""
-
-    def snapshot(self) -> int:
-        return self.run
-
-    def restore(self, snapshot: int) -> None:
-        self.run = snapshot
-
-
-#: Characters a chord's, a text's or an inline field's insides may run to before only its close may come.
-OPEN_SPAN_LIMIT = {"chord": 12, "text": 40, "field": 20, "!": 15, "+": 15}
-#: What may not come inside each: where a chord holds what abc2midi refuses there
-#: (:data:`~musicgen.sampling.facts.NOT_IN_CHORD`), and where any of them would be left open
-#: (a line break, the end) or its close would be taken for its own (a ``]`` in a text is kept).
-NOT_INSIDE = {
-    "chord": NOT_IN_CHORD_CHARS + "\n\\!:" + END,
-    "text": "\n" + END,
-    "field": "\n|[" + END,
-    "!": ' \n|[]"' + END,  # a decoration's name (!trill!, +trill+) is one word
-    "+": ' \n|[]"' + END,
-}
-
-
-#: What a text begins with for abc2midi: a chord's letter, or an annotation's place (``^`` above, ``_``
-#: below, ``<`` left, ``>`` right, ``@`` anywhere); else "Guitar chord does not start with A-G or a-g".
-TEXT_STARTS = "ABCDEFGabcdefg^_<>@"
-
-
-class OpenMarks(Rule):
-    """A chord (``[ceg]``), a text (``"Am"``, ``"^D.C."``), a decoration (``!trill!``, ``+trill+``) or an
-    inline field (``[K:D]``) is closed on the line it opens, within :data:`OPEN_SPAN_LIMIT` characters;
-    a chord holds nothing abc2midi refuses in one (:data:`NOT_INSIDE`), and a text begins as abc2midi
-    reads one (:data:`TEXT_STARTS`); no ``]`` closes what was not opened (one after ``|`` is the ``|]``
-    bar line).
-
-    The bar verifier sends such bars back (the ``open marks``, ``chord contents`` and ``stray signs``
-    facts); without it (``--bar-tries 0``) they were the commonest abc2midi errors: a chord left open
-    runs over its bar lines ("Too many notes in chord") in 11 of the 34 faulty tunes of 200 (seed 1).
-    """
-
-    name = "open_marks"
-
-    def __init__(self, body: str | None = None):
-        # "chord", "text", "field" (inline), "!" or "+" (a decoration), "[" (a [ whose meaning its next
-        # character tells), "line" (a field line or a comment, left alone to its end), or "" (music)
-        self.mode = ""
-        self.inside = 0  # characters inside the chord, text or field so far
-        self.last, self.line_start = "\n", False
-        for char in body or "":
-            self.advance(char)
-
-    def advance(self, char: str) -> None:
-        mode = self.mode
-        if mode == "line":
-            self.mode = "" if char == "\n" else "line"
-        elif mode == "[":
-            self.mode = "chord" if char in NOTE_LETTERS or char in "^=_" else "field" if char.isalpha() else ""
-            self.inside = 0
-        elif mode in ("chord", "field") and char == "]" or mode == "text" and char == '"' or char == mode:
-            self.mode = ""
-        elif mode:
-            self.inside += 1
-        elif char == "%" or char == ":" and self.last in self.FIELD_LETTERS and self.line_start:
-            self.mode = "line"
-        elif char == '"':
-            self.mode, self.inside = "text", 0
-        elif char in "!+":
-            self.mode, self.inside = char, 0
-        elif char == "[":
-            self.mode = "["
-        self.line_start = self.last == "\n"  # whether this character began its line
-        self.last = char
-
-    #: Letters that begin a field line in the body (``P:B``, ``W:...``): none that is a note or a rest.
-    FIELD_LETTERS = frozenset(string.ascii_letters) - NOTE_LETTERS - frozenset("zxZX")
-
-    def banned(self, stream: Stream) -> str:
-        if stream.in_header:
-            return ""
-        if self.mode in NOT_INSIDE:
-            return NOT_INSIDE[self.mode]
-        if self.mode == "[":
-            return "]\n" + END
-        return "]" if self.mode == "" and self.last != "|" else ""
-
-    def allowed(self, stream: Stream) -> str | None:
-        if stream.in_header:
-            return None
-        if self.mode in OPEN_SPAN_LIMIT and self.inside >= OPEN_SPAN_LIMIT[self.mode]:
-            return {"text": '"', "!": "!", "+": "+"}.get(self.mode, "]")
-        if self.mode == "text" and self.inside == 0 and self.last == '"':
-            return TEXT_STARTS
-        return None
-
-    def snapshot(self) -> tuple[str, int, str, bool]:
-        return self.mode, self.inside, self.last, self.line_start
-
-    def restore(self, snapshot: tuple[str, int, str, bool]) -> None:
-        self.mode, self.inside, self.last, self.line_start = snapshot
-
-
-#: Every rule, by the SampleConfig field that switches it.
-RULES: dict[str, type[Rule]] = {
-    rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter, FormEnd, Spacing, OpenMarks)
-}
-
-
-def make_rules(names: tuple[str, ...], body: str | None) -> list[Rule]:
-    """The rules switched on, each started on the prime's body (None: the prime has not reached ``K:``)."""
-    return [RULES[name](body) for name in names]
