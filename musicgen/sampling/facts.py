@@ -63,6 +63,10 @@ STRAY_SIGN = re.compile(
     re.DOTALL,
 )
 
+#: An accidental with no note after it (``^4 A``, ``_ A``, ``=|``): "Malformed note" to abc2midi (``^^`` and
+#: ``__`` are double accidentals, ``^3/4A`` a microtonal one).
+LOOSE_ACCIDENTAL = re.compile(r"[\^_=](?![\^_]?\d*/?\d*[A-Ga-g])")
+
 #: An octave mark a note cannot take, in a chord or not: ``'`` raises a lower-case note, ``,`` lowers a capital.
 BAD_OCTAVE = re.compile(r"[A-G]'|[a-g],")
 
@@ -116,6 +120,7 @@ FACTS = {
         "a broken rhythm (> or <, or a hornpipe's swung pairs) over notes of unequal length, "
         "or over a note marked staccato or fermata and a plain one",
     ),
+    "loose accidentals": (LOOSE_ACCIDENTAL.pattern, "an accidental with no note after it (^4 A, _ A)"),
     "loose decorations": (DECORATION_SIGNS, "a one-character decoration with no note after it (T z, v{e}d, ~ d)"),
     "stray signs": (
         STRAY_SIGN.pattern,
@@ -173,13 +178,13 @@ def _power_of_two(digits: str) -> bool:
 
 def malformed_bar(text: str) -> bool:
     """Whether a bar's text leaves a chord, text, grace notes or a ``!``/``+`` decoration open, puts in a chord
-    what abc2midi refuses there, has a decoration or length with no note (in grace notes too), a length
+    what abc2midi refuses there, has a decoration, accidental or length with no note (in grace notes too), a length
     over a number not a power of two, a number after a repeat's colon, or a sign abc2midi does not read
     (:data:`UNREAD_SIGNS`)."""
     if text.count('"') % 2:
         return True
     music = NOT_MUSIC.sub(" ", text)
-    if BAD_OCTAVE.search(music) or UNREAD_SIGNS.search(music):
+    if BAD_OCTAVE.search(music) or UNREAD_SIGNS.search(music) or LOOSE_ACCIDENTAL.search(music):
         return True
     if not all(_power_of_two(digits) for digits in DENOMINATOR.findall(music)):
         return True

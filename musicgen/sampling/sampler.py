@@ -10,7 +10,8 @@ named parts, each described once, in its own module:
   ``--key Dmix`` alone still lets the model choose a title and meter.
 - :mod:`musicgen.sampling.rules`: what a tune may write next (no end before
   a note, repeat marks in abc2midi's order, hornpipe meters, no end before
-  the parts its form code asks for, no long runs of spaces), each switched by a
+  the parts its form code asks for, no long runs of spaces, marks closed on
+  their line, no length or accidental without a note), each switched by a
   :class:`~musicgen.model.config.SampleConfig` field.
 - :mod:`musicgen.sampling.bars`: the verifier that draws a bar again when it
   does not fill its meter or abc2midi would report an error in it, and

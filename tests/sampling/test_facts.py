@@ -70,6 +70,13 @@ def _tune(body: str, fields: dict[str, str]) -> str:
         "d2 B2 *B2 B2",
         "d2 B2 ;B2 B2",
         'd2 B2 "^why?"B2 B2',  # sound: in a text
+        "d2 B2 ^4 B2 B2",  # an accidental with no note
+        "d2 B2 _ B2 B2",
+        "d2 B2 = B2 B2",
+        "d2 B2 B2 B2 ^",
+        "d2 ^^B2 __B2 =B2",  # sound: double accidentals and a natural on their notes
+        "d2 B2 ^4B2 ^3/4B2",  # sound: microtonal accidentals
+        "d2 [^B^d]2 B2 B2",  # sound: in a chord
     ],
 )
 def test_a_malformed_bar_is_one_abc2midi_reports_an_error_in(bar, tmp_path):

@@ -16,6 +16,7 @@ from musicgen.sampling.rules import (
     HornpipeMeter,
     NoteBeforeEnd,
     RepeatOrder,
+    StraySigns,
 )
 from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream
 
@@ -50,6 +51,7 @@ def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
         "form_end",
         "spacing",
         "open_marks",
+        "stray_signs",
     }
     assert all(getattr(SampleConfig(), name) is True for name in RULES)
     assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
@@ -124,6 +126,41 @@ def test_open_marks_closes_texts_and_inline_fields_on_their_line_and_leaves_fiel
     assert model.offer(stream, "A") == "A" and model.play(stream, "A:|") == "A:|"  # a note before :| is no field
 
 
+def test_stray_signs_keeps_lengths_slashes_and_octave_marks_to_a_note_as_the_bar_verifier_reads_them():
+    stream = Stream(HEAD, {}, rules=("stray_signs",))
+    assert model.offer(stream, "2", "/", ",", "A") == "A"  # nothing before the first note
+    assert model.offer(stream, "'", ",") == ","  # a capital takes a comma, not an apostrophe
+    assert model.play(stream, "2 ") == "2 "
+    assert model.offer(stream, "2", "/", "'", "?", "B") == "B"  # no length after a space, no unread sign
+    model.play(stream, "(AB)")
+    assert model.offer(stream, "2", " ") == " "  # no length after a slur
+    model.play(stream, "|:")
+    assert model.offer(stream, "1", "A") == "A"  # a number after a repeat's colon is no ending
+    model.play(stream, "[ce]")
+    assert model.offer(stream, "2") == "2"  # a chord's length
+    model.play(stream, ' "^x 2" !5! {2g}')
+    assert model.offer(stream, "2", "c") == "c"  # texts, decorations and grace notes read as a space
+    model.play(stream, " (3:2:")
+    assert model.offer(stream, "3") == "3"  # a tuplet's numbers
+    model.play(stream, "c|1")
+    assert model.offer(stream, "'", ",") == ","  # endings 1,2 ...
+    model.play(stream, "\nP:2\n% 3 4\n")
+    assert model.offer(stream, "3", "d") == "d"  # field lines and comments are no music
+    off = Stream(HEAD + "A ", {}, rules=())
+    assert model.offer(off, "2") == "2"
+
+
+def test_stray_signs_puts_a_note_after_an_accidental():
+    stream = Stream(HEAD, {}, rules=("stray_signs",))
+    model.play(stream, "A2 ^")
+    assert model.offer(stream, "4", " ", "|", "^") == "^"  # a double sharp
+    assert model.offer(stream, "^", "_", "c") == "c"  # ... and then a note, no third sign
+    model.play(stream, " =")
+    assert stream.allowed() == "ABCDEFGabcdefg"
+    model.play(stream, 'g "^_x"')
+    assert stream.allowed() is None  # an accidental's sign in a text is no accidental
+
+
 def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
     stream = Stream("R:hornpipe\n", {}, rules=("hornpipe_meters",))
     assert model.offer(stream, "M") + model.offer(stream, ":") == "M:"
@@ -138,7 +175,13 @@ def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
 
 @pytest.mark.parametrize(
     "rule, body",
-    [(NoteBeforeEnd(""), "AB|c"), (RepeatOrder(""), "|:AB|1c:|"), (HornpipeMeter(), "AB"), (FormEnd(""), "AB|c:|")],
+    [
+        (NoteBeforeEnd(""), "AB|c"),
+        (RepeatOrder(""), "|:AB|1c:|"),
+        (HornpipeMeter(), "AB"),
+        (FormEnd(""), "AB|c:|"),
+        (StraySigns(""), 'AB "x" c ^'),
+    ],
 )
 def test_a_rule_goes_back_to_its_snapshot_and_the_snapshot_stays_usable(rule, body):
     class View:  # what a rule may read of its tune
@@ -291,7 +334,7 @@ def test_the_rules_and_stream_need_no_torch():
         "import sys\n"
         "from musicgen.sampling.stream import UNPLAYABLE_WEIGHT, Stream\n"
         "s = Stream('M:4/4\\nK:C\\n', {'T': 'x'}, bar_tries=8)\n"
-        "s.write('A'); print(s.banned() == ']', s.allowed(), 'torch' in sys.modules)\n"
+        "s.write('A'); print(sorted(s.banned()) == sorted(\"]'?@#*;\"), s.allowed(), 'torch' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["True", "None", "False"]
@@ -310,4 +353,4 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
 
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)
-    assert seen == {("note_before_end", "hornpipe_meters", "form_end", "spacing", "open_marks")}
+    assert seen == {("note_before_end", "hornpipe_meters", "form_end", "spacing", "open_marks", "stray_signs")}

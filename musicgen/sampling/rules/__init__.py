@@ -15,13 +15,15 @@ what they say into masked probabilities. Each is switched on or off by a
 - ``spacing`` (:class:`Spacing`): no run of more than :data:`SPACER_RUN` spaces or backquotes.
 - ``open_marks`` (:class:`OpenMarks`): chords, texts, decorations and inline fields closed on their line,
   chords holding only what abc2midi takes in one.
+- ``stray_signs`` (:class:`StraySigns`): no length, slash or octave mark without a note, no sign abc2midi
+  does not read.
 """
 
 from __future__ import annotations
 
 from musicgen.sampling.rules.base import NOTE_LETTERS, HornpipeMeter, NoteBeforeEnd, Rule
 from musicgen.sampling.rules.form import FORM_SPAN_LIMIT, REPEAT_SPAN_LIMIT, FormEnd, RepeatOrder, Repeats
-from musicgen.sampling.rules.marks import OPEN_SPAN_LIMIT, SPACER_RUN, OpenMarks, Spacing
+from musicgen.sampling.rules.marks import OPEN_SPAN_LIMIT, SPACER_RUN, OpenMarks, Spacing, StraySigns
 
 __all__ = [
     "FORM_SPAN_LIMIT",
@@ -38,12 +40,13 @@ __all__ = [
     "Repeats",
     "Rule",
     "Spacing",
+    "StraySigns",
     "make_rules",
 ]
 
 #: Every rule, by the SampleConfig field that switches it.
 RULES: dict[str, type[Rule]] = {
-    rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter, FormEnd, Spacing, OpenMarks)
+    rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter, FormEnd, Spacing, OpenMarks, StraySigns)
 }
 
 

@@ -11,7 +11,10 @@ from musicgen.sampling.facts import HORNPIPE_METERS
 if TYPE_CHECKING:
     from musicgen.sampling.stream import Stream
 
-NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
+NOTE_CHARS = "ABCDEFGabcdefg"
+NOTE_LETTERS = frozenset(NOTE_CHARS)
+#: What raises, lowers or restores the note after it (:data:`~musicgen.sampling.facts.LOOSE_ACCIDENTAL`).
+ACCIDENTALS = "^_="
 
 
 class Rule:
