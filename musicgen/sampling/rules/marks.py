@@ -216,7 +216,8 @@ class StraySigns(Rule):
     def banned(self, stream: Stream) -> str:
         if stream.in_header or self.marks.mode or self.grace:
             return ""
-        return stray_after(self.tail)
+        # the facts look two characters back, but for a number after a colon, which may be a tuplet's (3:2:
+        return stray_after(self.tail if ":" in self.tail else self.tail[-2:])
 
     def allowed(self, stream: Stream) -> str | None:
         last = self.tail[-1]
