@@ -180,9 +180,12 @@ class SampleConfig(Settings):
             (a run spaces notes no differently than one).
         open_marks: chords, texts, decorations and inline fields are closed on
             the line they open, and a chord holds only what abc2midi takes in one.
-        stray_signs: no length, slash or octave mark without a note to belong
-            to (``d2 2``, ``(AB)2``, ``|:1``), and no sign abc2midi does not read
-            in the music (``?``, ``#``...).
+        stray_signs: no length, slash, octave mark, accidental or one-character
+            decoration without a note to belong to (``d2 2``, ``(AB)2``, ``|:1``,
+            ``^ |``, ``T :|``), and no sign abc2midi does not read in the music
+            (``?``, ``#``...).
+        broken_rhythm: a broken rhythm (``A2>B2``) over two notes written
+            equally long, the second not staccato where the first is plain.
         echo: mix the model's guess at each character with what the tune's
             own earlier bars that begin alike say comes next, by weights fitted
             to real tunes and saved with the model, so bars come back as they
@@ -205,6 +208,7 @@ class SampleConfig(Settings):
     spacing: bool = True
     open_marks: bool = True
     stray_signs: bool = True
+    broken_rhythm: bool = True
     echo: bool = True
 
     def __post_init__(self) -> None:

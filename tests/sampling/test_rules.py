@@ -12,6 +12,7 @@ from musicgen.sampling.rules import (
     OPEN_SPAN_LIMIT,
     RULES,
     SPACER_RUN,
+    BrokenRhythm,
     FormEnd,
     HornpipeMeter,
     NoteBeforeEnd,
@@ -52,6 +53,7 @@ def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
         "spacing",
         "open_marks",
         "stray_signs",
+        "broken_rhythm",
     }
     assert all(getattr(SampleConfig(), name) is True for name in RULES)
     assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
@@ -161,6 +163,41 @@ def test_stray_signs_puts_a_note_after_an_accidental():
     assert stream.allowed() is None  # an accidental's sign in a text is no accidental
 
 
+def test_stray_signs_puts_a_note_after_a_one_character_decoration_but_leaves_field_lines_alone():
+    stream = Stream(HEAD, {}, rules=("stray_signs",))
+    model.play(stream, "A2 T")
+    assert model.offer(stream, " ", "|", "(", "[", "^") == "^"  # no space, bar line, slur or chord after a trill
+    model.play(stream, "c .")
+    assert model.offer(stream, "|", "[") == "["  # a staccato chord
+    model.play(stream, "ce]|\nP")
+    assert model.offer(stream, ":", "A") == ":"  # P: begins a field line, not a decoration
+    model.play(stream, "B\nA H")
+    assert model.offer(stream, ":", "|", "B") == "B"  # mid-line, no field, and no fermata over nothing
+    off = Stream(HEAD + "A2 T", {}, rules=())
+    assert model.offer(off, "|") == "|"
+
+
+def test_broken_rhythm_gives_the_note_after_a_broken_rhythm_the_first_notes_length():
+    stream = Stream(HEAD, {}, rules=("broken_rhythm",))
+    model.play(stream, "d2>")
+    assert model.offer(stream, ".", "H", "B") == "B"  # the first note is plain: no staccato on the second
+    assert model.offer(stream, "8", " ", "2") == "2"
+    assert model.offer(stream, "/", "2", " ") == " "  # B2 is complete: no B2/ or B22
+    model.play(stream, "c3/2<")
+    model.play(stream, "e")
+    assert model.offer(stream, "4", "3") == "3" and model.offer(stream, "2", "/") == "/"
+    assert model.offer(stream, "4", "2") == "2"
+    model.play(stream, " A>")
+    assert model.offer(stream, "B") == "B" and model.offer(stream, "2", ",") == ","  # an octave mark first
+    assert model.offer(stream, "2", " ") == " "  # then nothing: A is one unit long
+    model.play(stream, "[ce]2>")
+    assert model.offer(stream, "d") == "d" and model.offer(stream, "4") == "4"  # a chord's: any length
+    model.play(stream, ' "^x2>"')
+    assert model.offer(stream, "c") == "c" and model.offer(stream, "4") == "4"  # a > in a text is none
+    off = Stream(HEAD + "d2>B", {}, rules=())
+    assert model.offer(off, "8") == "8"
+
+
 def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
     stream = Stream("R:hornpipe\n", {}, rules=("hornpipe_meters",))
     assert model.offer(stream, "M") + model.offer(stream, ":") == "M:"
@@ -181,6 +218,7 @@ def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
         (HornpipeMeter(), "AB"),
         (FormEnd(""), "AB|c:|"),
         (StraySigns(""), 'AB "x" c ^'),
+        (BrokenRhythm(""), "A2>B2 c>"),
     ],
 )
 def test_a_rule_goes_back_to_its_snapshot_and_the_snapshot_stays_usable(rule, body):
@@ -353,4 +391,6 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
 
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)
-    assert seen == {("note_before_end", "hornpipe_meters", "form_end", "spacing", "open_marks", "stray_signs")}
+    assert seen == {
+        ("note_before_end", "hornpipe_meters", "form_end", "spacing", "open_marks", "stray_signs", "broken_rhythm")
+    }

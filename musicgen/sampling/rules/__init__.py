@@ -15,15 +15,16 @@ what they say into masked probabilities. Each is switched on or off by a
 - ``spacing`` (:class:`Spacing`): no run of more than :data:`SPACER_RUN` spaces or backquotes.
 - ``open_marks`` (:class:`OpenMarks`): chords, texts, decorations and inline fields closed on their line,
   chords holding only what abc2midi takes in one.
-- ``stray_signs`` (:class:`StraySigns`): no length, slash or octave mark without a note, no sign abc2midi
-  does not read.
+- ``stray_signs`` (:class:`StraySigns`): no length, slash, octave mark, accidental or decoration without a
+  note, no sign abc2midi does not read.
+- ``broken_rhythm`` (:class:`BrokenRhythm`): a broken rhythm over notes of the same written length.
 """
 
 from __future__ import annotations
 
 from musicgen.sampling.rules.base import NOTE_LETTERS, HornpipeMeter, NoteBeforeEnd, Rule
 from musicgen.sampling.rules.form import FORM_SPAN_LIMIT, REPEAT_SPAN_LIMIT, FormEnd, RepeatOrder, Repeats
-from musicgen.sampling.rules.marks import OPEN_SPAN_LIMIT, SPACER_RUN, OpenMarks, Spacing, StraySigns
+from musicgen.sampling.rules.marks import OPEN_SPAN_LIMIT, SPACER_RUN, BrokenRhythm, OpenMarks, Spacing, StraySigns
 
 __all__ = [
     "FORM_SPAN_LIMIT",
@@ -32,6 +33,7 @@ __all__ = [
     "REPEAT_SPAN_LIMIT",
     "RULES",
     "SPACER_RUN",
+    "BrokenRhythm",
     "FormEnd",
     "HornpipeMeter",
     "NoteBeforeEnd",
@@ -46,7 +48,17 @@ __all__ = [
 
 #: Every rule, by the SampleConfig field that switches it.
 RULES: dict[str, type[Rule]] = {
-    rule.name: rule for rule in (NoteBeforeEnd, RepeatOrder, HornpipeMeter, FormEnd, Spacing, OpenMarks, StraySigns)
+    rule.name: rule
+    for rule in (
+        NoteBeforeEnd,
+        RepeatOrder,
+        HornpipeMeter,
+        FormEnd,
+        Spacing,
+        OpenMarks,
+        StraySigns,
+        BrokenRhythm,
+    )
 }
 
 
