@@ -11,7 +11,8 @@ named parts, each described once, in its own module:
 - :mod:`musicgen.sampling.rules`: what a tune may write next (no end before
   a note, repeat marks in abc2midi's order, hornpipe meters, no end before
   the parts its form code asks for, no long runs of spaces, marks closed on
-  their line, no length or accidental without a note), each switched by a
+  their line, no length, accidental or decoration without a note, broken
+  rhythms over notes of one length), each switched by a
   :class:`~musicgen.model.config.SampleConfig` field.
 - :mod:`musicgen.sampling.bars`: the verifier that draws a bar again when it
   does not fill its meter or abc2midi would report an error in it, and
