@@ -151,7 +151,7 @@ class OpenMarks(Rule):
 
 #: Characters :class:`StraySigns` judges: lengths, slashes, octave marks and signs abc2midi does not read.
 #: (A ``\\`` is judged by what follows it, and a ``]`` by :class:`OpenMarks`.)
-STRAY_CANDIDATES = string.digits + "/,'" + "?@#*;"
+STRAY_CANDIDATES = string.digits + "/,'" + "".join(char for char in string.punctuation if UNREAD_SIGNS.fullmatch(char))
 #: Music characters :class:`StraySigns` keeps: enough for a tuplet's ``(3:2:`` before a number.
 STRAY_TAIL = 8
 
@@ -163,7 +163,7 @@ def stray_after(tail: str) -> str:
     :data:`~musicgen.sampling.facts.COLON_NUMBER` (tuplets' colons taken out) that ends at the sign.
 
     >>> stray_after("d2 ")[:4], stray_after("G")
-    ('0123', "'?@#*;")
+    ('0123', "'#*;?@")
     """
     banned = []
     for char in STRAY_CANDIDATES:
