@@ -186,6 +186,9 @@ class SampleConfig(Settings):
             (``?``, ``#``...).
         broken_rhythm: a broken rhythm (``A2>B2``) over two notes written
             equally long, the second not staccato where the first is plain.
+        hornpipe_pairs: in a tune abc2midi plays as a hornpipe, the two notes
+            of each swung pair marked staccato or fermata both or neither
+            (masked where ``bar_tries`` is 0; else the bar verifier judges it).
         echo: mix the model's guess at each character with what the tune's
             own earlier bars that begin alike say comes next, by weights fitted
             to real tunes and saved with the model, so bars come back as they
@@ -209,6 +212,7 @@ class SampleConfig(Settings):
     open_marks: bool = True
     stray_signs: bool = True
     broken_rhythm: bool = True
+    hornpipe_pairs: bool = True
     echo: bool = True
 
     def __post_init__(self) -> None:

@@ -12,7 +12,8 @@ named parts, each described once, in its own module:
   a note, repeat marks in abc2midi's order, hornpipe meters, no end before
   the parts its form code asks for, no long runs of spaces, marks closed on
   their line, no length, accidental or decoration without a note, broken
-  rhythms over notes of one length), each switched by a
+  rhythms and a hornpipe's swung pairs over notes of one length and
+  marking), each switched by a
   :class:`~musicgen.model.config.SampleConfig` field.
 - :mod:`musicgen.sampling.bars`: the verifier that draws a bar again when it
   does not fill its meter or abc2midi would report an error in it, and

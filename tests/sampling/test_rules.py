@@ -54,6 +54,7 @@ def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
         "open_marks",
         "stray_signs",
         "broken_rhythm",
+        "hornpipe_pairs",
     }
     assert all(getattr(SampleConfig(), name) is True for name in RULES)
     assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
@@ -196,6 +197,22 @@ def test_broken_rhythm_gives_the_note_after_a_broken_rhythm_the_first_notes_leng
     assert model.offer(stream, "c") == "c" and model.offer(stream, "4") == "4"  # a > in a text is none
     off = Stream(HEAD + "d2>B", {}, rules=())
     assert model.offer(off, "8") == "8"
+
+
+def test_hornpipe_pairs_marks_both_notes_of_a_swung_pair_or_neither_where_bars_are_not_drawn_again():
+    head = "R:hornpipe\nM:2/4\nL:1/16\nK:G\n"
+    stream = Stream(head, {}, rules=("hornpipe_pairs",), bar_tries=0)
+    model.play(stream, "G2 B")
+    assert model.offer(stream, ".", "H", "d") == "d"  # B d is a pair: no staccato on d alone
+    model.play(stream, " .A")
+    assert model.offer(stream, "G", "^", ".") == "."  # .A G would be a pair: G is marked too
+    model.play(stream, "G2 .B")
+    assert model.offer(stream, "2", "d") == "2"  # a longer note pairs with nothing
+    assert stream.banned() == ""
+    redrawn = Stream(head + "G2 B", {}, rules=("hornpipe_pairs",), bar_tries=8)
+    assert model.offer(redrawn, ".") == "."  # the bar verifier judges it once the bar is written
+    reel = Stream(head.replace("hornpipe", "reel") + "G2 B", {}, rules=("hornpipe_pairs",), bar_tries=0)
+    assert model.offer(reel, ".") == "."
 
 
 def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
@@ -392,5 +409,14 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)
     assert seen == {
-        ("note_before_end", "hornpipe_meters", "form_end", "spacing", "open_marks", "stray_signs", "broken_rhythm")
+        (
+            "note_before_end",
+            "hornpipe_meters",
+            "form_end",
+            "spacing",
+            "open_marks",
+            "stray_signs",
+            "broken_rhythm",
+            "hornpipe_pairs",
+        )
     }

@@ -18,13 +18,15 @@ what they say into masked probabilities. Each is switched on or off by a
 - ``stray_signs`` (:class:`StraySigns`): no length, slash, octave mark, accidental or decoration without a
   note, no sign abc2midi does not read.
 - ``broken_rhythm`` (:class:`BrokenRhythm`): a broken rhythm over notes of the same written length.
+- ``hornpipe_pairs`` (:class:`HornpipePairs`): a hornpipe's swung pairs marked staccato on both notes or neither.
 """
 
 from __future__ import annotations
 
 from musicgen.sampling.rules.base import NOTE_LETTERS, HornpipeMeter, NoteBeforeEnd, Rule
 from musicgen.sampling.rules.form import FORM_SPAN_LIMIT, REPEAT_SPAN_LIMIT, FormEnd, RepeatOrder, Repeats
-from musicgen.sampling.rules.marks import OPEN_SPAN_LIMIT, SPACER_RUN, BrokenRhythm, OpenMarks, Spacing, StraySigns
+from musicgen.sampling.rules.marks import OPEN_SPAN_LIMIT, SPACER_RUN, OpenMarks, Spacing, StraySigns
+from musicgen.sampling.rules.rhythm import BrokenRhythm, HornpipePairs
 
 __all__ = [
     "FORM_SPAN_LIMIT",
@@ -36,6 +38,7 @@ __all__ = [
     "BrokenRhythm",
     "FormEnd",
     "HornpipeMeter",
+    "HornpipePairs",
     "NoteBeforeEnd",
     "OpenMarks",
     "RepeatOrder",
@@ -58,6 +61,7 @@ RULES: dict[str, type[Rule]] = {
         OpenMarks,
         StraySigns,
         BrokenRhythm,
+        HornpipePairs,
     )
 }
 
