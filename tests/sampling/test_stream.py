@@ -53,7 +53,7 @@ def test_a_forced_line_weighs_what_the_model_gave_it_after_its_own_lines():
         ("|: AB cd :| ef :", "closed", ":"),
         ("|: AB |1 cd :|", "closed", "1"),  # :|2 ends the section with its second ending
         ("AB |1 cd :|", "closed", "1"),
-        ("|: AB cd :|: ef |", "open", "2:"),  # no second |: inside an open repeat, no |2 before a |1
+        ("|: AB cd :|: ef |", "open", "21:"),  # abc2midi takes no first ending after :|: (see below)
         ("AB cd :: ef ", "open", ""),
         ("AB cd |", "start", "2"),
         ("|: AB |1 cd :|2 ef || |: g", "open", ""),
@@ -136,6 +136,11 @@ def _breaks_a_rule(body: str) -> bool:
         "|: AB |1 cd :|2 ef || gh :: ab :|",
         "|: AB |1 cd | ef |1 gf :|2 ab ||",
         "AB [1 cd | ef [1 gf :|2 ab ||",
+        "|: AB cd :|: ef |1 ga :|2 gf |]",  # no first ending after :|:
+        "|: AB |: :|: cd [1 ef :|2 gf |]",
+        "|: AB cd :: ef |1 ga :|2 gf |]",  # sound: after :: or :||:
+        "|: AB cd :||: ef |1 ga :|2 gf |]",
+        "|: AB cd :|: ef ga :|",
     ],
 )
 def test_the_repeat_rule_stops_what_abc2midi_calls_a_repeat_error(body, tmp_path):

@@ -28,7 +28,9 @@ class Repeats:
     end with ``:|`` or have endings without a ``|:``. A mark uses up its
     characters: ``|:|`` is ``|:`` then a bar line. ``first_ending``: the
     open section has a first ending; ``first_ending_in_tune``: any part of
-    the tune so far has one.
+    the tune so far has one; ``after_both``: the open section began with
+    ``:|:``, after which abc2midi takes no first ending ("found [1 or like
+    before |:", where ``::`` and ``:||:`` are fine).
     """
 
     def __init__(self, body: str = "") -> None:
@@ -41,6 +43,7 @@ class Repeats:
         self.ending_open = False  # a first ending waits for its :|
         self.second_ending = False  # in a second ending, until || or |] ends it
         self.fresh = False  # after a second ending ended: a new section may start with a first ending
+        self.after_both = False  # the open section began with :|:
         for char in body:
             self.follow(char)
 
@@ -56,6 +59,7 @@ class Repeats:
         if mark in ("|:", "::", ":|:"):
             self.state, self.last, self.opened_at, self.first_ending = "open", "", self.length, False
             self.ending_open = self.fresh = False
+            self.after_both = mark == ":|:"
         elif mark == ":|":
             self.state, self.last, self.ending_open, self.fresh = "closed", ":|", False, False
         else:
@@ -90,7 +94,8 @@ class Repeats:
         anywhere before it after a ``:|`` (``:|2``, ``:| [2``), and not
         after the ``:|`` of a second ending (``:|2 C4 :|2 E4``, whose
         last ending abc2midi finds no bar line to close); no first ending
-        while one waits for its ``:|`` (``|1 B2 | C2 |1``). No ending
+        while one waits for its ``:|`` (``|1 B2 | C2 |1``), nor in a section
+        begun with ``:|:``. No ending
         is numbered other than 1 or 2 (:data:`~musicgen.sampling.facts.UNUSED_ENDINGS`).
         """
         has_first = self.first_ending if self.state == "open" else self.first_ending_in_tune
@@ -100,7 +105,7 @@ class Repeats:
         if self.state == "closed":
             first = "1" if self.last in ENDING_STARTS and not self.fresh else ""
             return second + (first or (":" if self.last == ":" else "")) + unused
-        first = "1" if self.ending_open and self.last in ENDING_STARTS else ""
+        first = "1" if (self.ending_open or self.after_both) and self.last in ENDING_STARTS else ""
         return second + first + (":" if self.state == "open" and self.last == "|" else "") + unused
 
 
