@@ -32,7 +32,7 @@ class BrokenRhythm(Rule):
     note marked, and a hornpipe's own swung pairs, are left to the bar verifier.
 
     Without the verifier (``--bar-tries 0``), 3 of 17 faulty tunes of 200 (seed 1) had a written broken
-    rhythm over unequal notes or marks (``d>_B8``, ``HF>G``).
+    rhythm over unequal notes (``d>_B8``, ``(GE)>D2``).
     """
 
     name = "broken_rhythm"
