@@ -149,6 +149,40 @@ class OpenMarks(Rule):
         self.mode, self.inside, self.last, self.line_start = snapshot
 
 
+class MusicReader:
+    """Which characters of a tune's body are music, as :func:`~musicgen.sampling.facts.malformed_bar` reads
+    them: an :class:`OpenMarks` follows texts, decorations, chords, inline fields, field lines and comments,
+    and the reader follows grace notes (``{...}``) besides. The rules that judge the music itself
+    (:class:`StraySigns`, :class:`~musicgen.sampling.rules.rhythm.BrokenRhythm`) read the body through one.
+    """
+
+    def __init__(self) -> None:
+        self.marks = OpenMarks()
+        self.grace = False  # inside grace notes
+
+    def follow(self, char: str) -> tuple[str, str, bool]:
+        """Follow one character: the :class:`OpenMarks` mode before and after it, and whether it belongs to
+        grace notes (their ``{`` and ``}`` included)."""
+        before = self.marks.mode
+        self.marks.advance(char)
+        after = self.marks.mode
+        in_grace = self.grace or (char == "{" and not before and not after)
+        self.grace = in_grace and char != "}"
+        return before, after, in_grace
+
+    @property
+    def in_music(self) -> bool:
+        """Whether the next character is read as music (not inside a text, mark, field or grace notes)."""
+        return not (self.marks.mode or self.grace)
+
+    def snapshot(self) -> tuple:
+        return self.marks.snapshot(), self.grace
+
+    def restore(self, snapshot: tuple) -> None:
+        marks, self.grace = snapshot
+        self.marks.restore(marks)
+
+
 #: Characters :class:`StraySigns` judges: lengths, slashes, octave marks and signs abc2midi does not read.
 #: (A ``\\`` is judged by what follows it, and a ``]`` by :class:`OpenMarks`.)
 STRAY_CANDIDATES = string.digits + "/,'" + "".join(char for char in string.punctuation if UNREAD_SIGNS.fullmatch(char))
@@ -205,19 +239,15 @@ class StraySigns(Rule):
     name = "stray_signs"
 
     def __init__(self, body: str | None = None):
-        self.marks = OpenMarks()  # where texts, chords, decorations and fields open and close
+        self.reader = MusicReader()
         self.tail = "\n"  # the music so far, its last STRAY_TAIL characters
-        self.grace = False
         for char in body or "":
             self.advance(char)
 
     def advance(self, char: str) -> None:
-        before = self.marks.mode
-        self.marks.advance(char)
-        after = self.marks.mode
-        if self.grace:
-            self.grace = char != "}"
-            pushed = "" if self.grace else " "
+        before, after, in_grace = self.reader.follow(char)
+        if in_grace:
+            pushed = "" if self.reader.grace else " "  # grace notes read as a space once closed
         elif before == "chord" and after == "":
             pushed = "["  # the chord's ] (a chord is read as its [)
         elif before == "[":
@@ -226,34 +256,32 @@ class StraySigns(Rule):
             pushed = " " if after == "" else ""  # a text, decoration, field or comment reads as a space
         elif after:
             pushed = ""  # one opens: its close pushes what it reads as
-        elif char == "{":
-            self.grace, pushed = True, ""
         else:
             pushed = char
         if pushed:
             self.tail = (self.tail + pushed)[-STRAY_TAIL:]
 
     def banned(self, stream: Stream) -> str:
-        if stream.in_header or self.marks.mode or self.grace:
+        if stream.in_header or not self.reader.in_music:
             return ""
         # the facts look two characters back, but for a number after a colon, which may be a tuplet's (3:2:
         return stray_after(self.tail if ":" in self.tail else self.tail[-2:])
 
     def allowed(self, stream: Stream) -> str | None:
         last = self.tail[-1]
-        if stream.in_header or self.marks.mode or self.grace:
+        if stream.in_header or not self.reader.in_music:
             return None
         if last in ACCIDENTALS:
             double = last in "^_" and self.tail[-2] != last  # ^^ and __ are one accidental, not three
             return NOTE_CHARS + (last if double else "")
         if last in DECORATION_SIGNS:
             # the letter that begins a body line may begin a field line (P:B) instead
-            return note_after(last) + (":" if self.marks.line_start else "")
+            return note_after(last) + (":" if self.reader.marks.line_start else "")
         return None
 
     def snapshot(self) -> tuple:
-        return self.marks.snapshot(), self.tail, self.grace
+        return self.reader.snapshot(), self.tail
 
     def restore(self, snapshot: tuple) -> None:
-        marks, self.tail, self.grace = snapshot
-        self.marks.restore(marks)
+        reader, self.tail = snapshot
+        self.reader.restore(reader)

@@ -12,7 +12,7 @@ from musicgen.abc.melody import read_bar
 from musicgen.abc.reader import hornpipe_pair_length
 from musicgen.errors import ConversionError
 from musicgen.sampling.rules.base import ACCIDENTALS, NOTE_CHARS, NOTE_LETTERS, Rule
-from musicgen.sampling.rules.marks import OpenMarks
+from musicgen.sampling.rules.marks import MusicReader
 
 if TYPE_CHECKING:
     from musicgen.sampling.stream import Stream
@@ -38,27 +38,25 @@ class BrokenRhythm(Rule):
     name = "broken_rhythm"
 
     def __init__(self, body: str | None = None):
-        self.marks = OpenMarks()
+        self.reader = MusicReader()
         self.note: str | None = None  # the length written so far of the note under way; None between notes
         self.note_marked = False  # ... and whether a staccato or fermata marks it
         self.need: str | None = None  # the length the note under way must have (it follows a > or <)
         self.last: tuple[str, bool] | None = None  # the last note's (length, marked); None after a chord or rest
         self.pending: tuple[str, bool] | None = None  # after > or <: the first note's (length, marked)
         self.marked = False  # a staccato or fermata waits for its note
-        self.grace = False
         for char in body or "":
             self.advance(char)
 
     def advance(self, char: str) -> None:
-        before = self.marks.mode
-        self.marks.advance(char)
-        if self.note is not None and not (char in LENGTH_CHARS + ",'" and not before and not self.marks.mode):
+        before, after, in_grace = self.reader.follow(char)
+        if self.note is not None and not (char in LENGTH_CHARS + ",'" and not before and not after):
             self.last, self.note, self.need = (self.note, self.note_marked), None, None  # the note is over
-        if before or self.marks.mode:  # texts, decorations, chords, fields
-            if before == "[" and self.marks.mode == "chord":
+        if in_grace:
+            return  # grace notes take no part in a broken rhythm
+        if before or after:  # texts, decorations, chords, fields
+            if before == "[" and after == "chord":
                 self.last = self.pending = None  # abc2midi applies a chord's broken rhythm whatever the lengths
-        elif self.grace or char == "{":
-            self.grace = char != "}"
         elif self.note is not None:
             self.note += char if char in LENGTH_CHARS else ""
         elif char in NOTE_LETTERS:
@@ -72,7 +70,7 @@ class BrokenRhythm(Rule):
             self.marked = True
 
     def _active(self, stream: Stream) -> bool:
-        return not (stream.in_header or self.marks.mode or self.grace)
+        return not stream.in_header and self.reader.in_music
 
     def banned(self, stream: Stream) -> str:
         if not self._active(stream):
@@ -89,20 +87,11 @@ class BrokenRhythm(Rule):
         return self.need[len(self.note)] + ("" if self.note else ",'")  # octave marks come before a length
 
     def snapshot(self) -> tuple:
-        return (
-            self.marks.snapshot(),
-            self.note,
-            self.note_marked,
-            self.need,
-            self.last,
-            self.pending,
-            self.marked,
-            self.grace,
-        )
+        return self.reader.snapshot(), self.note, self.note_marked, self.need, self.last, self.pending, self.marked
 
     def restore(self, snapshot: tuple) -> None:
-        marks, self.note, self.note_marked, self.need, self.last, self.pending, self.marked, self.grace = snapshot
-        self.marks.restore(marks)
+        reader, self.note, self.note_marked, self.need, self.last, self.pending, self.marked = snapshot
+        self.reader.restore(reader)
 
 
 #: The reader's warning for a hornpipe's swung pair with a staccato or fermata on one note only.
