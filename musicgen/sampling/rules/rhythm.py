@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import functools
 import string
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from musicgen.abc.keys import parse_fraction
 from musicgen.abc.melody import read_bar
 from musicgen.abc.reader import hornpipe_pair_length
+from musicgen.abc.tunebook import default_unit_length
 from musicgen.errors import ConversionError
 from musicgen.sampling.rules.base import ACCIDENTALS, NOTE_CHARS, NOTE_LETTERS, Rule
 from musicgen.sampling.rules.marks import MusicReader
@@ -105,13 +106,15 @@ def pair_note(unit: str, meter: str) -> str | None:
 
     >>> pair_note("1/16", "2/4"), pair_note("1/16", "4/4"), pair_note("1/4", "4/4"), pair_note("1/8", "6/8")
     ('A', 'A2', 'A/2', None)
+    >>> pair_note("", "2/4"), pair_note("", "4/4")  # without L:, the reader's default unit for the meter
+    ('A', 'A')
     """
     pair = hornpipe_pair_length({"R": "hornpipe", "M": meter})
     if pair is None:
         return None
     try:
-        ratio = pair / Fraction(unit) if unit else pair / Fraction(1, 8)
-    except (ValueError, ZeroDivisionError):
+        ratio = pair / parse_fraction(unit or default_unit_length(meter), "L")
+    except ConversionError:
         return None
     if ratio.denominator == 1:
         return "A" + ("" if ratio == 1 else str(ratio.numerator))
