@@ -35,9 +35,9 @@ def main() -> None:
     def counting(*a, **k):
         step = make(*a, **k)
 
-        def counted(ids, state):
+        def counted(ids, state, positions=None):
             rows.append(len(ids))
-            return step(ids, state)
+            return step(ids, state, positions)
 
         return counted
 

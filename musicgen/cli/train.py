@@ -12,7 +12,16 @@ from musicgen.errors import MusicgenError
 from musicgen.model.config import ModelConfig, TrainConfig
 
 #: The model's shape, as ``musicgen train`` options (vocab_size comes from the corpus).
-MODEL_OPTIONS = ("cell", "nonlinearity", "identity_init", "hidden_size", "num_layers", "embedding_size", "dropout")
+MODEL_OPTIONS = (
+    "cell",
+    "nonlinearity",
+    "identity_init",
+    "hidden_size",
+    "num_layers",
+    "embedding_size",
+    "dropout",
+    "form_positions",
+)
 
 
 @click.command()

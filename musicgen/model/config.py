@@ -54,6 +54,9 @@ class ModelConfig(Settings):
         dropout: dropout between layers and before the head (0 to < 1).
         bidirectional: read the sequence both ways (encoders, classifiers).
         embedding_dropout: dropout on the embedded input (0 to < 1).
+        form_positions: a language model also reads, beside each character, where its tune
+            stands in its ``N:`` form code (:mod:`musicgen.abc.position`): bars left in the part,
+            and whether it is the last.
     """
 
     vocab_size: int
@@ -66,6 +69,7 @@ class ModelConfig(Settings):
     dropout: float = 0.2
     bidirectional: bool = False
     embedding_dropout: float = 0.0
+    form_positions: bool = False
 
     def __post_init__(self) -> None:
         check_choice("cell", self.cell, CELLS)

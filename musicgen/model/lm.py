@@ -9,11 +9,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from musicgen.abc.position import POSITION_CODES, form_positions
 from musicgen.abc.transpose import TonicTable
 from musicgen.errors import CheckpointError, SamplingError
 from musicgen.model.checkpoint import build_from_checkpoint, bundled_model_path
 from musicgen.model.config import ModelConfig, SampleConfig
-from musicgen.model.core import RecurrentCore, State
+from musicgen.model.core import RecurrentCore, State, embedding
 from musicgen.model.persistence import Saves, float_weights, load_model_data
 from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.echo import check_weights
@@ -54,13 +55,24 @@ class CharLM(Saves, nn.Module):
         self.provenance: dict = {}  # how it was trained: train_config, step, metrics (kept when saved again)
         self.core = RecurrentCore(config)
         self.head = nn.Linear(self.core.output_size, config.vocab_size)
+        # Where the tune stands in its form code, added to each character's embedding.
+        self.positions = embedding(POSITION_CODES, config.embedding_size) if config.form_positions else None
 
     def init_hidden(self, batch_size: int) -> State:
         return self.core.init_hidden(batch_size)
 
-    def forward(self, ids: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
-        """Next-character logits (B, T, V) for ids (B, T), and the final state."""
-        features, state = self.core(ids, state)
+    def forward(
+        self, ids: torch.Tensor, state: State | None = None, positions: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, State]:
+        """Next-character logits (B, T, V) for ids (B, T), and the final state.
+
+        ``positions`` (B, T): each character's form position (:func:`text_positions`), read by a
+        model with ``form_positions``; None reads none (the header's code) for every character.
+        """
+        extra = None
+        if self.positions is not None:
+            extra = self.positions(torch.zeros_like(ids) if positions is None else positions)  # (B, T, E)
+        features, state = self.core(ids, state, extra=extra)
         return self.head(features), state
 
     @classmethod
@@ -86,6 +98,12 @@ class CharLM(Saves, nn.Module):
         c = self.config
         params = sum(p.numel() for p in self.parameters())
         return f"CharLM({c.cell} {c.num_layers}x{c.hidden_size}, vocab {c.vocab_size}, {params:,} parameters)"
+
+
+def text_positions(text: str) -> list[int]:
+    """The form position of each symbol a model reads for ``text``: the start marker, then each
+    character (:func:`~musicgen.abc.position.form_positions`)."""
+    return [0, *form_positions(text)]
 
 
 def bits_per_char(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from musicgen.errors import SamplingError
 from musicgen.model.core import State
 from musicgen.model.lm import CharLM
-from musicgen.training.data import pad_batch
+from musicgen.training.data import encode_positions, pad_batch
 
 
 class _FloatLinear:
@@ -91,6 +91,11 @@ class LSTMStepper:
             self.input_table = (
                 embedding @ param("weight_ih_l0").T + param("bias_ih_l0") + param("bias_hh_l0")
             ).contiguous()  # (V, 4H)
+            # A form position's share of the first layer's gates (its embedding times the input weights).
+            positions = model.positions
+            self.position_table = (
+                None if positions is None else (positions.weight @ param("weight_ih_l0").T).contiguous()
+            )
             self.hidden_product = linear(param("weight_hh_l0"), None)  # (B, H) -> (B, 4H)
             self.stacked = []  # layer >= 1: [input; hidden] (B, 2H) -> (B, 4H)
             for layer in range(1, model.config.num_layers):
@@ -106,11 +111,15 @@ class LSTMStepper:
         return torch.sigmoid(o) * torch.tanh(c), c
 
     @torch.no_grad()
-    def step(self, ids: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
-        """Logits (B, V) after reading ids (B,), from state ((L, B, H), (L, B, H))."""
+    def step(
+        self, ids: torch.Tensor, state: State, positions: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, State]:
+        """Logits (B, V) after reading ids (B,) at form positions (B,; None: none), from state ((L, B, H) each)."""
         h_all, c_all = state
         hs, cs = [], []
         gates = self.input_table[ids] + self.hidden_product(h_all[0])
+        if self.position_table is not None:
+            gates = gates + self.position_table[torch.zeros_like(ids) if positions is None else positions]
         h, c = self._cell(gates, c_all[0])
         hs.append(h)
         cs.append(c)
@@ -123,7 +132,7 @@ class LSTMStepper:
 
 
 def make_stepper(model: CharLM, fast: bool = True, int8: bool = False):
-    """A function ``(ids (B,), state) -> (logits (B, V), state)`` for the model.
+    """A function ``(ids (B,), state, positions (B,) or None) -> (logits (B, V), state)`` for the model.
 
     ``fast=False`` always uses the module (the reference the fast path is tested against);
     ``int8`` asks for int8 weights (an LSTM on a CPU; others ignore it).
@@ -134,8 +143,8 @@ def make_stepper(model: CharLM, fast: bool = True, int8: bool = False):
             raise SamplingError("int8 sampling needs PyTorch's x86/fbgemm int8 kernels, which this build lacks")
         return LSTMStepper(model, int8=int8 and on_cpu).step
 
-    def module_step(ids: torch.Tensor, state: State):
-        logits, state = model(ids.unsqueeze(1), state)
+    def module_step(ids: torch.Tensor, state: State, positions: torch.Tensor | None = None):
+        logits, state = model(ids.unsqueeze(1), state, None if positions is None else positions.unsqueeze(1))
         return logits[:, -1], state
 
     return module_step
@@ -150,9 +159,12 @@ def stepper_bits_per_char(model: CharLM, tunes: list[np.ndarray], int8: bool = F
     """
     step = make_stepper(model, int8=int8)
     ids, mask = pad_batch(tunes)  # (B, T)
+    positions = None
+    if model.positions is not None:
+        positions = pad_batch(encode_positions([model.vocab.decode(tune[1:-1].tolist()) for tune in tunes]))[0]
     state, bits = model.init_hidden(len(tunes)), 0.0
     for position in range(ids.shape[1] - 1):
-        logits, state = step(ids[:, position], state)
+        logits, state = step(ids[:, position], state, None if positions is None else positions[:, position])
         loss = F.cross_entropy(logits, ids[:, position + 1], reduction="none")
         bits += float((loss * mask[:, position + 1]).sum()) / math.log(2)
     return bits / float(mask[:, 1:].sum())

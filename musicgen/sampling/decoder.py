@@ -6,7 +6,8 @@ top-k, top-p), mixes in each tune's echo of its earlier bars
 (:func:`mask_banned`), samples one character per row, lets each
 :class:`~musicgen.sampling.stream.Stream` write it (:func:`write_step`:
 forced header text, the bar verifier's redraws, the end), drops finished
-rows, steps the model, and keeps or puts back the state where a bar began
+rows, steps the model (with each tune's form position, for a model that
+reads them), and keeps or puts back the state where a bar began
 (:func:`resume_bars`). Header drafts are settled with
 :func:`~musicgen.sampling.selectors.keep_drafts` once every draft is past
 its forced lines.
@@ -39,6 +40,7 @@ class Batch:
     active: list[int]
     logits: torch.Tensor  # (B, V) for the active rows
     state: State
+    positions: bool = False  # the model reads each tune's form position beside its characters
 
 
 def filter_logits(logits: torch.Tensor, config: SampleConfig) -> torch.Tensor:
@@ -296,7 +298,10 @@ def decode(
         if len(keep) < len(active):
             state = select_state(state, torch.tensor(keep, device=device))
             active = [active[row] for row in keep]
-        logits, state = step(torch.tensor(next_ids, device=device), state)
+        positions = None
+        if batch.positions:
+            positions = torch.tensor([streams[index].form_position() for index in active], device=device)
+        logits, state = step(torch.tensor(next_ids, device=device), state, positions)
         resume_bars([streams[index] for index in active], logits, state, start)
         if drafts == 1:
             active, logits, state = split_endings(streams, active, logits, state, start)

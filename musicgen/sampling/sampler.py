@@ -65,7 +65,7 @@ from musicgen.errors import (
 )
 from musicgen.limits import MAX_PRIME_CHARS
 from musicgen.model.config import SampleConfig
-from musicgen.model.lm import CharLM, recommended_config
+from musicgen.model.lm import CharLM, recommended_config, text_positions
 from musicgen.model.stepper import make_stepper
 from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.decoder import MAX_STEPS_PER_CHAR, Batch, decode
@@ -290,8 +290,12 @@ def generate(
         for row in range(n * whole * drafts)
     ]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
-    logits, state = model(start)
-    batch = Batch(streams, list(range(len(streams))), logits[:, -1], state)  # logits (B, V)
+    reads_positions = model.positions is not None
+    positions = (
+        torch.tensor([text_positions(prime)], device=device).repeat(len(streams), 1) if reads_positions else None
+    )
+    logits, state = model(start, None, positions)
+    batch = Batch(streams, list(range(len(streams))), logits[:, -1], state, reads_positions)  # logits (B, V)
     from tqdm import tqdm
 
     bar = tqdm(

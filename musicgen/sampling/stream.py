@@ -18,6 +18,7 @@ from collections import Counter, deque
 
 from musicgen.abc.codes import FORM_FIELD, read_form_code, too_short_for
 from musicgen.abc.melody import read_bar
+from musicgen.abc.position import NO_POSITION, FormClock, header_fields
 from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.errors import ConversionError
 from musicgen.sampling.bars import Bars
@@ -36,8 +37,6 @@ HEADER_PARTS = re.compile(r"^P:([^\n]*)$", re.MULTILINE)
 
 #: A whole K: line: where a header ends and the music begins.
 KEY_LINE = re.compile(r"(?:^|\n)K:([^\n]*)\n")
-#: A field line, in the header or the body.
-FIELD_LINE = re.compile(r"^([A-Za-z]):(.*)$", re.MULTILINE)
 
 #: Added to a header draft's log-weight when abc2midi would refuse it (a
 #: hornpipe given a meter it is not played in), or when the form code the model drew for an asked
@@ -125,7 +124,12 @@ class Stream:
         self.line_start = len(prime) - len(prime.rsplit("\n", 1)[-1])  # where the line being written starts
         self.hornpipe = bool(HORNPIPE_LINE.search(prime))
         header = prime if body is None else prime[: len(prime) - len(body)]
-        self.fields = _fields(header)  # M, L, K, R: bar lengths (a prime's header lines too)
+        self.fields = header_fields(header)  # M, L, K, R: bar lengths (a prime's header lines too)
+        self.clock: FormClock | None = None  # where the body stands in its form code, from the body's start
+        if body is not None:
+            self.clock = FormClock(self.fields)
+            for char in body:
+                self.clock.advance(char)
         body_start = self.body_start = None if body is None else len(prime) - len(body)
         if body is not None and body_start is not None and "|" in body:
             body_start += body.rindex("|") + 1  # the bar being written starts after the prime's last bar line
@@ -185,6 +189,10 @@ class Stream:
                 return allowed
         return None
 
+    def form_position(self) -> int:
+        """Where the tune stands in its form code (:mod:`musicgen.abc.position`), for a model that reads it."""
+        return NO_POSITION if self.clock is None else self.clock.code()
+
     def echo_guess(self) -> tuple[float, Counter] | None:
         """The echo's weight and counts for the next character (:meth:`Echo.guess`), or None. In the
         tune's last bar by its form code (the ``form_end`` rule's) only bars that closed a part and end
@@ -222,7 +230,7 @@ class Stream:
         order = HEADER_PARTS.findall(header)
         if not parts_defined(order[-1] if order else "", body):
             return "tune"
-        fields = _fields(header)
+        fields = header_fields(header)
         try:
             read_bar(fields, "")
         except ConversionError:
@@ -259,15 +267,18 @@ class Stream:
         if not self.in_header:
             for rule in self.rules:
                 rule.advance(char)
+            assert self.clock is not None  # made where the header ended
+            self.clock.advance(char)
             self.bars.follow(char, self)
         if char == "\n":
             line = "".join(self.chars[self.line_start : -1])
-            self.fields.update(_fields(line))
+            self.fields.update(header_fields(line))
             if self.in_header:
                 self._weigh_code(line)
                 self.in_header = not line.startswith("K:")
                 self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
                 if not self.in_header:  # the body begins: its pickup may be drawn again
+                    self.clock = FormClock(self.fields)
                     self.bars.start = self.body_start = len(self.chars)
                     self.bars.begin(self)
             self.line_start = len(self.chars)
@@ -283,20 +294,20 @@ class Stream:
     def snapshot(self, pickup: bool) -> tuple:
         """What to go back to: the length written, the line, fields and bar lines, each rule's state, and ``pickup``."""
         rules = [rule.snapshot() for rule in self.rules]
-        return len(self.chars), self.line_start, dict(self.fields), self.bar_lines, rules, pickup
+        clock = None if self.clock is None else self.clock.snapshot()
+        return len(self.chars), self.line_start, dict(self.fields), self.bar_lines, rules, clock, pickup
 
     def restore(self, snapshot: tuple) -> tuple[int, bool]:
         """Go back to a :meth:`snapshot` (which stays usable); returns its length and ``pickup``."""
-        length, self.line_start, fields, self.bar_lines, states, pickup = snapshot
+        length, self.line_start, fields, self.bar_lines, states, clock, pickup = snapshot
         self.fields = dict(fields)
+        if clock is None:
+            self.clock = None
+        elif self.clock is not None:
+            self.clock.restore(clock)
         for rule, state in zip(self.rules, states):
             rule.restore(state)
         if self.echo is not None:
             self.echo.forget()
         del self.chars[length:]
         return length, pickup
-
-
-def _fields(header: str) -> dict[str, str]:
-    """The M, L, K, R (tune type: a hornpipe's pairs) and N (form code) fields of a header, the last of each."""
-    return {m.group(1): m.group(2) for m in FIELD_LINE.finditer(header) if m.group(1) in "MLKNR"}

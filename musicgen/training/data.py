@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from musicgen.abc.position import form_positions
 from musicgen.model.vocab import Vocabulary
 
 #: Tunes shuffled together before sorting by length (in batches).
@@ -22,6 +23,16 @@ _BUCKET_BATCHES = 50
 def encode_tunes(texts: list[str], vocab: Vocabulary) -> list[np.ndarray]:
     """Each text as start marker + characters + end marker, as int64 arrays."""
     return [np.array([vocab.start_id, *vocab.encode(text), vocab.end_id], dtype=np.int64) for text in texts]
+
+
+def encode_positions(texts: list[str]) -> list[np.ndarray]:
+    """Each text's form positions (:mod:`musicgen.abc.position`), one per symbol :func:`encode_tunes`
+    gives it: none for the start marker, each character's, and the last again for the end marker."""
+    arrays = []
+    for text in texts:
+        codes = form_positions(text)
+        arrays.append(np.array([0, *codes, codes[-1] if codes else 0], dtype=np.int64))
+    return arrays
 
 
 def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
@@ -87,3 +98,13 @@ def windows(
     for begin in range(0, total, seq_len):
         end = min(begin + seq_len, total)
         yield ids[:, begin:end], ids[:, begin + 1 : end + 1], mask[:, begin + 1 : end + 1]
+
+
+def input_windows(positions: torch.Tensor | None, seq_len: int) -> Iterator[torch.Tensor | None]:
+    """The inputs' part of each window :func:`windows` cuts, of a (B, L) tensor read beside the
+    symbols (form positions); None for each window where there is none."""
+    if positions is None:
+        while True:
+            yield None
+    for begin in range(0, positions.shape[1] - 1, seq_len):
+        yield positions[:, begin : min(begin + seq_len, positions.shape[1] - 1)]

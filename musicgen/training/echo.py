@@ -20,7 +20,7 @@ import torch
 
 from musicgen.abc.corpus import Corpus
 from musicgen.abc.transpose import move_tunes
-from musicgen.model.lm import CharLM
+from musicgen.model.lm import CharLM, text_positions
 from musicgen.sampling.echo import BAR_LINE, ECHO_LENGTHS, bar_prefix, earlier_bars, echo_counts, weight_index
 from musicgen.sampling.stream import body_of
 
@@ -63,8 +63,9 @@ def tune_columns(model: CharLM, text: str) -> TuneColumns:
     """The :class:`TuneColumns` of one tune (whole, as the model reads it), from one pass of the model."""
     vocab = model.vocab
     ids = torch.tensor([vocab.start_id, *vocab.encode(text)])[None]
+    positions = torch.tensor(text_positions(text))[None] if model.positions is not None else None
     with torch.no_grad():
-        logits, _ = model(ids)
+        logits, _ = model(ids, None, positions)
     log_probs = torch.log_softmax(logits[0].float(), dim=-1)  # (T, V): row i predicts text[i]
     target_log_probs = log_probs[torch.arange(len(text)), torch.tensor(vocab.encode(text))]
     columns = TuneColumns([], [], [])

@@ -31,7 +31,15 @@ from musicgen.model.device import check_bf16, pick_device
 from musicgen.model.lm import CharLM, bits_per_char
 from musicgen.model.vocab import Vocabulary
 from musicgen.sampling.familiar import header_counts
-from musicgen.training.data import encode_tunes, epoch_batches, pad_batch, window_counts, windows
+from musicgen.training.data import (
+    encode_positions,
+    encode_tunes,
+    epoch_batches,
+    input_windows,
+    pad_batch,
+    window_counts,
+    windows,
+)
 from musicgen.training.distributed import any_rank, device_for, placement, wrap
 from musicgen.training.measures import evaluate_bpc, learning_rate_factor
 
@@ -106,6 +114,11 @@ class Trainer:
         self.train_tunes = encode_tunes([tune.text for tune in train_split], vocab)
         self.valid_tunes = encode_tunes([tune.text for tune in valid_split], vocab)
         self.valid_texts = [tune.text for tune in valid_split]  # the echo is fitted on them at the end
+        # Each symbol's form position, for a model that reads them (one array per tune, else None).
+        self.train_positions = self.valid_positions = None
+        if model_config.form_positions:
+            self.train_positions = encode_positions([tune.text for tune in train_split])
+            self.valid_positions = encode_positions(self.valid_texts)
         if not self.train_tunes or not self.valid_tunes:
             raise CorpusError(
                 f"the corpus needs tunes in both splits (train {len(self.train_tunes)}, "
@@ -159,27 +172,34 @@ class Trainer:
             },
         }
 
-    def _train_batch(self, tunes: list, after_step=None) -> tuple[float, float]:
-        """One batch, window by window; under torchrun this process's share of its tunes.
+    def _train_batch(self, batch: list[int], after_step=None) -> tuple[float, float]:
+        """One batch of training tunes (their indices), window by window; under torchrun this
+        process's share of them.
 
         ``after_step(bits, chars)`` is called after each optimizer step; the
         batch stops early where it returns True.
         """
+        tunes = [self.train_tunes[i] for i in batch]
         lengths = [len(t) for t in tunes]
         ids, mask = pad_batch(tunes[self.place.rank :: self.place.world], max(lengths))
         ids, mask = ids.to(self.device), mask.to(self.device)
+        positions = None
+        if self.train_positions is not None:
+            ours = [self.train_positions[i] for i in batch][self.place.rank :: self.place.world]
+            positions = pad_batch(ours, max(lengths))[0].to(self.device)
         # Characters counted in each window across the whole batch, so every
         # process divides by the same number and DDP's average is the batch mean.
         totals = window_counts(lengths, self.config.seq_len)
         state = None
         batch_bits, batch_chars = 0.0, 0.0
-        for (inputs, targets, target_mask), total in zip(windows(ids, mask, self.config.seq_len), totals):
+        cuts = zip(windows(ids, mask, self.config.seq_len), input_windows(positions, self.config.seq_len), totals)
+        for (inputs, targets, target_mask), input_positions, total in cuts:
             if self.step >= self.config.max_steps:
                 break
             for group in self.optimizer.param_groups:
                 group["lr"] = self.config.learning_rate * learning_rate_factor(self.step, self.config)
             with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.precision == "bf16"):
-                logits, state = self.net(inputs, state)
+                logits, state = self.net(inputs, state, input_positions)
             bits, count = bits_per_char(logits.float(), targets, target_mask)
             loss = bits * self.place.world / max(total, 1)
             if not torch.isfinite(loss):
@@ -207,7 +227,9 @@ class Trainer:
         ``save_last`` False leaves last.pt to the end of the batch under way,
         so that it always resumes from a batch boundary.
         """
-        valid_bpc = evaluate_bpc(self.model, self.valid_tunes, self.config.batch_size, self.config.seq_len)
+        valid_bpc = evaluate_bpc(
+            self.model, self.valid_tunes, self.config.batch_size, self.config.seq_len, self.valid_positions
+        )
         improved = valid_bpc < self.best_bpc
         if improved:
             self.best_bpc, self.bad_evals = valid_bpc, 0
@@ -284,9 +306,7 @@ class Trainer:
             batches = epoch_batches(lengths, self.config.batch_size, self.config.seed, self.epoch)
             while self.batch_index < len(batches) and self.step < self.config.max_steps:
                 window.mark, before = time.perf_counter(), self.step
-                bits, chars = self._train_batch(
-                    [self.train_tunes[i] for i in batches[self.batch_index]], self._after_step
-                )
+                bits, chars = self._train_batch(batches[self.batch_index], self._after_step)
                 self.batch_index += 1
                 self.elapsed += time.perf_counter() - window.mark
                 bar.update(self.step - before)

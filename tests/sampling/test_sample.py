@@ -240,9 +240,9 @@ def test_finished_tunes_leave_the_batch(model, monkeypatch):
     batch_sizes = []
     forward = type(model).forward
 
-    def counting_forward(self, ids, state=None):
+    def counting_forward(self, ids, state=None, positions=None):
         batch_sizes.append(ids.shape[0])
-        return forward(self, ids, state)
+        return forward(self, ids, state, positions)
 
     monkeypatch.setattr(type(model), "forward", counting_forward)
     tunes = generate(model, n=8, seed=5, max_length=600, fast=False, end_drafts=1)  # the module path counts calls
@@ -440,8 +440,8 @@ def test_export_keeps_the_tonic_table(tonic_run, tmp_path):
 def test_a_tune_cannot_end_before_its_body_has_a_note(model, monkeypatch):
     forward = type(model).forward
 
-    def eager_to_end(self, ids, state=None):
-        logits, state = forward(self, ids, state)
+    def eager_to_end(self, ids, state=None, positions=None):
+        logits, state = forward(self, ids, state, positions)
         logits[..., self.vocab.end_id] += 30.0  # the end marker is all but certain
         return logits, state
 
@@ -522,7 +522,7 @@ def test_a_tune_is_written_once_then_split_into_its_ending_drafts(form, monkeypa
 
     def counted(*args, **kwargs):
         step = make(*args, **kwargs)
-        return lambda ids, state: rows.append(len(ids)) or step(ids, state)
+        return lambda ids, state, positions=None: rows.append(len(ids)) or step(ids, state, positions)
 
     def ranked(self, drafts, streams):
         groups.append([stream.text for stream in streams])
