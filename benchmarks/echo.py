@@ -22,7 +22,7 @@ import torch
 
 from musicgen.abc.corpus import load_corpus
 from musicgen.abc.transpose import move_tunes
-from musicgen.model.lm import load_model
+from musicgen.model.lm import load_model, text_positions
 from musicgen.sampling.stream import body_of
 from musicgen.training.echo import fit_echo, tune_columns
 
@@ -35,8 +35,9 @@ def repeated_and_new(model, texts: list[str]) -> dict[str, tuple[float, int]]:
         if not body or model.vocab.unknown(text):
             continue
         ids = torch.tensor([model.vocab.start_id, *model.vocab.encode(text)])[None]
+        positions = torch.tensor([text_positions(text)]) if model.positions is not None else None
         with torch.no_grad():
-            logits, _ = model(ids)
+            logits, _ = model(ids, None, positions)
         bits = (-torch.log_softmax(logits[0].float(), dim=-1) / math.log(2))[
             torch.arange(len(text)), torch.tensor(model.vocab.encode(text))
         ].tolist()

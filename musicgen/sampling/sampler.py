@@ -285,12 +285,12 @@ def generate(
     # A tune held to a form code given before sampling is written once and split into its ending
     # drafts for its last bars; any other is drafted whole (see splits_late).
     whole = 1 if splits_late(prime, fixed, rules) else endings
+    reads_positions = model.positions is not None
     streams = [
-        Stream(prime, fixed, config.bar_tries, rules, slot=row // (whole * drafts), splits=endings - whole, echo=echo)
+        Stream(prime, fixed, config.bar_tries, rules, row // (whole * drafts), endings - whole, echo, reads_positions)
         for row in range(n * whole * drafts)
     ]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)
-    reads_positions = model.positions is not None
     positions = (
         torch.tensor([text_positions(prime)], device=device).repeat(len(streams), 1) if reads_positions else None
     )

@@ -85,6 +85,7 @@ class Stream:
         slot: the tune this stream is a draft of, in its batch.
         splits: ending drafts still to split off it (``end_drafts - 1``).
         echo: the model's echo weights (:mod:`musicgen.sampling.echo`), or None for no echo.
+        positions: keep the tune's form position (:meth:`form_position`), for a model that reads it.
 
     ``log_weight`` sums, over the forced header lines, how likely the model
     found each one after what it had written itself (see
@@ -102,9 +103,11 @@ class Stream:
         slot: int = 0,
         splits: int = 0,
         echo: tuple[float, ...] | None = None,
+        positions: bool = False,
     ):
         self.chars: list[str] = list(prime)
-        self.begun_with = (prime, dict(fixed), bar_tries, rules, echo)
+        self.begun_with = (prime, dict(fixed), bar_tries, rules, echo, positions)
+        self.positions = positions
         self.echo = Echo(echo) if echo else None
         self.slot, self.splits = slot, splits
         self.bar_lines = 0  # bar lines written in the body (a run such as ``:|`` or ``||`` counts once)
@@ -126,7 +129,7 @@ class Stream:
         header = prime if body is None else prime[: len(prime) - len(body)]
         self.fields = header_fields(header)  # M, L, K, R: bar lengths (a prime's header lines too)
         self.clock: FormClock | None = None  # where the body stands in its form code, from the body's start
-        if body is not None:
+        if body is not None and positions:
             self.clock = FormClock(self.fields)
             for char in body:
                 self.clock.advance(char)
@@ -190,7 +193,8 @@ class Stream:
         return None
 
     def form_position(self) -> int:
-        """Where the tune stands in its form code (:mod:`musicgen.abc.position`), for a model that reads it."""
+        """Where the tune stands in its form code (:mod:`musicgen.abc.position`), kept where ``positions``
+        was asked for (else :data:`~musicgen.abc.position.NO_POSITION`)."""
         return NO_POSITION if self.clock is None else self.clock.code()
 
     def echo_guess(self) -> tuple[float, Counter] | None:
@@ -248,8 +252,8 @@ class Stream:
     def restarted(self, lost: bool = False) -> Stream:
         """A new stream for this tune, as it was before it wrote anything; ``lost``: it starts again
         because it was lost (one restart fewer left, and ``restarting`` tells the decoder)."""
-        prime, fixed, bar_tries, rules, echo = self.begun_with
-        again = Stream(prime, fixed, bar_tries, rules, slot=self.slot, splits=self.splits, echo=echo)
+        prime, fixed, bar_tries, rules, echo, positions = self.begun_with
+        again = Stream(prime, fixed, bar_tries, rules, self.slot, self.splits, echo, positions)
         again.bars.restarts = self.bars.restarts - lost
         again.restarting = lost
         return again
@@ -267,8 +271,8 @@ class Stream:
         if not self.in_header:
             for rule in self.rules:
                 rule.advance(char)
-            assert self.clock is not None  # made where the header ended
-            self.clock.advance(char)
+            if self.clock is not None:
+                self.clock.advance(char)
             self.bars.follow(char, self)
         if char == "\n":
             line = "".join(self.chars[self.line_start : -1])
@@ -278,7 +282,7 @@ class Stream:
                 self.in_header = not line.startswith("K:")
                 self.hornpipe = self.hornpipe or bool(HORNPIPE_LINE.match(line))
                 if not self.in_header:  # the body begins: its pickup may be drawn again
-                    self.clock = FormClock(self.fields)
+                    self.clock = FormClock(self.fields) if self.positions else None
                     self.bars.start = self.body_start = len(self.chars)
                     self.bars.begin(self)
             self.line_start = len(self.chars)

@@ -12,7 +12,7 @@ from musicgen.abc.tunebook import parse_tune
 from musicgen.errors import SamplingError
 from musicgen.evaluation.evaluate import score_tune
 from musicgen.model.config import SampleConfig
-from musicgen.model.lm import load_model
+from musicgen.model.lm import load_model, text_positions
 from musicgen.model.vocab import END
 from musicgen.sampling.decoder import filter_logits
 from musicgen.sampling.facts import parts_defined
@@ -72,8 +72,9 @@ def _log_prob_of_line(model, text: str, line: str) -> float:
     """The model's log-probability of ``line`` where it stands in ``text``."""
     before = text[: text.index(line)]
     ids = torch.tensor([[model.vocab.start_id, *model.vocab.encode(before + line)]])
+    positions = torch.tensor([text_positions(before + line)])  # read by a model with form positions
     with torch.no_grad():
-        log_probs = torch.log_softmax(model(ids)[0][0, :-1], dim=-1)
+        log_probs = torch.log_softmax(model(ids, None, positions)[0][0, :-1], dim=-1)
     targets = ids[0, 1:]
     return float(log_probs[torch.arange(len(before), len(targets)), targets[len(before) :]].sum())
 

@@ -69,14 +69,14 @@ def test_the_fast_step_reads_the_positions_as_the_module_does(trained):
 
 def test_a_tune_being_written_is_told_the_positions_training_read(trained):
     prime = REEL[: REEL.index("K:D\n") + 4]
-    stream = Stream(prime, {}, bar_tries=2)
+    stream = Stream(prime, {}, bar_tries=2, positions=True)
     told = []
     for char in REEL[len(prime) :]:
         stream.write(char)
         told.append(stream.form_position())
     assert told == form_positions(REEL)[len(prime) :]
-    header_only = Stream("N:AABB 2\n", {})
-    assert header_only.form_position() == NO_POSITION
+    assert Stream("N:AABB 2\n", {}, positions=True).form_position() == NO_POSITION
+    assert Stream(prime, {}).form_position() == NO_POSITION  # kept only where asked for
 
 
 def test_a_saved_model_keeps_its_positions_and_writes_the_same_tunes(trained, tmp_path):
