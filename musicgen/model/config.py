@@ -193,8 +193,6 @@ class SampleConfig(Settings):
         hornpipe_pairs: in a tune abc2midi plays as a hornpipe, the two notes
             of each swung pair marked staccato or fermata both or neither
             (masked where ``bar_tries`` is 0; else the bar verifier judges it).
-        header_lines: every header line the model writes is a field line
-            (``T:``, ``M:``...), so a tune cannot run on into music without ``K:``.
         echo: mix the model's guess at each character with what the tune's
             own earlier bars that begin alike say comes next, by weights fitted
             to real tunes and saved with the model, so bars come back as they
@@ -219,7 +217,6 @@ class SampleConfig(Settings):
     stray_signs: bool = True
     broken_rhythm: bool = True
     hornpipe_pairs: bool = True
-    header_lines: bool = True
     echo: bool = True
 
     def __post_init__(self) -> None:

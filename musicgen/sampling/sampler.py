@@ -286,9 +286,8 @@ def generate(
     # drafts for its last bars; any other is drafted whole (see splits_late).
     whole = 1 if splits_late(prime, fixed, rules) else endings
     reads_positions = model.positions is not None
-    splits = endings - whole
     streams = [
-        Stream(prime, fixed, config.bar_tries, rules, row // (whole * drafts), splits, echo, positions=reads_positions)
+        Stream(prime, fixed, config.bar_tries, rules, row // (whole * drafts), endings - whole, echo, reads_positions)
         for row in range(n * whole * drafts)
     ]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)

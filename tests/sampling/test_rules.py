@@ -55,7 +55,6 @@ def test_every_rule_is_switched_by_a_sample_config_field_of_its_name():
         "stray_signs",
         "broken_rhythm",
         "hornpipe_pairs",
-        "header_lines",
     }
     assert all(getattr(SampleConfig(), name) is True for name in RULES)
     assert [type(r) for r in Stream(HEAD, {}, rules=()).rules] == []
@@ -214,19 +213,6 @@ def test_hornpipe_pairs_marks_both_notes_of_a_swung_pair_or_neither_where_bars_a
     assert model.offer(redrawn, ".") == "."  # the bar verifier judges it once the bar is written
     reel = Stream(head.replace("hornpipe", "reel") + "G2 B", {}, rules=("hornpipe_pairs",), bar_tries=0)
     assert model.offer(reel, ".") == "."
-
-
-@pytest.mark.parametrize("rules", [("header_lines",), ()])
-def test_header_lines_keeps_every_header_line_a_field_line(rules):
-    stream = Stream("M:6/8\n", {}, rules=rules)
-    written = model.offer(stream, '"', "|", "A", "T")  # music without K:, as one model began a tune
-    assert written == ('"' if not rules else "T")
-    if rules:
-        assert model.offer(stream, "D", "|", ":") == ":"
-        assert model.play(stream, 'x "^y"\n') == 'x "^y"\n'  # a field's value is its own
-        assert model.offer(stream, END, "|", "K") == "K"  # nor can a tune end in its header
-        model.play(stream, ":G\n")
-        assert model.offer(stream, '"', "A") == '"'  # the body is music
 
 
 def test_hornpipe_meters_keeps_a_hornpipe_to_the_meters_abc2midi_plays_it_in():
@@ -416,9 +402,9 @@ def test_generate_builds_each_stream_with_the_rules_its_config_switches_on(monke
     seen = set()
     real = sampler.Stream
 
-    def spy(prime, fixed, bar_tries, rules, *args, **kwargs):
+    def spy(prime, fixed, bar_tries, rules, **kwargs):
         seen.add(rules)
-        return real(prime, fixed, bar_tries, rules, *args, **kwargs)
+        return real(prime, fixed, bar_tries, rules, **kwargs)
 
     monkeypatch.setattr(sampler, "Stream", spy)
     sampler.generate(load_model(tiny_run), n=1, seed=1, max_length=50, repeat_order=False, end_drafts=1)

@@ -19,12 +19,11 @@ what they say into masked probabilities. Each is switched on or off by a
   note, no sign abc2midi does not read.
 - ``broken_rhythm`` (:class:`BrokenRhythm`): a broken rhythm over notes of the same written length.
 - ``hornpipe_pairs`` (:class:`HornpipePairs`): a hornpipe's swung pairs marked staccato on both notes or neither.
-- ``header_lines`` (:class:`HeaderLines`): every header line the model writes is a field line.
 """
 
 from __future__ import annotations
 
-from musicgen.sampling.rules.base import NOTE_LETTERS, HeaderLines, HornpipeMeter, NoteBeforeEnd, Rule
+from musicgen.sampling.rules.base import NOTE_LETTERS, HornpipeMeter, NoteBeforeEnd, Rule
 from musicgen.sampling.rules.form import FORM_SPAN_LIMIT, REPEAT_SPAN_LIMIT, FormEnd, RepeatOrder, Repeats
 from musicgen.sampling.rules.marks import OPEN_SPAN_LIMIT, SPACER_RUN, OpenMarks, Spacing, StraySigns
 from musicgen.sampling.rules.rhythm import BrokenRhythm, HornpipePairs
@@ -38,7 +37,6 @@ __all__ = [
     "SPACER_RUN",
     "BrokenRhythm",
     "FormEnd",
-    "HeaderLines",
     "HornpipeMeter",
     "HornpipePairs",
     "NoteBeforeEnd",
@@ -64,7 +62,6 @@ RULES: dict[str, type[Rule]] = {
         StraySigns,
         BrokenRhythm,
         HornpipePairs,
-        HeaderLines,
     )
 }
 

@@ -1,11 +1,10 @@
 """The rule every sampler rule is: what a tune may write next, followed one character at a time;
-and the smallest rules (a note before the end, header lines, a hornpipe's meters)."""
+and the two smallest rules (a note before the end, a hornpipe's meters)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from musicgen.abc.tunebook import HEADER_ORDER
 from musicgen.model.vocab import END
 from musicgen.sampling.facts import HORNPIPE_METERS
 
@@ -66,26 +65,6 @@ class NoteBeforeEnd(Rule):
 
     def restore(self, snapshot: bool) -> None:
         self.has_notes = snapshot
-
-
-class HeaderLines(Rule):
-    """Every line the model writes in the header is a field line: it begins with a field letter a model
-    learns (:data:`~musicgen.abc.tunebook.HEADER_ORDER`: every header line of the training tunes does),
-    then ``:``. A model that began its music with no ``K:`` line wrote the whole tune as header, which no
-    reader takes and no body rule follows (1 tune of 600 at CLI defaults, a form-position model)."""
-
-    name = "header_lines"
-
-    #: What a header line may begin with.
-    LETTERS = "".join(HEADER_ORDER)
-
-    def allowed(self, stream: Stream) -> str | None:
-        if not stream.in_header or stream.forced:
-            return None
-        line = stream.line
-        if not line:
-            return self.LETTERS
-        return ":" if len(line) == 1 else None
 
 
 class HornpipeMeter(Rule):
