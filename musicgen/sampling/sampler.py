@@ -287,7 +287,16 @@ def generate(
     whole = 1 if splits_late(prime, fixed, rules) else endings
     reads_positions = model.positions is not None
     streams = [
-        Stream(prime, fixed, config.bar_tries, rules, row // (whole * drafts), endings - whole, echo, reads_positions)
+        Stream(
+            prime,
+            fixed,
+            config.bar_tries,
+            rules,
+            slot=row // (whole * drafts),
+            splits=endings - whole,
+            echo=echo,
+            positions=reads_positions,
+        )
         for row in range(n * whole * drafts)
     ]
     start = torch.tensor([[vocab.start_id, *vocab.encode(prime)]], device=device).repeat(len(streams), 1)

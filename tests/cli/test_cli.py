@@ -80,10 +80,10 @@ def test_train_then_generate(run, tmp_path, small_corpus):
 def test_generate_refuses_to_overwrite(run, tmp_path, tiny_run):
     out = tmp_path / "tunes"
     assert run("generate", "--model", tiny_run, "-n", 1, "--seed", 1, "--out", out).exit_code == 0
-    before = {p.name: p.read_text() for p in out.iterdir()}
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
     again = run("generate", "--model", tiny_run, "-n", 1, "--seed", 2, "--out", out)
     one_line_error(again, "already exists", "--force")
-    assert {p.name: p.read_text() for p in out.iterdir()} == before
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
 
 @pytest.mark.parametrize(
