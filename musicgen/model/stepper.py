@@ -30,7 +30,7 @@ from torch.nn import functional as F
 from musicgen.errors import SamplingError
 from musicgen.model.core import State
 from musicgen.model.lm import CharLM
-from musicgen.training.data import encode_positions, pad_batch
+from musicgen.training.data import encoded_positions, pad_batch
 
 
 class _FloatLinear:
@@ -161,7 +161,7 @@ def stepper_bits_per_char(model: CharLM, tunes: list[np.ndarray], int8: bool = F
     ids, mask = pad_batch(tunes)  # (B, T)
     positions = None
     if model.positions is not None:
-        positions = pad_batch(encode_positions([model.vocab.decode(tune[1:-1].tolist()) for tune in tunes]))[0]
+        positions = pad_batch(encoded_positions(tunes, model.vocab))[0]
     state, bits = model.init_hidden(len(tunes)), 0.0
     for position in range(ids.shape[1] - 1):
         logits, state = step(ids[:, position], state, None if positions is None else positions[:, position])

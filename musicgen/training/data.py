@@ -35,6 +35,11 @@ def encode_positions(texts: list[str]) -> list[np.ndarray]:
     return arrays
 
 
+def encoded_positions(tunes: list[np.ndarray], vocab: Vocabulary) -> list[np.ndarray]:
+    """:func:`encode_positions` of tunes already encoded by :func:`encode_tunes` (their text read back)."""
+    return encode_positions([vocab.decode(tune[1:-1].tolist()) for tune in tunes])
+
+
 def epoch_batches(lengths: list[int], batch_size: int, seed: int, epoch: int) -> list[list[int]]:
     """Tune indices for each batch of one epoch, the same for the same arguments.
 

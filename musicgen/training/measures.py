@@ -8,7 +8,7 @@ import torch
 
 from musicgen.model.config import TrainConfig
 from musicgen.model.lm import CharLM, bits_per_char
-from musicgen.training.data import encode_positions, input_windows, pad_batch, windows
+from musicgen.training.data import encoded_positions, input_windows, pad_batch, windows
 
 
 def learning_rate_factor(step: int, config: TrainConfig) -> float:
@@ -27,7 +27,7 @@ def evaluate_bpc(model: CharLM, tunes: list, batch_size: int, seq_len: int, posi
     a model that reads them; None computes them from the tunes' text where the model does.
     """
     if positions is None and model.positions is not None:
-        positions = encode_positions([model.vocab.decode(tune[1:-1].tolist()) for tune in tunes])
+        positions = encoded_positions(tunes, model.vocab)
     model.eval()
     device = next(model.parameters()).device
     total_bits, total_chars = 0.0, 0.0
